@@ -1,0 +1,1 @@
+"""mediation: fair settlement of multi-party disputes."""

@@ -1,0 +1,707 @@
+"""The case format: parties, issues, interests, relations, extra constraints and the policy.
+
+A case is the public contract between the engine, its command line, its service and other
+systems. It is validated strictly (``true`` is not a number, NaN and infinities are rejected,
+unknown keys are errors except under ``extensions``) and every error names the path of the
+offending field. Semantics are documented in ``cases/README.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from .errors import CaseError, Problem
+from .limits import (
+    MAX_CONSTRAINTS,
+    MAX_DEPTH,
+    MAX_INTERESTS,
+    MAX_ISSUES,
+    MAX_NODES,
+    MAX_RELATIONS,
+    MAX_STAKEHOLDERS,
+    MAX_TERMS,
+    MAX_TEXT,
+)
+
+__all__ = [
+    "CLAIMS_METHODS",
+    "RELATION_KINDS",
+    "RULES",
+    "STAKEHOLDER_KINDS",
+    "Case",
+    "CaseTranslation",
+    "Interest",
+    "Issue",
+    "LinearConstraint",
+    "Policy",
+    "Relation",
+    "Stakeholder",
+    "Term",
+    "Translation",
+    "case_json_schema",
+    "parse_case",
+    "referential_problems",
+]
+
+StakeholderKind = Literal[
+    "government", "social_organization", "resident_group", "enterprise", "third_party", "other"
+]
+IssueKind = Literal["resource", "risk"]
+RelationKind = Literal["funds", "supervises", "cooperates", "conflicts", "represents", "dialogue"]
+RuleName = Literal[
+    "utilitarian",
+    "maximin",
+    "leximin",
+    "nash",
+    "kalai_smorodinsky",
+    "adjusted_winner",
+    "claims",
+]
+ClaimsMethod = Literal["proportional", "constrained_equal_awards", "constrained_equal_losses", "talmud"]
+Scale = Literal["raw", "normalized"]
+Sense = Literal["<=", ">=", "=="]
+
+STAKEHOLDER_KINDS: tuple[str, ...] = StakeholderKind.__args__
+RELATION_KINDS: tuple[str, ...] = RelationKind.__args__
+RULES: tuple[str, ...] = RuleName.__args__
+CLAIMS_METHODS: tuple[str, ...] = ClaimsMethod.__args__
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[\w-]+$", min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Extensions = dict[str, Any]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        strict=True, extra="forbid", allow_inf_nan=False, frozen=True, hide_input_in_errors=True
+    )
+
+
+class Translation(_Model):
+    """A party's or an issue's name and description in another language."""
+
+    name: Name | None = None
+    description: Text | None = None
+
+
+class CaseTranslation(_Model):
+    """A case's title and description in another language."""
+
+    title: Name | None = None
+    description: Text | None = None
+
+
+class Stakeholder(_Model):
+    """A party to the case."""
+
+    id: Slug
+    name: Name
+    kind: StakeholderKind
+    weight: float = Field(default=1.0, gt=0.0)
+    disagreement: float = 0.0
+    risk_capacity: float | None = Field(default=None, ge=0.0)
+    size: int | None = Field(default=None, ge=0)
+    description: Text | None = None
+    translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
+    extensions: Extensions = Field(default_factory=dict)
+
+    def label(self, lang: str | None = None) -> str:
+        """The party's name in ``lang`` when the case translates it, else its own name."""
+        tr = self.translations.get(lang) if lang else None
+        return tr.name if tr is not None and tr.name else self.name
+
+
+class Issue(_Model):
+    """A resource to divide or a risk to bear."""
+
+    id: Slug
+    name: Name
+    kind: IssueKind
+    amount: float = Field(gt=0.0)
+    unit: Annotated[str, StringConstraints(max_length=40)] = ""
+    divisible: bool = True
+    probability: float | None = Field(default=None, gt=0.0, le=1.0)
+    description: Text | None = None
+    translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
+    extensions: Extensions = Field(default_factory=dict)
+
+    @property
+    def is_risk(self) -> bool:
+        return self.kind == "risk"
+
+    @property
+    def likelihood(self) -> float:
+        """Probability that the risk materialises (1 for a resource or when not given)."""
+        return 1.0 if self.probability is None else self.probability
+
+    def label(self, lang: str | None = None) -> str:
+        """The issue's name in ``lang`` when the case translates it, else its own name."""
+        tr = self.translations.get(lang) if lang else None
+        return tr.name if tr is not None and tr.name else self.name
+
+
+class Interest(_Model):
+    """A party's stake in an issue: an edge of the stakeholder–issue graph."""
+
+    stakeholder: Slug
+    issue: Slug
+    value: float = Field(ge=0.0)
+    min_share: Share | None = None
+    max_share: Share | None = None
+    claim: float | None = Field(default=None, ge=0.0)
+    control: Share | None = None
+    note: Text | None = None
+    extensions: Extensions = Field(default_factory=dict)
+
+    @property
+    def floor(self) -> float:
+        return 0.0 if self.min_share is None else self.min_share
+
+    @property
+    def cap(self) -> float:
+        return 1.0 if self.max_share is None else self.max_share
+
+
+class Relation(_Model):
+    """A relation between two parties: an edge of the stakeholder graph."""
+
+    source: Slug
+    target: Slug
+    kind: RelationKind
+    strength: float = Field(default=1.0, gt=0.0, le=1.0)
+    description: Text | None = None
+    extensions: Extensions = Field(default_factory=dict)
+
+
+class Term(_Model):
+    """``coef`` times the share of ``issue`` that ``stakeholder`` receives."""
+
+    stakeholder: Slug
+    issue: Slug
+    coef: float
+
+
+class LinearConstraint(_Model):
+    """An extra linear constraint on shares: ``sum(coef * share) sense rhs``."""
+
+    name: Slug
+    terms: list[Term] = Field(min_length=1)
+    sense: Sense
+    rhs: float
+    description: Text | None = None
+
+
+class Policy(_Model):
+    """How to settle the case by default; any key can be overridden per call."""
+
+    rule: RuleName = "leximin"
+    scale: Scale = "normalized"
+    individually_rational: bool = True
+    envy_free: bool = False
+    proportional: bool = False
+    method: ClaimsMethod = "proportional"
+
+    def with_overrides(self, overrides: Mapping[str, object]) -> Policy:
+        """A copy with ``overrides`` applied and validated (``None`` values are ignored).
+
+        Raises
+        ------
+        CaseError
+            When an override names an unknown key or has a wrong value.
+        """
+        data = self.model_dump()
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return Policy.model_validate(data)
+        except ValidationError as exc:
+            raise CaseError(_problem(e, prefix=("policy",)) for e in exc.errors()) from None
+
+
+class Case(_Model):
+    """A dispute among several parties over resources and risks."""
+
+    id: Slug
+    title: Name
+    description: Text | None = None
+    stakeholders: list[Stakeholder] = Field(min_length=2)
+    issues: list[Issue] = Field(min_length=1)
+    interests: list[Interest] = Field(default_factory=list)
+    relations: list[Relation] = Field(default_factory=list)
+    constraints: list[LinearConstraint] = Field(default_factory=list)
+    policy: Policy = Field(default_factory=Policy)
+    translations: dict[LanguageCode, CaseTranslation] = Field(default_factory=dict)
+    extensions: Extensions = Field(default_factory=dict)
+
+    @cached_property
+    def stakeholder_by_id(self) -> dict[str, Stakeholder]:
+        return {s.id: s for s in self.stakeholders}
+
+    @cached_property
+    def issue_by_id(self) -> dict[str, Issue]:
+        return {i.id: i for i in self.issues}
+
+    @cached_property
+    def interest_by_pair(self) -> dict[tuple[str, str], Interest]:
+        """Interests keyed by ``(stakeholder, issue)``."""
+        return {(x.stakeholder, x.issue): x for x in self.interests}
+
+    @cached_property
+    def interests_by_issue(self) -> dict[str, list[Interest]]:
+        grouped: dict[str, list[Interest]] = {i.id: [] for i in self.issues}
+        for x in self.interests:
+            grouped[x.issue].append(x)
+        return grouped
+
+    @cached_property
+    def interests_by_stakeholder(self) -> dict[str, list[Interest]]:
+        grouped: dict[str, list[Interest]] = {s.id: [] for s in self.stakeholders}
+        for x in self.interests:
+            grouped[x.stakeholder].append(x)
+        return grouped
+
+    def title_in(self, lang: str | None = None) -> str:
+        """The case's title in ``lang`` when the case translates it, else its own title."""
+        tr = self.translations.get(lang) if lang else None
+        return tr.title if tr is not None and tr.title else self.title
+
+
+def case_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the case format, as a mapping.
+
+    The schema states types, ranges and required keys; cross-field rules (ids that must
+    exist, floors that must fit) are checked by :func:`parse_case` and described in
+    ``cases/README.md``.
+    """
+    schema = Case.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://github.com/mediation-engine/mediation/case.schema.json"
+    return schema
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+_SECTIONS: dict[str, type[_Model]] = {
+    "stakeholders": Stakeholder,
+    "issues": Issue,
+    "interests": Interest,
+    "relations": Relation,
+    "constraints": LinearConstraint,
+}
+_SECTION_LIMITS = {
+    "stakeholders": MAX_STAKEHOLDERS,
+    "issues": MAX_ISSUES,
+    "interests": MAX_INTERESTS,
+    "relations": MAX_RELATIONS,
+    "constraints": MAX_CONSTRAINTS,
+}
+
+
+def parse_case(data: object) -> Case:
+    """Validate a parsed case document (a mapping, as from JSON or YAML) into a :class:`Case`.
+
+    Every problem is reported at once: wrong types and values, unknown keys, unknown or
+    duplicate ids, duplicate interests, floors above caps, floors on one issue summing above 1,
+    and sizes above the limits of :mod:`mediation.limits`.
+
+    Parameters
+    ----------
+    data
+        The document, e.g. the result of ``yaml.safe_load`` or ``json.loads``.
+
+    Returns
+    -------
+    Case
+
+    Raises
+    ------
+    CaseError
+        Listing every problem, each with the path of the offending field.
+
+    Examples
+    --------
+    >>> case = parse_case({
+    ...     "id": "hall", "title": "活动大厅",
+    ...     "stakeholders": [{"id": "a", "name": "甲", "kind": "government"},
+    ...                      {"id": "b", "name": "乙", "kind": "resident_group"}],
+    ...     "issues": [{"id": "hall", "name": "大厅", "kind": "resource", "amount": 40}],
+    ...     "interests": [{"stakeholder": "a", "issue": "hall", "value": 1},
+    ...                   {"stakeholder": "b", "issue": "hall", "value": 2}]})
+    >>> case.issue_by_id["hall"].amount
+    40.0
+    >>> parse_case({"id": "x"})
+    Traceback (most recent call last):
+    ...
+    mediation.errors.CaseError: 3 problems in the case:
+      title: required field is missing
+      stakeholders: required field is missing
+      issues: required field is missing
+    """
+    _check_shape(data)
+    if not isinstance(data, dict):
+        raise CaseError([Problem("", f"a case must be a mapping of keys to values, got {_kind(data)}")])
+    problems = _size_problems(data)
+    if problems:
+        raise CaseError(problems)
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(e) for e in exc.errors()]
+        problems += _problems_of_valid_parts(data, exc)
+        raise CaseError(_ordered(problems)) from None
+    problems = referential_problems(
+        list(enumerate(case.stakeholders)),
+        list(enumerate(case.issues)),
+        list(enumerate(case.interests)),
+        list(enumerate(case.relations)),
+        list(enumerate(case.constraints)),
+    )
+    if problems:
+        raise CaseError(problems)
+    return case
+
+
+def referential_problems(
+    stakeholders: Sequence[tuple[int, Stakeholder]],
+    issues: Sequence[tuple[int, Issue]],
+    interests: Sequence[tuple[int, Interest]],
+    relations: Sequence[tuple[int, Relation]],
+    constraints: Sequence[tuple[int, LinearConstraint]],
+    *,
+    known_stakeholders: set[str] | None = None,
+    known_issues: set[str] | None = None,
+) -> list[Problem]:
+    """Cross-field problems of a case's (valid) parts, each given with its position.
+
+    ``known_stakeholders`` and ``known_issues`` default to the ids of the given parts; a caller
+    checking a partly invalid document passes every id it could read so that a party whose
+    own record is invalid is not also reported as unknown.
+    """
+    problems: list[Problem] = []
+    party_ids = _unique_ids("stakeholders", stakeholders, problems)
+    issue_ids = _unique_ids("issues", issues, problems)
+    for k, issue in issues:
+        if issue.id in party_ids:
+            problems.append(
+                Problem(f"issues[{k}].id", f"'{issue.id}' is already a stakeholder id; ids must be unique")
+            )
+        if issue.kind == "resource" and issue.probability is not None:
+            problems.append(Problem(f"issues[{k}].probability", "applies to risks only"))
+    known_parties = party_ids.keys() | (known_stakeholders or set())
+    known_issue_ids = issue_ids.keys() | (known_issues or set())
+    issue_of = {issue.id: issue for _, issue in issues}
+
+    pairs: dict[tuple[str, str], int] = {}
+    floors: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    interested: set[str] = set()
+    for k, x in interests:
+        here = f"interests[{k}]"
+        ok = _check_ref(f"{here}.stakeholder", x.stakeholder, "stakeholder", known_parties, problems)
+        ok &= _check_ref(f"{here}.issue", x.issue, "issue", known_issue_ids, problems)
+        if not ok:
+            continue
+        pair = (x.stakeholder, x.issue)
+        if pair in pairs:
+            problems.append(
+                Problem(here, f"duplicate interest of '{x.stakeholder}' in '{x.issue}' "
+                              f"(also interests[{pairs[pair]}])")
+            )
+            continue
+        pairs[pair] = k
+        interested.add(x.issue)
+        if x.min_share is not None and x.max_share is not None and x.min_share > x.max_share:
+            problems.append(
+                Problem(f"{here}.min_share",
+                        f"{x.min_share:g} is above max_share {x.max_share:g}; a floor cannot exceed its cap")
+            )
+        if x.min_share:
+            floors[x.issue].append((x.stakeholder, x.min_share))
+        issue = issue_of.get(x.issue)
+        if issue is not None and issue.kind == "resource" and x.control is not None:
+            problems.append(Problem(f"{here}.control", f"applies to risks only; '{x.issue}' is a resource"))
+        if issue is not None and issue.kind == "risk" and x.claim is not None:
+            problems.append(Problem(f"{here}.claim", f"applies to resources only; '{x.issue}' is a risk"))
+
+    for k, issue in issues:
+        if issue.id not in interested and issue.id in issue_ids and issue_ids[issue.id] == k:
+            problems.append(
+                Problem(f"issues[{k}]", f"no stakeholder has an interest in '{issue.id}'; "
+                                        "add an interest or remove the issue")
+            )
+        total = sum(f for _, f in floors.get(issue.id, ()))
+        if total > 1.0 + 1e-9:
+            detail = ", ".join(f"{s} {f:g}" for s, f in floors[issue.id])
+            problems.append(
+                Problem(f"issues[{k}]", f"floors (min_share) on '{issue.id}' sum to {total:g} > 1 "
+                                        f"({detail}); together they must give way by {total - 1:g}")
+            )
+
+    seen_relations: dict[tuple[str, str, str], int] = {}
+    for k, r in relations:
+        here = f"relations[{k}]"
+        ok = _check_ref(f"{here}.source", r.source, "stakeholder", known_parties, problems)
+        ok &= _check_ref(f"{here}.target", r.target, "stakeholder", known_parties, problems)
+        if not ok:
+            continue
+        if r.source == r.target:
+            problems.append(Problem(here, f"a relation needs two different parties, got '{r.source}' twice"))
+            continue
+        key = (r.source, r.target, r.kind)
+        if key in seen_relations:
+            problems.append(
+                Problem(here, f"duplicate '{r.kind}' relation from '{r.source}' to '{r.target}' "
+                              f"(also relations[{seen_relations[key]}])")
+            )
+        seen_relations[key] = k
+
+    names: dict[str, int] = {}
+    terms = 0
+    for k, c in constraints:
+        here = f"constraints[{k}]"
+        if c.name in names:
+            problems.append(Problem(f"{here}.name", f"duplicate constraint name '{c.name}' "
+                                                    f"(also constraints[{names[c.name]}])"))
+        names.setdefault(c.name, k)
+        terms += len(c.terms)
+        for j, t in enumerate(c.terms):
+            there = f"{here}.terms[{j}]"
+            ok = _check_ref(f"{there}.stakeholder", t.stakeholder, "stakeholder", known_parties, problems)
+            ok &= _check_ref(f"{there}.issue", t.issue, "issue", known_issue_ids, problems)
+            if ok and (t.stakeholder, t.issue) not in pairs and t.stakeholder in party_ids \
+                    and t.issue in issue_ids:
+                problems.append(
+                    Problem(there, f"'{t.stakeholder}' has no interest in '{t.issue}'; a party can only "
+                                   "receive a share of an issue it has an interest in")
+                )
+    if terms > MAX_TERMS:
+        problems.append(Problem("constraints", f"{terms} terms in all, above the limit of {MAX_TERMS}"))
+    return _ordered(problems)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+_M = TypeVar("_M", Stakeholder, Issue)
+
+
+def _unique_ids(section: str, items: Sequence[tuple[int, _M]], problems: list[Problem]) -> dict[str, int]:
+    first: dict[str, int] = {}
+    for k, item in items:
+        if item.id in first:
+            problems.append(
+                Problem(f"{section}[{k}].id", f"duplicate id '{item.id}' (also {section}[{first[item.id]}])")
+            )
+        else:
+            first[item.id] = k
+    return first
+
+
+def _check_ref(path: str, ref: str, what: str, known: Iterable[str], problems: list[Problem]) -> bool:
+    if ref in known:
+        return True
+    known_list = sorted(known)
+    hint = _closest(ref, known_list)
+    suggestion = f"; did you mean '{hint}'?" if hint else ""
+    problems.append(Problem(path, f"unknown {what} '{ref}'{suggestion}"))
+    return False
+
+
+def _closest(word: str, candidates: list[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)
+    return match[0] if match else None
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+_KEYS_OF: dict[str, type[BaseModel]] = {"policy": Policy}
+
+
+def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
+    model: type[BaseModel] = Case
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if part in _SECTIONS and model is Case:
+            model = _SECTIONS[part]
+        elif part == "terms":
+            model = Term
+        elif part == "translations":
+            model = CaseTranslation if model is Case else Translation
+        elif part in _KEYS_OF:
+            model = _KEYS_OF[part]
+        elif model in (Translation, CaseTranslation):
+            continue
+        else:
+            return []
+    return list(model.model_fields)
+
+
+def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    got = error.get("input")
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(loc))
+        message = f"unknown key '{loc[-1]}'"
+        if allowed:
+            message += f" (allowed: {allowed}; put your own data under 'extensions')"
+        return Problem(_path(prefix + loc[:-1]), message)
+    messages = {
+        "missing": "required field is missing",
+        "float_type": "must be a number",
+        "int_type": "must be an integer",
+        "bool_type": "must be true or false",
+        "string_type": "must be a string",
+        "list_type": "must be a list",
+        "dict_type": "must be a mapping",
+        "model_type": "must be a mapping",
+        "finite_number": "must be a finite number (NaN and infinities are not allowed)",
+        "string_pattern_mismatch": "must be an identifier: letters, digits, '-' and '_' only"
+        if loc and loc[-1] in ("id", "name", "stakeholder", "issue", "source", "target")
+        else "has a wrong format",
+        "literal_error": f"must be one of {ctx.get('expected', '')}",
+        "greater_than": f"must be greater than {ctx.get('gt')}",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "too_short": f"must have at least {ctx.get('min_length')} item(s)",
+        "string_too_short": "must not be empty",
+        "string_too_long": f"must have at most {ctx.get('max_length')} characters",
+    }
+    message = messages.get(kind, str(error.get("msg", "is invalid")).lower())
+    if kind.endswith("_type") and got is not None:
+        message += f", got {_kind(got)}"
+    return Problem(_path(prefix + loc), message)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def _check_shape(data: object) -> None:
+    """Reject documents nested too deep or too large before any validation touches them.
+
+    Walks iteratively and counts every occurrence, so a YAML alias bomb (one list repeated
+    through aliases) is stopped at :data:`MAX_NODES` instead of being expanded.
+    """
+    stack: list[tuple[object, int]] = [(data, 0)]
+    nodes = 0
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise CaseError([Problem("", f"the document has more than {MAX_NODES} values")])
+        if depth > MAX_DEPTH:
+            raise CaseError([Problem("", f"the document is nested deeper than {MAX_DEPTH} levels")])
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+            for key in node:
+                if not isinstance(key, str):
+                    raise CaseError([Problem("", f"keys must be strings, got {_kind(key)}")])
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            continue  # reported with its path by validation
+
+
+def _size_problems(data: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for section, limit in _SECTION_LIMITS.items():
+        items = data.get(section)
+        if isinstance(items, list) and len(items) > limit:
+            problems.append(Problem(section, f"{len(items)} items, above the limit of {limit}"))
+    return problems
+
+
+def _problems_of_valid_parts(data: dict[str, Any], exc: ValidationError) -> list[Problem]:
+    """Cross-field problems among the list items that did validate, when others did not."""
+    failed: set[tuple[str, int]] = set()
+    broken_sections: set[str] = set()
+    for e in exc.errors():
+        loc = e["loc"]
+        if loc and loc[0] in _SECTIONS:
+            if len(loc) > 1 and isinstance(loc[1], int):
+                failed.add((str(loc[0]), loc[1]))
+            else:
+                broken_sections.add(str(loc[0]))
+    parts: dict[str, list[tuple[int, Any]]] = {}
+    for section, model in _SECTIONS.items():
+        items = data.get(section, [])
+        if section in broken_sections or not isinstance(items, list):
+            parts[section] = []
+            continue
+        parts[section] = [
+            (k, model.model_validate(item)) for k, item in enumerate(items) if (section, k) not in failed
+        ]
+
+    def ids(section: str) -> set[str]:
+        items = data.get(section)
+        if not isinstance(items, list):
+            return set()
+        return {i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
+
+    known_parties, known_issues = ids("stakeholders"), ids("issues")
+    return [
+        p
+        for p in referential_problems(
+            parts["stakeholders"],
+            parts["issues"],
+            parts["interests"],
+            parts["relations"],
+            parts["constraints"],
+            known_stakeholders=known_parties,
+            known_issues=known_issues,
+        )
+        # an issue whose interests failed validation is not "uninterested"
+        if not p.message.startswith("no stakeholder has an interest") or not failed
+    ]
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    """Problems in document order (top-level keys first, then by position), without repeats."""
+    order = ["id", "title", "description", *_SECTIONS, "policy", "translations", "extensions"]
+
+    def key(p: Problem) -> tuple[int, list[int], str]:
+        head = p.path.split("[")[0].split(".")[0]
+        rank = order.index(head) if head in order else len(order)
+        numbers = [int(n) for n in _numbers(p.path)]
+        return rank, numbers, p.path
+
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=key)
+
+
+def _numbers(path: str) -> list[str]:
+    import re
+
+    return re.findall(r"\[(\d+)\]", path)
