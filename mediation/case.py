@@ -8,11 +8,10 @@ offending field. Semantics are documented in ``cases/README.md``.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cached_property
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -63,14 +62,16 @@ RuleName = Literal[
     "adjusted_winner",
     "claims",
 ]
-ClaimsMethod = Literal["proportional", "constrained_equal_awards", "constrained_equal_losses", "talmud"]
+ClaimsMethod = Literal[
+    "proportional", "constrained_equal_awards", "constrained_equal_losses", "talmud"
+]
 Scale = Literal["raw", "normalized"]
 Sense = Literal["<=", ">=", "=="]
 
-STAKEHOLDER_KINDS: tuple[str, ...] = StakeholderKind.__args__
-RELATION_KINDS: tuple[str, ...] = RelationKind.__args__
-RULES: tuple[str, ...] = RuleName.__args__
-CLAIMS_METHODS: tuple[str, ...] = ClaimsMethod.__args__
+STAKEHOLDER_KINDS: tuple[str, ...] = get_args(StakeholderKind)
+RELATION_KINDS: tuple[str, ...] = get_args(RelationKind)
+RULES: tuple[str, ...] = get_args(RuleName)
+CLAIMS_METHODS: tuple[str, ...] = get_args(ClaimsMethod)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[\w-]+$", min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -347,7 +348,9 @@ def parse_case(data: object) -> Case:
     """
     _check_shape(data)
     if not isinstance(data, dict):
-        raise CaseError([Problem("", f"a case must be a mapping of keys to values, got {_kind(data)}")])
+        raise CaseError(
+            [Problem("", f"a case must be a mapping of keys to values, got {_kind(data)}")]
+        )
     problems = _size_problems(data)
     if problems:
         raise CaseError(problems)
@@ -391,7 +394,10 @@ def referential_problems(
     for k, issue in issues:
         if issue.id in party_ids:
             problems.append(
-                Problem(f"issues[{k}].id", f"'{issue.id}' is already a stakeholder id; ids must be unique")
+                Problem(
+                    f"issues[{k}].id",
+                    f"'{issue.id}' is already a stakeholder id; ids must be unique",
+                )
             )
         if issue.kind == "resource" and issue.probability is not None:
             problems.append(Problem(f"issues[{k}].probability", "applies to risks only"))
@@ -404,44 +410,62 @@ def referential_problems(
     interested: set[str] = set()
     for k, x in interests:
         here = f"interests[{k}]"
-        ok = _check_ref(f"{here}.stakeholder", x.stakeholder, "stakeholder", known_parties, problems)
+        ok = _check_ref(
+            f"{here}.stakeholder", x.stakeholder, "stakeholder", known_parties, problems
+        )
         ok &= _check_ref(f"{here}.issue", x.issue, "issue", known_issue_ids, problems)
         if not ok:
             continue
         pair = (x.stakeholder, x.issue)
         if pair in pairs:
             problems.append(
-                Problem(here, f"duplicate interest of '{x.stakeholder}' in '{x.issue}' "
-                              f"(also interests[{pairs[pair]}])")
+                Problem(
+                    here,
+                    f"duplicate interest of '{x.stakeholder}' in '{x.issue}' "
+                    f"(also interests[{pairs[pair]}])",
+                )
             )
             continue
         pairs[pair] = k
         interested.add(x.issue)
         if x.min_share is not None and x.max_share is not None and x.min_share > x.max_share:
             problems.append(
-                Problem(f"{here}.min_share",
-                        f"{x.min_share:g} is above max_share {x.max_share:g}; a floor cannot exceed its cap")
+                Problem(
+                    f"{here}.min_share",
+                    f"{x.min_share:g} is above max_share {x.max_share:g}; "
+                    "a floor cannot exceed its cap",
+                )
             )
         if x.min_share:
             floors[x.issue].append((x.stakeholder, x.min_share))
-        issue = issue_of.get(x.issue)
-        if issue is not None and issue.kind == "resource" and x.control is not None:
-            problems.append(Problem(f"{here}.control", f"applies to risks only; '{x.issue}' is a resource"))
-        if issue is not None and issue.kind == "risk" and x.claim is not None:
-            problems.append(Problem(f"{here}.claim", f"applies to resources only; '{x.issue}' is a risk"))
+        target = issue_of.get(x.issue)
+        if target is not None and target.kind == "resource" and x.control is not None:
+            problems.append(
+                Problem(f"{here}.control", f"applies to risks only; '{x.issue}' is a resource")
+            )
+        if target is not None and target.kind == "risk" and x.claim is not None:
+            problems.append(
+                Problem(f"{here}.claim", f"applies to resources only; '{x.issue}' is a risk")
+            )
 
     for k, issue in issues:
         if issue.id not in interested and issue.id in issue_ids and issue_ids[issue.id] == k:
             problems.append(
-                Problem(f"issues[{k}]", f"no stakeholder has an interest in '{issue.id}'; "
-                                        "add an interest or remove the issue")
+                Problem(
+                    f"issues[{k}]",
+                    f"no stakeholder has an interest in '{issue.id}'; "
+                    "add an interest or remove the issue",
+                )
             )
         total = sum(f for _, f in floors.get(issue.id, ()))
         if total > 1.0 + 1e-9:
             detail = ", ".join(f"{s} {f:g}" for s, f in floors[issue.id])
             problems.append(
-                Problem(f"issues[{k}]", f"floors (min_share) on '{issue.id}' sum to {total:g} > 1 "
-                                        f"({detail}); together they must give way by {total - 1:g}")
+                Problem(
+                    f"issues[{k}]",
+                    f"floors (min_share) on '{issue.id}' sum to {total:g} > 1 "
+                    f"({detail}); together they must give way by {total - 1:g}",
+                )
             )
 
     seen_relations: dict[tuple[str, str, str], int] = {}
@@ -452,13 +476,18 @@ def referential_problems(
         if not ok:
             continue
         if r.source == r.target:
-            problems.append(Problem(here, f"a relation needs two different parties, got '{r.source}' twice"))
+            problems.append(
+                Problem(here, f"a relation needs two different parties, got '{r.source}' twice")
+            )
             continue
         key = (r.source, r.target, r.kind)
         if key in seen_relations:
             problems.append(
-                Problem(here, f"duplicate '{r.kind}' relation from '{r.source}' to '{r.target}' "
-                              f"(also relations[{seen_relations[key]}])")
+                Problem(
+                    here,
+                    f"duplicate '{r.kind}' relation from '{r.source}' to '{r.target}' "
+                    f"(also relations[{seen_relations[key]}])",
+                )
             )
         seen_relations[key] = k
 
@@ -467,22 +496,48 @@ def referential_problems(
     for k, c in constraints:
         here = f"constraints[{k}]"
         if c.name in names:
-            problems.append(Problem(f"{here}.name", f"duplicate constraint name '{c.name}' "
-                                                    f"(also constraints[{names[c.name]}])"))
+            problems.append(
+                Problem(
+                    f"{here}.name",
+                    f"duplicate constraint name '{c.name}' (also constraints[{names[c.name]}])",
+                )
+            )
         names.setdefault(c.name, k)
         terms += len(c.terms)
+        seen_terms: dict[tuple[str, str], int] = {}
         for j, t in enumerate(c.terms):
             there = f"{here}.terms[{j}]"
-            ok = _check_ref(f"{there}.stakeholder", t.stakeholder, "stakeholder", known_parties, problems)
-            ok &= _check_ref(f"{there}.issue", t.issue, "issue", known_issue_ids, problems)
-            if ok and (t.stakeholder, t.issue) not in pairs and t.stakeholder in party_ids \
-                    and t.issue in issue_ids:
+            if (t.stakeholder, t.issue) in seen_terms:
                 problems.append(
-                    Problem(there, f"'{t.stakeholder}' has no interest in '{t.issue}'; a party can only "
-                                   "receive a share of an issue it has an interest in")
+                    Problem(
+                        there,
+                        f"repeats the term of '{t.stakeholder}' in '{t.issue}' "
+                        f"(terms[{seen_terms[t.stakeholder, t.issue]}]); add the coefficients "
+                        "into one term",
+                    )
+                )
+            seen_terms.setdefault((t.stakeholder, t.issue), j)
+            ok = _check_ref(
+                f"{there}.stakeholder", t.stakeholder, "stakeholder", known_parties, problems
+            )
+            ok &= _check_ref(f"{there}.issue", t.issue, "issue", known_issue_ids, problems)
+            if (
+                ok
+                and (t.stakeholder, t.issue) not in pairs
+                and t.stakeholder in party_ids
+                and t.issue in issue_ids
+            ):
+                problems.append(
+                    Problem(
+                        there,
+                        f"'{t.stakeholder}' has no interest in '{t.issue}'; a party can only "
+                        "receive a share of an issue it has an interest in",
+                    )
                 )
     if terms > MAX_TERMS:
-        problems.append(Problem("constraints", f"{terms} terms in all, above the limit of {MAX_TERMS}"))
+        problems.append(
+            Problem("constraints", f"{terms} terms in all, above the limit of {MAX_TERMS}")
+        )
     return _ordered(problems)
 
 
@@ -491,21 +546,30 @@ def referential_problems(
 _M = TypeVar("_M", Stakeholder, Issue)
 
 
-def _unique_ids(section: str, items: Sequence[tuple[int, _M]], problems: list[Problem]) -> dict[str, int]:
+def _unique_ids(
+    section: str, items: Sequence[tuple[int, _M]], problems: list[Problem]
+) -> dict[str, int]:
     first: dict[str, int] = {}
     for k, item in items:
         if item.id in first:
             problems.append(
-                Problem(f"{section}[{k}].id", f"duplicate id '{item.id}' (also {section}[{first[item.id]}])")
+                Problem(
+                    f"{section}[{k}].id",
+                    f"duplicate id '{item.id}' (also {section}[{first[item.id]}])",
+                )
             )
         else:
             first[item.id] = k
     return first
 
 
-def _check_ref(path: str, ref: str, what: str, known: Iterable[str], problems: list[Problem]) -> bool:
+def _check_ref(
+    path: str, ref: str, what: str, known: Collection[str], problems: list[Problem]
+) -> bool:
     if ref in known:
         return True
+    if not known:
+        return False  # the section listing these ids is itself broken and reported
     known_list = sorted(known)
     hint = _closest(ref, known_list)
     suggestion = f"; did you mean '{hint}'?" if hint else ""
@@ -585,8 +649,15 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
         "string_too_short": "must not be empty",
         "string_too_long": f"must have at most {ctx.get('max_length')} characters",
     }
+    if loc and loc[-1] == "[key]":
+        return Problem(
+            _path(prefix + loc[:-2]),
+            f"'{loc[-2]}' is not a language code (use e.g. 'en', 'zh', 'zh-Hant')",
+        )
     message = messages.get(kind, str(error.get("msg", "is invalid")).lower())
-    if kind.endswith("_type") and got is not None:
+    if kind == "float_type" and isinstance(got, int) and not isinstance(got, bool):
+        message = "is too large to be a number"
+    elif kind.endswith("_type") and got is not None:
         message += f", got {_kind(got)}"
     return Problem(_path(prefix + loc), message)
 
@@ -611,27 +682,32 @@ def _kind(value: object) -> str:
 def _check_shape(data: object) -> None:
     """Reject documents nested too deep or too large before any validation touches them.
 
-    Walks iteratively and counts every occurrence, so a YAML alias bomb (one list repeated
-    through aliases) is stopped at :data:`MAX_NODES` instead of being expanded.
+    Counts the values the document expands to, each shared container (a YAML alias) as often
+    as it is used, but computes each container's size once: a YAML alias bomb is stopped in
+    time proportional to its text, not to its expansion.
     """
-    stack: list[tuple[object, int]] = [(data, 0)]
-    nodes = 0
+    sizes: dict[int, int] = {}
+    # iterative post-order walk: (node, depth, children done?)
+    stack: list[tuple[object, int, bool]] = [(data, 0, False)]
     while stack:
-        node, depth = stack.pop()
-        nodes += 1
-        if nodes > MAX_NODES:
-            raise CaseError([Problem("", f"the document has more than {MAX_NODES} values")])
+        node, depth, done = stack.pop()
         if depth > MAX_DEPTH:
             raise CaseError([Problem("", f"the document is nested deeper than {MAX_DEPTH} levels")])
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-            for key in node:
-                if not isinstance(key, str):
-                    raise CaseError([Problem("", f"keys must be strings, got {_kind(key)}")])
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-        elif isinstance(node, float) and not math.isfinite(node):
-            continue  # reported with its path by validation
+        if not isinstance(node, dict | list) or id(node) in sizes:
+            continue
+        children = list(node.values()) if isinstance(node, dict) else node
+        if not done:
+            if isinstance(node, dict):
+                for key in node:
+                    if not isinstance(key, str):
+                        raise CaseError([Problem("", f"keys must be strings, got {_kind(key)}")])
+            stack.append((node, depth, True))
+            stack.extend((child, depth + 1, False) for child in children)
+            continue
+        size = 1 + sum(sizes.get(id(child), 1) for child in children)
+        if size > MAX_NODES:
+            raise CaseError([Problem("", f"the document expands to more than {MAX_NODES} values")])
+        sizes[id(node)] = size
 
 
 def _size_problems(data: dict[str, Any]) -> list[Problem]:
@@ -661,7 +737,9 @@ def _problems_of_valid_parts(data: dict[str, Any], exc: ValidationError) -> list
             parts[section] = []
             continue
         parts[section] = [
-            (k, model.model_validate(item)) for k, item in enumerate(items) if (section, k) not in failed
+            (k, model.model_validate(item))
+            for k, item in enumerate(items)
+            if (section, k) not in failed
         ]
 
     def ids(section: str) -> set[str]:

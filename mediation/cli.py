@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -21,7 +21,8 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="mediation",
-    help="Settle multi-party disputes fairly: validate a case, analyse its stakeholder graph, settle it.",
+    help="Settle multi-party disputes fairly: validate a case, analyse its stakeholder graph, "
+    "settle it.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -30,7 +31,7 @@ app = typer.Typer(
 CaseArg = Annotated[str, typer.Argument(help="Case file (YAML or JSON), or - for standard input.")]
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
 

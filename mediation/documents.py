@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 import yaml
@@ -16,11 +17,38 @@ __all__ = ["Format", "dump_case", "guess_format", "load_case", "parse_document"]
 Format = Literal["yaml", "json"]
 
 try:  # the C loader is ~10x faster on large cases; fall back when libyaml is absent
-    _Loader: Any = yaml.CSafeLoader
+    _Base: Any = yaml.CSafeLoader
     _Dumper: Any = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
     _Dumper = yaml.SafeDumper
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """A safe YAML loader that rejects repeated keys and reads ``1e6`` as a number.
+
+    PyYAML follows YAML 1.1, where a float needs a dot (``1.0e6``); YAML 1.2 and JSON also
+    accept ``1e6``, which users write for money amounts.
+    """
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"repeated key '{key}'", key_node.start_mark
+                )
+            if isinstance(key, str | int | float | bool):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 def guess_format(name: str) -> Format:
@@ -37,20 +65,30 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
         When the text is too large, not UTF-8, not well-formed, or nested too deep.
     """
     if len(text) > MAX_DOCUMENT_BYTES:
-        raise CaseError([Problem("", f"the document has {len(text)} bytes, above the limit of "
-                                     f"{MAX_DOCUMENT_BYTES}")])
+        unit = "bytes" if isinstance(text, bytes) else "characters"
+        raise CaseError(
+            [
+                Problem(
+                    "",
+                    f"the document has {len(text)} {unit}, above the limit of {MAX_DOCUMENT_BYTES}",
+                )
+            ]
+        )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise CaseError([Problem("", f"the document is not UTF-8 text (byte {exc.start})")]) from None
+            raise CaseError(
+                [Problem("", f"the document is not UTF-8 text (byte {exc.start})")]
+            ) from None
     try:
         if format == "json":
-            return json.loads(text, parse_constant=_reject_constant)
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+            return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_repeats)
+        return yaml.load(text, Loader=_Loader)
     except json.JSONDecodeError as exc:
-        raise CaseError([Problem("", f"malformed JSON at line {exc.lineno}, column {exc.colno}: "
-                                     f"{exc.msg}")]) from None
+        raise CaseError(
+            [Problem("", f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -89,6 +127,15 @@ def dump_case(case: Case, *, format: Format = "yaml") -> str:
     if format == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     return str(yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100))
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"malformed JSON: repeated key '{key}'")
+        result[key] = value
+    return result
 
 
 def _reject_constant(name: str) -> float:
