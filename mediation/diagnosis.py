@@ -1,0 +1,362 @@
+"""When no deal is possible: the conflicting red lines and the smallest concessions.
+
+Every red line (floor, cap, capacity, extra constraint, disagreement point under individual
+rationality, proportionality and envy-freeness when asked) gets an *elastic* column that
+lets it give way at a cost: one whole share of an issue, a party's whole risk exposure, its
+whole stake, or the constraint's largest coefficient all cost 1. The elastic LP finds the
+cheapest joint concession; a deletion filter over the same LP finds an irreducible set of
+conflicting red lines (Chinneck & Dravnieks 1991); relaxing each member alone tells which
+single concessions would suffice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+
+from .case import Case, Policy
+from .fairness import envy_matrix
+from .formulation import AllocationModel, CaseIndex, add_policy_constraints, build_model
+from .settlement import Concession, Conflict, Diagnosis
+from .solver import Session, SolverOptions, open_session
+
+__all__ = ["MAX_FILTER_ITEMS", "diagnose"]
+
+#: Above this many red lines the deletion filter (one LP each) is skipped and the conflict
+#: is reported as the set of red lines the cheapest concession touches.
+MAX_FILTER_ITEMS = 300
+_NOISE = 1e-7
+
+
+@dataclass
+class _Item:
+    kind: str
+    current: float
+    direction: float  # +1: the bound rises to give way, -1: it falls
+    unit: str
+    cost: float
+    columns: list[pulp.LpVariable] = field(default_factory=list)
+    limit: float = np.inf
+    stakeholder: str | None = None
+    issue: str | None = None
+    constraint: str | None = None
+
+
+def diagnose(
+    case: Case, policy: Policy, options: SolverOptions | None = None, index: CaseIndex | None = None
+) -> Diagnosis:
+    """Explain why ``case`` has no allocation meeting its red lines under ``policy``.
+
+    Returns
+    -------
+    Diagnosis
+        ``conflicting`` (an irreducible infeasible set when ``irreducible``), the jointly
+        cheapest ``concessions`` and single-concession ``alternatives``, in natural units.
+
+    References
+    ----------
+    Chinneck, J. W. & Dravnieks, E. W. (1991). Locating minimal infeasible constraint sets in
+    linear programs. *ORSA Journal on Computing* 3(2), 157–168. DOI 10.1287/ijoc.3.2.157.
+    """
+    options = options or SolverOptions()
+    model = build_model(case, index, name="elastic")
+    index = model.index
+    items = _make_elastic(model, policy)
+    session = open_session(model.problem, model.variables, options)
+    session.set_objective(
+        pulp.LpAffineExpression([(c, it.cost) for it in items for c in it.columns]), maximize=False
+    )
+    _solve_with_envy(session, model, policy, items)
+    joint = _concessions(session, items)
+    if not joint:
+        # red lines are not what blocks the deal: the issue totals and integrality are
+        return Diagnosis(
+            code="structural",
+            conflicting=[Conflict(kind="issue_total")],
+            irreducible=False,
+            concessions=[],
+            alternatives=[],
+        )
+
+    touched = [it for it in items if _amount(session, it) > _NOISE]
+    if len(items) <= MAX_FILTER_ITEMS:
+        conflict = _deletion_filter(session, items, touched)
+        irreducible = True
+    else:
+        conflict, irreducible = touched, False
+    alternatives = _alternatives(session, items, conflict)
+    return Diagnosis(
+        code="red_lines_conflict",
+        conflicting=[_conflict(it) for it in conflict],
+        irreducible=irreducible,
+        concessions=joint,
+        alternatives=alternatives,
+    )
+
+
+def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
+    case, index = model.case, model.index
+    items: list[_Item] = []
+    add = model.new_variable
+    extra_rows: list[pulp.LpConstraint] = []
+    for k, interest in enumerate(case.interests):
+        x = model.x[k]
+        lo, hi = float(index.lower[k]), float(index.upper[k])
+        if interest.min_share and lo > 0:
+            e = add(f"e_floor{k}", 0.0, lo)
+            x.lowBound = 0.0
+            extra_rows.append(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([(x, 1.0), (e, 1.0)]),
+                    pulp.LpConstraintGE,
+                    f"floor{k}",
+                    lo,
+                )
+            )
+            items.append(
+                _Item(
+                    "floor", lo, -1.0, "share", 1.0, [e], lo, interest.stakeholder, interest.issue
+                )
+            )
+        if interest.max_share is not None and hi < 1:
+            e = add(f"e_cap{k}", 0.0, 1.0 - hi)
+            x.upBound = 1.0
+            extra_rows.append(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([(x, 1.0), (e, -1.0)]),
+                    pulp.LpConstraintLE,
+                    f"cap{k}",
+                    hi,
+                )
+            )
+            items.append(
+                _Item(
+                    "cap",
+                    hi,
+                    1.0,
+                    "share",
+                    1.0,
+                    [e],
+                    1.0 - hi,
+                    interest.stakeholder,
+                    interest.issue,
+                )
+            )
+    for p, row in model.capacity_rows.items():
+        risky = [k for k in index.interests_of_party[p] if index.sign[k] < 0]
+        exposure = float(index.amount[index.pair_issue[risky]].sum())
+        e = add(f"e_capacity{p}", 0.0)
+        row.expr.addterm(e, -1.0)
+        units = {case.issues[int(index.pair_issue[k])].unit for k in risky}
+        items.append(
+            _Item(
+                "capacity",
+                float(index.capacity[p]),
+                1.0,
+                units.pop() if len(units) == 1 else "",
+                1.0 / exposure,
+                [e],
+                stakeholder=index.parties[p],
+            )
+        )
+    for c in case.constraints:
+        row = model.extra_rows[c.name]
+        scale = max(abs(t.coef) for t in c.terms) or 1.0
+        cols = []
+        if c.sense in ("<=", "=="):
+            e = add(f"e_{row.name}_up", 0.0)
+            row.expr.addterm(e, -1.0)
+            cols.append(e)
+        if c.sense in (">=", "=="):
+            e = add(f"e_{row.name}_down", 0.0)
+            row.expr.addterm(e, 1.0)
+            cols.append(e)
+        direction = 1.0 if c.sense == "<=" else -1.0
+        items.append(
+            _Item("constraint", c.rhs, direction, "", 1.0 / scale, cols, constraint=c.name)
+        )
+    if policy.individually_rational:
+        for p, party in enumerate(index.parties):
+            e = add(f"e_ir{p}", 0.0)
+            extra_rows.append(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([(model.u[p], 1.0), (e, 1.0)]),
+                    pulp.LpConstraintGE,
+                    f"ir{p}",
+                    float(index.disagreement[p]),
+                )
+            )
+            items.append(
+                _Item(
+                    "disagreement",
+                    float(index.disagreement[p]),
+                    -1.0,
+                    "points",
+                    1.0 / float(index.stake[p]),
+                    [e],
+                    stakeholder=party,
+                )
+            )
+    # proportionality rows carry a release column: it becomes their elastic column
+    rows = add_policy_constraints(model, policy)
+    for row, release in zip(rows, model.policy_release, strict=True):
+        p = int(str(row.name).removeprefix("proportional"))
+        release.upBound = None
+        items.append(
+            _Item(
+                "proportional",
+                float(-row.constant),
+                -1.0,
+                "points",
+                1.0 / float(index.stake[p]),
+                [release],
+                stakeholder=index.parties[p],
+            )
+        )
+    model.problem.extend(extra_rows)
+    return items
+
+
+def _solve_with_envy(
+    session: Session, model: AllocationModel, policy: Policy, items: list[_Item]
+) -> None:
+    """Solve the elastic LP; with envy-freeness asked, add violated envy rows (elastic too)."""
+    index = model.index
+    while True:
+        session.solve()
+        if not policy.envy_free:
+            return
+        shares = session.values(model.x)
+        envy = envy_matrix(index, shares)
+        bad = np.argwhere(envy > 1e-7 * index.stake[:, None])
+        if len(bad) == 0:
+            return
+        rows, cols = [], []
+        for s, t in bad:
+            s, t = int(s), int(t)
+            e = model.new_variable(f"e_envy{s}_{t}", 0.0)
+            own = {
+                int(index.pair_issue[k]): float(index.value[k])
+                for k in index.interests_of_party[s]
+                if index.sign[k] > 0
+            }
+            ratio = float(index.weight[s] / index.weight[t])
+            terms = [
+                (model.x[k], float(index.value[k]))
+                for k in index.interests_of_party[s]
+                if index.sign[k] > 0
+            ]
+            terms += [
+                (model.x[k], -ratio * own[int(index.pair_issue[k])])
+                for k in index.interests_of_party[t]
+                if index.sign[k] > 0 and int(index.pair_issue[k]) in own
+            ]
+            rows.append(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([*terms, (e, 1.0)]),
+                    pulp.LpConstraintGE,
+                    f"envy{s}_{t}",
+                    0.0,
+                )
+            )
+            cols.append(e)
+            item = _Item(
+                "envy",
+                0.0,
+                -1.0,
+                "points",
+                1.0 / float(index.stake[s]),
+                [e],
+                stakeholder=index.parties[s],
+                constraint=f"envy:{index.parties[t]}",
+            )
+            items.append(item)
+        session.add_constraints(rows, cols)
+        session.set_objective(
+            pulp.LpAffineExpression([(c, it.cost) for it in items for c in it.columns]),
+            maximize=False,
+        )
+
+
+def _amount(session: Session, item: _Item) -> float:
+    return float(session.values(item.columns).sum()) if item.columns else 0.0
+
+
+def _concessions(session: Session, items: list[_Item]) -> list[Concession]:
+    out = []
+    for it in items:
+        amount = _amount(session, it)
+        if amount > _NOISE * max(1.0, abs(it.current)):
+            out.append(_concession(it, amount))
+    return out
+
+
+def _concession(it: _Item, amount: float) -> Concession:
+    change = it.direction * amount
+    return Concession(
+        kind=it.kind,
+        stakeholder=it.stakeholder,
+        issue=it.issue,
+        constraint=it.constraint,
+        current=it.current,
+        proposed=it.current + change,
+        change=change,
+        unit=it.unit,
+    )
+
+
+def _conflict(it: _Item) -> Conflict:
+    return Conflict(
+        kind=it.kind,
+        stakeholder=it.stakeholder,
+        issue=it.issue,
+        constraint=it.constraint,
+        bound=it.current,
+    )
+
+
+def _harden(session: Session, items: list[_Item], hard: set[int]) -> None:
+    cols: list[pulp.LpVariable] = []
+    ups: list[float] = []
+    for n, it in enumerate(items):
+        for c in it.columns:
+            cols.append(c)
+            ups.append(0.0 if n in hard else it.limit)
+    if cols:
+        session.set_bounds(cols, np.zeros(len(cols)), np.asarray(ups))
+
+
+def _deletion_filter(session: Session, items: list[_Item], touched: list[_Item]) -> list[_Item]:
+    """Chinneck's deletion filter: drop each red line whose removal keeps the rest infeasible.
+
+    Red lines the cheapest concession left alone are tried first, so the set found tends to
+    be the one the concession resolves.
+    """
+    touched_ids = {id(it) for it in touched}
+    order = sorted(range(len(items)), key=lambda n: (id(items[n]) in touched_ids, n))
+    hard = set(range(len(items)))
+    for n in order:
+        if not items[n].columns:
+            hard.discard(n)
+            continue
+        hard.discard(n)
+        _harden(session, items, hard)
+        if session.solve().solved:
+            hard.add(n)  # needed: without it the rest is feasible
+    _harden(session, items, set())
+    return [items[n] for n in sorted(hard) if items[n].columns]
+
+
+def _alternatives(session: Session, items: list[_Item], conflict: list[_Item]) -> list[Concession]:
+    out = []
+    for it in conflict:
+        hard = {n for n, other in enumerate(items) if other is not it}
+        _harden(session, items, hard)
+        if session.solve().solved:
+            amount = _amount(session, it)
+            if amount > _NOISE * max(1.0, abs(it.current)):
+                out.append(_concession(it, amount))
+    _harden(session, items, set())
+    return out

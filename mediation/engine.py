@@ -1,0 +1,550 @@
+"""Settle a case: choose the rule, solve, explain, check, and assemble the settlement."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+import pulp
+
+from .case import Case, Policy
+from .diagnosis import diagnose
+from .errors import PolicyError, SolverError
+from .explain import allocation_reasons, binding_reasons
+from .fairness import envy_matrix, gini, normalized_gains, pareto_optimal, proportionality_gaps
+from .formulation import (
+    AllocationModel,
+    CaseIndex,
+    add_policy_constraints,
+    build_model,
+    index_case,
+    separable_ideals,
+)
+from .rules import LP_RULES, PROCEDURAL_RULES, policy_problems
+from .rules.base import Context
+from .settlement import Diagnosis, Exposure, Fairness, PartyOutcome, Reason, Settlement, SolverInfo
+from .solver import Session, SolverOptions, Status, open_session, solver_version
+from .validator import validate_settlement
+
+__all__ = ["engine_version", "settle"]
+
+logger = logging.getLogger(__name__)
+
+#: A party whose ideal exceeds its disagreement point by less than this fraction of its
+#: stake has no room to gain (it is *flat*).
+FLAT = 1e-9
+#: Slack, relative to a party's unit of comparison, when its utility is held while something
+#: else is optimised (the risk-control tie-break).
+HOLD_UTILITY = 1e-9
+
+
+def engine_version() -> str:
+    try:
+        return version("mediation")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0+unknown"
+
+
+def settle(
+    case: Case,
+    *,
+    rule: str | None = None,
+    scale: str | None = None,
+    individually_rational: bool | None = None,
+    envy_free: bool | None = None,
+    proportional: bool | None = None,
+    method: str | None = None,
+    solver: str = "highs",
+    time_limit: float = 60.0,
+    check: bool = True,
+) -> Settlement:
+    """Propose a settlement of ``case`` under its policy, with any policy key overridden.
+
+    Parameters
+    ----------
+    case
+        A validated case (see :func:`mediation.parse_case`).
+    rule, scale, individually_rational, envy_free, proportional, method
+        Override the case's policy for this call (``None`` keeps the case's value).
+    solver
+        ``highs`` (default, in-process) or ``cbc``.
+    time_limit
+        Seconds per solve; a solve stopped by it gives status ``feasible``.
+    check
+        Run the independent validator on the result; a failure turns the status into
+        ``error`` with the problems as reasons (a safety net: it never happens on a sound
+        solve).
+
+    Returns
+    -------
+    Settlement
+        Status ``optimal`` or ``feasible`` with an allocation, ``infeasible`` with a
+        diagnosis, or ``error`` when the solver failed (the reasons say how).
+
+    Raises
+    ------
+    CaseError
+        When an override has a wrong value.
+    PolicyError
+        When the rule cannot apply to this case (e.g. Adjusted Winner with three parties).
+
+    Examples
+    --------
+    >>> from mediation.documents import load_case
+    >>> case = load_case('''
+    ... id: demo
+    ... title: demo
+    ... stakeholders: [{id: a, name: A, kind: other}, {id: b, name: B, kind: other}]
+    ... issues:
+    ...   - {id: g, name: G, kind: resource, amount: 10}
+    ...   - {id: h, name: H, kind: resource, amount: 1}
+    ... interests:
+    ...   - {stakeholder: a, issue: g, value: 3}
+    ...   - {stakeholder: a, issue: h, value: 1}
+    ...   - {stakeholder: b, issue: g, value: 1}
+    ...   - {stakeholder: b, issue: h, value: 3}
+    ... ''')
+    >>> result = settle(case, rule="leximin")
+    >>> result.status, result.shares["g"], result.shares["h"]
+    ('optimal', {'a': 1.0, 'b': 0.0}, {'a': 0.0, 'b': 1.0})
+    """
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    policy = case.policy.with_overrides(
+        {
+            "rule": rule,
+            "scale": scale,
+            "individually_rational": individually_rational,
+            "envy_free": envy_free,
+            "proportional": proportional,
+            "method": method,
+        }
+    )
+    problems = policy_problems(case, policy)
+    if problems:
+        raise PolicyError(problems)
+    options = SolverOptions(solver=solver, time_limit=time_limit)  # type: ignore[arg-type]
+    run = _Run(case, policy, options, timings)
+    try:
+        result = run.settle()
+    except SolverError as exc:
+        logger.warning("solver error on case %s: %s", case.id, exc)
+        result = run.error(str(exc))
+    if check and result.status in ("optimal", "feasible"):
+        with run.clock("validate"):
+            found = validate_settlement(case, result)
+        if found:
+            logger.error("settlement of %s failed validation: %s", case.id, found)
+            result = run.error(
+                "the settlement failed the independent validator: "
+                + "; ".join(str(p) for p in found[:5])
+            )
+    timings["total"] = time.perf_counter() - started
+    return result
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float], name: str) -> None:
+        self.timings, self.name = timings, name
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *_: object) -> None:
+        self.timings[self.name] = (
+            self.timings.get(self.name, 0.0) + time.perf_counter() - self.start
+        )
+
+
+class _Run:
+    """One settlement in the making (keeps the timings and the solver state together)."""
+
+    def __init__(
+        self, case: Case, policy: Policy, options: SolverOptions, timings: dict[str, float]
+    ) -> None:
+        self.case, self.policy, self.options, self.timings = case, policy, options, timings
+        self.index: CaseIndex | None = None
+        self.session: Session | None = None
+        self.extra_solver_seconds = 0.0
+        self.extra_solves = 0
+        self.scale_name = (
+            "normalized" if policy.rule in ("kalai_smorodinsky", "nash") else policy.scale
+        )
+
+    def clock(self, name: str) -> _Clock:
+        return _Clock(self.timings, name)
+
+    # -- the main path ----------------------------------------------------------------------
+    def settle(self) -> Settlement:
+        case, policy = self.case, self.policy
+        with self.clock("build"):
+            self.index = index = index_case(case)
+            model = build_model(case, index)
+            add_policy_constraints(model, policy)
+        with self.clock("ideal"):
+            session = self.session = open_session(model.problem, model.variables, self.options)
+            ideal = self._ideals(model, session)
+        if ideal is None:
+            return self._infeasible(None)
+        if policy.rule in PROCEDURAL_RULES:
+            return self._procedural(model, session, ideal)
+
+        disagreement = index.disagreement
+        room = ideal - disagreement
+        flat = room <= FLAT * np.maximum(index.stake, np.abs(disagreement))
+        if policy.individually_rational and np.any(room < -FLAT * np.maximum(index.stake, 1.0)):
+            return self._infeasible(ideal)
+        rho = (
+            np.where(flat, index.stake, room)
+            if self.scale_name == "normalized"
+            else np.ones_like(room)
+        )
+        nash = policy.rule == "nash"
+        compared = ~flat if (policy.individually_rational or nash) else np.ones_like(flat)
+        held = (
+            np.ones_like(flat)
+            if policy.individually_rational
+            else (flat if nash else ~np.ones_like(flat))
+        )
+        if held.any():
+            lower = np.where(held, disagreement, -np.inf)
+            session.set_bounds(model.u, lower, np.full(len(lower), np.inf))
+        ctx = Context(
+            case=case,
+            policy=policy,
+            index=index,
+            model=model,
+            session=session,
+            ideal=ideal,
+            rho=rho,
+            compared=compared,
+            flat=flat,
+        )
+        with self.clock("solve"):
+            outcome = LP_RULES[policy.rule].solve(ctx)
+        if not outcome.status.solved:
+            if outcome.details.get("no_positive_gain"):
+                return self._no_positive_gain(ideal, outcome.details["no_positive_gain"])
+            return self._infeasible(ideal)
+        status = outcome.status
+        shares = session.values(model.x)
+        with self.clock("solve"):
+            shares = self._control_tiebreak(model, session, shares, rho)
+        shares = self._clean(shares)
+        utilities = index.utilities(shares)
+        with self.clock("fairness"):
+            pareto = pareto_optimal(model, session, session.values(model.u), rho)
+        with self.clock("reasons"):
+            reasons = list(ctx.reasons)
+            reasons += binding_reasons(
+                case,
+                index,
+                shares,
+                utilities,
+                individually_rational=policy.individually_rational,
+                prices=ctx.prices,
+            )
+            reasons += allocation_reasons(case, index, shares, rho, ideal, flat)
+            if pareto is False:
+                reasons.append({"code": "not_pareto_optimal"})
+            if status == Status.FEASIBLE:
+                reasons.append({"code": "time_limit", "seconds": self.options.time_limit})
+        return self._assemble(status.value, shares, ideal, pareto, reasons)
+
+    def _ideals(self, model: AllocationModel, session: Session) -> np.ndarray | None:
+        """Each party's best utility under the hard constraints alone (``None``: infeasible)."""
+        index = model.index
+        if not index.coupled:
+            return separable_ideals(index)
+        released = model.policy_release
+        if released:
+            session.set_bounds(released, np.zeros(len(released)), np.full(len(released), np.inf))
+        ideal = np.empty(len(index.parties))
+        for p, u in enumerate(model.u):
+            session.set_objective(pulp.LpAffineExpression([(u, 1.0)]), maximize=True)
+            if not session.solve().solved:
+                return None
+            ideal[p] = session.objective_value()
+        if released:
+            session.set_bounds(released, np.zeros(len(released)), np.zeros(len(released)))
+        return ideal
+
+    def _control_tiebreak(
+        self, model: AllocationModel, session: Session, shares: np.ndarray, rho: np.ndarray
+    ) -> np.ndarray:
+        """Among allocations giving every party the same utility, put risks on the parties best
+        able to control them (the PPP principle); a no-op when no risk interest has ``control``."""
+        terms = [
+            (model.x[k], float(x.control))
+            for k, x in enumerate(self.case.interests)
+            if x.control is not None and x.control > 0
+        ]
+        if not terms:
+            return shares
+        utilities = session.values(model.u)
+        session.set_bounds(model.u, utilities - HOLD_UTILITY * rho, np.full(len(rho), np.inf))
+        session.set_objective(pulp.LpAffineExpression(terms), maximize=True)
+        status = session.solve()
+        return session.values(model.x) if status.solved else shares
+
+    def _clean(self, shares: np.ndarray) -> np.ndarray:
+        """Clip solver noise: shares within their bounds, indivisible issues exactly 0 or 1."""
+        assert self.index is not None
+        index = self.index
+        shares = np.clip(shares, index.lower, index.upper)
+        whole = ~index.divisible[index.pair_issue]
+        shares = np.where(whole, np.round(shares), shares)
+        return np.where(np.abs(shares) < 1e-12, 0.0, shares)
+
+    # -- procedural rules -------------------------------------------------------------------
+    def _procedural(
+        self, model: AllocationModel, session: Session, ideal: np.ndarray
+    ) -> Settlement:
+        assert self.index is not None
+        index, policy = self.index, self.policy
+        with self.clock("solve"):
+            shares, reasons = PROCEDURAL_RULES[policy.rule].allocate(self.case, policy, index)
+        utilities = index.utilities(shares)
+        gains = utilities - index.disagreement
+        if policy.individually_rational and np.any(gains < -1e-9 * index.stake):
+            return self._below_disagreement(ideal, utilities)
+        room = ideal - index.disagreement
+        rho = np.where(room > FLAT * index.stake, room, index.stake)
+        with self.clock("fairness"):
+            pareto = pareto_optimal(model, session, utilities, rho)
+        with self.clock("reasons"):
+            flat = room <= FLAT * index.stake
+            reasons += allocation_reasons(self.case, index, shares, rho, ideal, flat)
+        return self._assemble("optimal", shares, ideal, pareto, reasons)
+
+    # -- results ----------------------------------------------------------------------------
+    def _assemble(
+        self,
+        status: str,
+        shares: np.ndarray,
+        ideal: np.ndarray,
+        pareto: bool | None,
+        reasons: list[dict[str, Any]],
+    ) -> Settlement:
+        assert self.index is not None
+        index = self.index
+        with self.clock("assemble"):
+            utilities = index.utilities(shares)
+            normalized = normalized_gains(utilities, index.disagreement, ideal)
+            envy = envy_matrix(index, shares)
+            envy_free = not bool(np.any(envy > 1e-6 * index.stake[:, None]))
+            gaps = proportionality_gaps(index, shares)
+            due_scale = np.maximum(
+                index.weight
+                / index.weight.sum()
+                * np.bincount(
+                    index.pair_party[index.sign > 0],
+                    weights=index.value[index.sign > 0],
+                    minlength=len(index.parties),
+                ),
+                1.0,
+            )
+            proportional = not bool(np.any(gaps > 1e-6 * due_scale))
+            valid = normalized[~np.isnan(normalized)]
+            fairness = Fairness(
+                min_normalized_gain=float(valid.min()) if valid.size else None,
+                gini=gini(valid),
+                envy_free=envy_free,
+                max_envy=max(float(envy.max()), 0.0) if envy.size else 0.0,
+                proportional=proportional,
+                pareto_optimal=pareto,
+            )
+            parties = self._parties(shares, utilities, ideal, normalized)
+            share_map, amount_map = self._share_maps(shares)
+        return self._settlement(status, share_map, amount_map, parties, fairness, reasons, None)
+
+    def _share_maps(
+        self, shares: np.ndarray
+    ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+        assert self.index is not None
+        index = self.index
+        share_map: dict[str, dict[str, float]] = {}
+        amount_map: dict[str, dict[str, float]] = {}
+        for q, issue in enumerate(self.case.issues):
+            ks = index.interests_of_issue[q]
+            names = [index.parties[p] for p in index.pair_party[ks].tolist()]
+            values = shares[ks].tolist()
+            share_map[issue.id] = dict(zip(names, values, strict=True))
+            amount_map[issue.id] = {n: v * issue.amount for n, v in zip(names, values, strict=True)}
+        return share_map, amount_map
+
+    def _parties(
+        self,
+        shares: np.ndarray,
+        utilities: np.ndarray | None,
+        ideal: np.ndarray | None,
+        normalized: np.ndarray | None,
+    ) -> dict[str, PartyOutcome]:
+        assert self.index is not None
+        index = self.index
+        risk = index.sign < 0
+        money = index.amount[index.pair_issue] * shares * risk
+        worst = np.bincount(index.pair_party, weights=money, minlength=len(index.parties))
+        expected = np.bincount(
+            index.pair_party,
+            weights=money * index.likelihood[index.pair_issue],
+            minlength=len(index.parties),
+        )
+        out = {}
+        for p, party in enumerate(index.parties):
+            d = float(index.disagreement[p])
+            u = None if utilities is None else float(utilities[p])
+            ng = None if normalized is None or np.isnan(normalized[p]) else float(normalized[p])
+            out[party] = PartyOutcome(
+                utility=u,
+                disagreement=d,
+                gain=None if u is None else u - d,
+                ideal=None if ideal is None else float(ideal[p]),
+                normalized_gain=ng,
+                exposure=Exposure(expected=float(expected[p]), worst_case=float(worst[p])),
+            )
+        return out
+
+    def _settlement(
+        self,
+        status: str,
+        shares: dict[str, dict[str, float]],
+        amounts: dict[str, dict[str, float]],
+        parties: dict[str, PartyOutcome],
+        fairness: Fairness | None,
+        reasons: list[dict[str, Any]],
+        diagnosis: Diagnosis | None,
+    ) -> Settlement:
+        session = self.session
+        seconds = (session.seconds if session is not None else 0.0) + self.extra_solver_seconds
+        solves = (session.solves if session is not None else 0) + self.extra_solves
+        return Settlement(
+            case_id=self.case.id,
+            rule=self.policy.rule,
+            scale=self.scale_name,
+            status=status,
+            shares=shares,
+            amounts=amounts,
+            parties=parties,
+            fairness=fairness,
+            reasons=[Reason.model_validate(_plain(r)) for r in reasons],
+            diagnosis=diagnosis,
+            solver=SolverInfo(
+                name=self.options.solver,
+                version=solver_version(self.options.solver),
+                seconds=seconds,
+                solves=solves,
+                timings=dict(self.timings),
+            ),
+            engine_version=engine_version(),
+            input_sha256=input_sha256(self.case, self.policy),
+            policy=self.policy.model_dump(),
+        )
+
+    def _empty_parties(self, ideal: np.ndarray | None) -> dict[str, PartyOutcome]:
+        if self.index is None:
+            self.index = index_case(self.case)
+        return self._parties(np.zeros(len(self.index.value)), None, ideal, None)
+
+    def _infeasible(self, ideal: np.ndarray | None) -> Settlement:
+        with self.clock("diagnosis"):
+            diagnosis = diagnose(self.case, self.policy, self.options, self.index)
+        reasons: list[dict[str, Any]] = [{"code": "infeasible"}]
+        return self._settlement(
+            "infeasible", {}, {}, self._empty_parties(ideal), None, reasons, diagnosis
+        )
+
+    def _no_positive_gain(self, ideal: np.ndarray, parties: list[int]) -> Settlement:
+        from .settlement import Conflict
+
+        assert self.index is not None
+        names = [self.index.parties[p] for p in parties]
+        diagnosis = Diagnosis(
+            code="no_positive_gain",
+            conflicting=[
+                Conflict(
+                    kind="disagreement",
+                    stakeholder=n,
+                    bound=float(self.index.disagreement[self.index.party_of[n]]),
+                )
+                for n in names
+            ],
+            irreducible=False,
+            concessions=[],
+            alternatives=[],
+        )
+        reasons: list[dict[str, Any]] = [{"code": "no_positive_gain", "parties": names}]
+        return self._settlement(
+            "infeasible", {}, {}, self._empty_parties(ideal), None, reasons, diagnosis
+        )
+
+    def _below_disagreement(self, ideal: np.ndarray, utilities: np.ndarray) -> Settlement:
+        from .settlement import Concession, Conflict
+
+        assert self.index is not None
+        index = self.index
+        below = [
+            p for p in range(len(index.parties)) if utilities[p] < index.disagreement[p] - 1e-9
+        ]
+        concessions = [
+            Concession(
+                kind="disagreement",
+                stakeholder=index.parties[p],
+                current=float(index.disagreement[p]),
+                proposed=float(utilities[p]),
+                change=float(utilities[p] - index.disagreement[p]),
+                unit="points",
+            )
+            for p in below
+        ]
+        diagnosis = Diagnosis(
+            code="rule_below_disagreement",
+            conflicting=[
+                Conflict(
+                    kind="disagreement",
+                    stakeholder=index.parties[p],
+                    bound=float(index.disagreement[p]),
+                )
+                for p in below
+            ],
+            irreducible=True,
+            concessions=concessions,
+            alternatives=[],
+        )
+        reasons: list[dict[str, Any]] = [
+            {"code": "rule_below_disagreement", "parties": [index.parties[p] for p in below]}
+        ]
+        return self._settlement(
+            "infeasible", {}, {}, self._empty_parties(ideal), None, reasons, diagnosis
+        )
+
+    def error(self, message: str) -> Settlement:
+        reasons: list[dict[str, Any]] = [{"code": "solver_error", "message": message}]
+        return self._settlement("error", {}, {}, self._empty_parties(None), None, reasons, None)
+
+
+def input_sha256(case: Case, policy: Policy) -> str:
+    """SHA-256 of the validated case's canonical JSON followed by the policy applied.
+
+    The validated model fixes key order and number formatting, so the same case gives the
+    same digest whether it arrived as YAML or JSON.
+    """
+    digest = hashlib.sha256(case.model_dump_json().encode())
+    digest.update(b"\n")
+    digest.update(policy.model_dump_json().encode())
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """Reasons as JSON-ready data (numpy scalars to Python numbers)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None or k == "dual"}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,155 @@
+"""Fairness measures of an allocation: envy, proportionality, Gini, Pareto optimality."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .formulation import AllocationModel, CaseIndex
+from .solver import Session
+
+__all__ = [
+    "ENVY_TOL",
+    "envy_matrix",
+    "gini",
+    "normalized_gains",
+    "pareto_optimal",
+    "proportionality_gaps",
+]
+
+#: Envy or a shortfall below this fraction of a party's stake counts as none (solver noise).
+ENVY_TOL = 1e-6
+
+
+def _resource_matrices(index: CaseIndex, shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n, m = len(index.parties), len(index.issues)
+    resource = index.sign > 0
+    values = np.zeros((n, m))
+    bundles = np.zeros((n, m))
+    values[index.pair_party[resource], index.pair_issue[resource]] = index.value[resource]
+    bundles[index.pair_party[resource], index.pair_issue[resource]] = shares[resource]
+    return values, bundles
+
+
+def envy_matrix(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
+    """``E[s, t]``: how much ``s`` prefers ``t``'s resources to its own, in ``s``'s points.
+
+    With entitlements the comparison is weighted: ``E[s, t] = v_s(x_t)·w_s/w_t − v_s(x_s)``
+    (weighted envy-freeness); with equal weights it is plain envy. Only resources count;
+    ``E[s, s] = 0`` and the allocation is envy-free when no entry is positive.
+
+    References
+    ----------
+    Foley, D. K. (1967). Resource allocation and the public sector. *Yale Economic Essays*
+    7(1), 45–98.
+    Chakraborty, M., Igarashi, A., Suksompong, W. & Zick, Y. (2021). Weighted envy-freeness in
+    indivisible item allocation. *ACM Transactions on Economics and Computation* 9(3), 18.
+    DOI 10.1145/3457166.
+
+    Examples
+    --------
+    >>> from mediation.documents import load_case
+    >>> from mediation.formulation import index_case
+    >>> case = load_case('''
+    ... id: demo
+    ... title: demo
+    ... stakeholders: [{id: a, name: A, kind: other}, {id: b, name: B, kind: other}]
+    ... issues: [{id: g, name: G, kind: resource, amount: 1}]
+    ... interests: [{stakeholder: a, issue: g, value: 4}, {stakeholder: b, issue: g, value: 2}]
+    ... ''')
+    >>> envy_matrix(index_case(case), np.array([0.25, 0.75])).tolist()
+    [[0.0, 2.0], [-1.0, 0.0]]
+    """
+    values, bundles = _resource_matrices(index, shares)
+    own = np.einsum("ij,ij->i", values, bundles)
+    cross = values @ bundles.T * (index.weight[:, None] / index.weight[None, :])
+    envy = cross - own[:, None]
+    np.fill_diagonal(envy, 0.0)
+    return np.asarray(envy, dtype=float)
+
+
+def proportionality_gaps(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
+    """Each party's shortfall below its proportional share of its resource value (≥ 0).
+
+    Party ``s`` is due ``w_s / Σw`` of the value it puts on all resources; the gap is what
+    it lacks of that, in its own points (0 when it has at least its due).
+    """
+    resource = index.sign > 0
+    n = len(index.parties)
+    total = np.bincount(index.pair_party[resource], weights=index.value[resource], minlength=n)
+    got = np.bincount(
+        index.pair_party[resource], weights=(index.value * shares)[resource], minlength=n
+    )
+    due = index.weight / index.weight.sum() * total
+    return np.asarray(np.maximum(due - got, 0.0), dtype=float)
+
+
+def normalized_gains(
+    utilities: np.ndarray, disagreement: np.ndarray, ideal: np.ndarray, *, tol: float = 1e-9
+) -> np.ndarray:
+    """``(u − d) / (ideal − d)``, NaN for a party with no room to gain (ideal ≤ d + tol·scale).
+
+    Examples
+    --------
+    >>> normalized_gains(np.array([3.0, 1.0]), np.array([1.0, 1.0]), np.array([5.0, 1.0])).tolist()
+    [0.5, nan]
+    """
+    room = ideal - disagreement
+    scale = np.maximum(np.maximum(np.abs(ideal), np.abs(disagreement)), 1.0)
+    flat = room <= tol * scale
+    safe = np.where(flat, 1.0, room)
+    return np.where(flat, np.nan, (utilities - disagreement) / safe)
+
+
+def gini(values: np.ndarray) -> float | None:
+    """The Gini coefficient (mean absolute difference over twice the mean).
+
+    ``None`` when there are no values or their mean is not positive (the coefficient is
+    then meaningless).
+
+    Examples
+    --------
+    >>> gini(np.array([1.0, 1.0, 1.0]))
+    0.0
+    >>> round(gini(np.array([0.0, 0.0, 1.0])), 6)
+    0.666667
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size == 0 or values.mean() <= 0:
+        return None
+    ordered = np.sort(values)
+    n = ordered.size
+    ranks = np.arange(1, n + 1)
+    return float((2.0 * np.dot(ranks, ordered) / (n * ordered.sum())) - (n + 1.0) / n)
+
+
+def pareto_optimal(
+    model: AllocationModel, session: Session, utilities: np.ndarray, scale: np.ndarray
+) -> bool | None:
+    """Whether no allocation under the hard constraints makes a party better off and none worse.
+
+    Solves ``max Σ u_s / scale_s`` subject to the hard constraints and ``u_s ≥ u*_s`` in the
+    live session (policy rows released, the rule's own rows are monotone and cannot block an
+    improvement), which starts from the rule's final basis. Pareto-optimal when the optimum
+    adds nothing beyond solver noise. Leaves the session changed: call it last.
+    Returns ``None`` when the check stops at the time limit.
+    """
+    import pulp
+
+    slack = 1e-9 * scale
+    session.set_bounds(model.u, utilities - slack, np.full(len(utilities), np.inf))
+    released = model.policy_release
+    if released:
+        session.set_bounds(released, np.zeros(len(released)), np.full(len(released), np.inf))
+    weights = 1.0 / scale
+    session.set_objective(
+        pulp.LpAffineExpression([(u, float(w)) for u, w in zip(model.u, weights, strict=True)]),
+        maximize=True,
+    )
+    status = session.solve()
+    if not status.solved:
+        return None
+    improvement = session.objective_value() - float(np.dot(weights, utilities))
+    if status.value != "optimal":
+        return None if improvement <= 1e-6 * max(1, len(utilities)) else False
+    return improvement <= 1e-6 * max(1, len(utilities))

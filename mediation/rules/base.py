@@ -1,0 +1,242 @@
+"""What LP rules share: the solving context, compared gains, lazy envy rows, level rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pulp
+
+from ..case import Case, Policy
+from ..fairness import envy_matrix
+from ..formulation import AllocationModel, CaseIndex
+from ..solver import Session, Status
+
+__all__ = [
+    "HOLD",
+    "Context",
+    "Levels",
+    "Outcome",
+    "Prices",
+    "add_level_rows",
+    "capture_prices",
+    "envy_violations",
+    "fix_parties",
+]
+
+#: Relative tolerance used to hold a level or a utility fixed while optimising something else:
+#: a party fixed at level ``l`` keeps at least ``l - HOLD`` (in compared-gain units).
+HOLD = 1e-7
+
+
+@dataclass
+class Prices:
+    """Duals of the hard constraints from one solve: the price of each red line.
+
+    Each array is "objective gained per unit of relaxation" of the bound in force, in the
+    objective named by ``objective``; ``None`` when the solve gave no duals (a MIP).
+    """
+
+    objective: str
+    shares: np.ndarray  # per interest: reduced cost of the share column
+    utilities: np.ndarray  # per party: reduced cost of the utility column (disagreement points)
+    capacities: dict[int, float]
+    extra: dict[str, float]
+    policy: dict[str, float]
+
+
+@dataclass
+class Context:
+    """Everything a rule needs to solve a case: the model, a live solver session, the scales.
+
+    ``rho`` holds each party's unit of comparison: its range (ideal − disagreement) under the
+    ``normalized`` scale, 1 under ``raw``; a party whose range is (almost) zero is *flat* and
+    its stake (total value) is used instead. ``compared`` marks the parties whose gains the
+    egalitarian rules compare: all, except flat parties held at their disagreement point by
+    individual rationality (their gain is fixed at zero whatever the rule does).
+    """
+
+    case: Case
+    policy: Policy
+    index: CaseIndex
+    model: AllocationModel
+    session: Session
+    ideal: np.ndarray
+    rho: np.ndarray
+    compared: np.ndarray
+    flat: np.ndarray
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    prices: Prices | None = None
+
+    @property
+    def weight(self) -> np.ndarray:
+        return self.index.weight
+
+    def compared_gain_terms(
+        self, p: int, scale: float = 1.0
+    ) -> list[tuple[pulp.LpVariable, float]]:
+        """Terms of ``scale · u_p / rho_p`` (the compared gain's variable part)."""
+        return [(self.model.u[p], scale / float(self.rho[p]))]
+
+    def utilitarian_weights(self) -> np.ndarray:
+        """Coefficients on ``u`` of the entitlement-weighted sum of compared gains."""
+        return np.asarray(self.weight / self.rho, dtype=float)
+
+    def solve(self) -> Status:
+        """Solve; with ``envy_free`` asked, add violated envy rows and re-solve until none
+        remain."""
+        while True:
+            status = self.session.solve()
+            if not status.solved or not self.policy.envy_free:
+                return status
+            shares = self.session.values(self.model.x)
+            rows = []
+            first_new = len(self.model.variables)
+            for s, t in envy_violations(self.index, shares):
+                row = _envy_row(self.model, s, t)
+                self.model.envy_rows[s, t] = row
+                rows.append(row)
+            if not rows:
+                return status
+            self.session.add_constraints(rows, self.model.variables[first_new:])
+
+    def utilities(self) -> np.ndarray:
+        return self.session.values(self.model.u)
+
+    def compared_gains(self, utilities: np.ndarray) -> np.ndarray:
+        return np.asarray((utilities - self.index.disagreement) / self.rho, dtype=float)
+
+
+@dataclass
+class Outcome:
+    """What a rule returns: its status and facts for the explanation."""
+
+    status: Status
+    lps: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def capture_prices(ctx: Context, objective: str) -> Prices | None:
+    """Read the duals of the current solve (``None`` for a MIP)."""
+    s, m = ctx.session, ctx.model
+    shares = s.reduced_costs(m.x)
+    utilities = s.reduced_costs(m.u)
+    if shares is None or utilities is None:
+        return None
+    caps = list(m.capacity_rows.items())
+    extra = list(m.extra_rows.items())
+    pol = list(m.policy_rows.items())
+    cap_d = s.row_duals([c for _, c in caps])
+    extra_d = s.row_duals([c for _, c in extra])
+    pol_d = s.row_duals([c for _, c in pol])
+    if cap_d is None or extra_d is None or pol_d is None:
+        return None
+    return Prices(
+        objective=objective,
+        shares=shares,
+        utilities=utilities,
+        capacities={p: float(d) for (p, _), d in zip(caps, cap_d, strict=True)},
+        extra={n: float(d) for (n, _), d in zip(extra, extra_d, strict=True)},
+        policy={n: float(d) for (n, _), d in zip(pol, pol_d, strict=True)},
+    )
+
+
+# --- envy-freeness -------------------------------------------------------------------------
+
+
+def envy_violations(
+    index: CaseIndex, shares: np.ndarray, tol: float = 1e-7
+) -> list[tuple[int, int]]:
+    """Pairs ``(s, t)`` where ``s`` envies ``t``'s resources beyond ``tol`` of its stake
+    (see :func:`mediation.fairness.envy_matrix`)."""
+    envy = envy_matrix(index, shares)
+    bad = np.argwhere(envy > tol * index.stake[:, None])
+    return [(int(s), int(t)) for s, t in bad]
+
+
+def _envy_row(model: AllocationModel, s: int, t: int) -> pulp.LpConstraint:
+    index = model.index
+    ratio = float(index.weight[s] / index.weight[t])
+    value_of = {
+        int(index.pair_issue[k]): float(index.value[k])
+        for k in index.interests_of_party[s]
+        if index.sign[k] > 0
+    }
+    terms = [
+        (model.x[k], float(index.value[k]))
+        for k in index.interests_of_party[s]
+        if index.sign[k] > 0
+    ]
+    terms += [
+        (model.x[k], -ratio * value_of[int(index.pair_issue[k])])
+        for k in index.interests_of_party[t]
+        if index.sign[k] > 0 and int(index.pair_issue[k]) in value_of
+    ]
+    release = model.new_variable(f"envy_release{s}_{t}", 0.0, 0.0)
+    model.policy_release.append(release)
+    terms.append((release, 1.0))
+    return pulp.LpConstraint(
+        pulp.LpAffineExpression(terms), pulp.LpConstraintGE, f"envy{s}_{t}", 0.0
+    )
+
+
+# --- levels (maximin, leximin, Kalai–Smorodinsky) ------------------------------------------
+
+
+@dataclass
+class Levels:
+    """The level ``t`` and one row per compared party: ``c_p / w_p − t + r_p ≥ 0``.
+
+    ``r_p`` is a release column held at 0 while party ``p`` takes part in the level; freeing
+    it (upper bound ∞) takes ``p`` out without touching the row, so that all of leximin's edits
+    are bound changes and HiGHS re-solves warm from the last basis.
+    """
+
+    t: pulp.LpVariable
+    release: dict[int, pulp.LpVariable]
+    rows: dict[int, pulp.LpConstraint]
+
+
+def add_level_rows(ctx: Context) -> Levels:
+    """Add ``t``, the release columns and the level rows for every compared party."""
+    m = ctx.model
+    t = m.new_variable("t")
+    release: dict[int, pulp.LpVariable] = {}
+    rows: dict[int, pulp.LpConstraint] = {}
+    for p in np.flatnonzero(ctx.compared).tolist():
+        r = m.new_variable(f"r{p}", 0.0, 0.0)
+        scale = 1.0 / float(ctx.weight[p] * ctx.rho[p])
+        rows[p] = pulp.LpConstraint(
+            pulp.LpAffineExpression([(m.u[p], scale), (t, -1.0), (r, 1.0)]),
+            pulp.LpConstraintGE,
+            f"level{p}",
+            float(ctx.index.disagreement[p]) * scale,
+        )
+        release[p] = r
+    ctx.session.add_constraints(list(rows.values()), [t, *release.values()])
+    ctx.session.set_objective(pulp.LpAffineExpression([(t, 1.0)]), maximize=True)
+    return Levels(t=t, release=release, rows=rows)
+
+
+def fix_parties(ctx: Context, levels: Levels, parties: list[int], level: float) -> None:
+    """Hold ``parties`` at compared gain ``level`` (× weight) and take them out of the level."""
+    if not parties:
+        return
+    idx = ctx.index
+    w = ctx.weight[parties]
+    floor = idx.disagreement[parties] + ctx.rho[parties] * w * (level - HOLD * max(1.0, abs(level)))
+    current_low = np.array(
+        [
+            ctx.model.u[p].lowBound if ctx.model.u[p].lowBound is not None else -np.inf
+            for p in parties
+        ]
+    )
+    ctx.session.set_bounds(
+        [ctx.model.u[p] for p in parties],
+        np.maximum(floor, current_low),
+        np.full(len(parties), np.inf),
+    )
+    ctx.session.set_bounds(
+        [levels.release[p] for p in parties], np.zeros(len(parties)), np.full(len(parties), np.inf)
+    )

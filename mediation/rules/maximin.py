@@ -1,0 +1,58 @@
+"""The maximin (egalitarian) rule: raise the worst-off party first, then the sum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..solver import Status
+from .base import HOLD, Context, Outcome, add_level_rows, capture_prices
+
+__all__ = ["NAME", "solve"]
+
+NAME = "maximin"
+
+
+def solve(ctx: Context) -> Outcome:
+    """Maximise ``min_s c_s / w_s``, then, holding that minimum, the weighted sum.
+
+    ``c_s`` is the compared gain ``(u_s − d_s) / ρ_s`` (normalized or raw) and ``w_s`` the
+    entitlement. The second stage makes the result efficient among the egalitarian optima;
+    it is Pareto-optimal whenever the sum's weights are positive, which they are.
+
+    References
+    ----------
+    Rawls, J. (1971). *A Theory of Justice*. Harvard University Press.
+    Kalai, E. (1977). Proportional solutions to bargaining situations: interpersonal utility
+    comparisons. *Econometrica* 45(7), 1623–1630. DOI 10.2307/1914161.
+    """
+    return solve_levels_then_sum(ctx, objective="min_gain")
+
+
+def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
+    """Maximin followed by the weighted sum (shared with Kalai–Smorodinsky)."""
+    session = ctx.session
+    if not ctx.compared.any():
+        ctx.reasons.append({"code": "nobody_to_compare"})
+    else:
+        levels = add_level_rows(ctx)
+        status = ctx.solve()
+        if not status.solved:
+            return Outcome(status, lps=session.solves)
+        level = session.value(levels.t)
+        ctx.prices = capture_prices(ctx, objective)
+        members = sorted(levels.rows)
+        duals = session.row_duals([levels.rows[p] for p in members])
+        gains = ctx.compared_gains(ctx.utilities())[members] / ctx.weight[members]
+        worst = [
+            ctx.index.parties[p]
+            for k, p in enumerate(members)
+            if (duals is not None and abs(duals[k]) > 1e-9) or gains[k] <= level + 1e-7
+        ]
+        ctx.reasons.append({"code": "worst_off", "parties": worst, "level": level})
+        session.set_bounds([levels.t], [level - HOLD * max(1.0, abs(level))], [np.inf])
+    weights = ctx.utilitarian_weights()
+    session.set_objective(ctx.model.utility_expression(weights), maximize=True)
+    status = ctx.solve()
+    if status.solved and ctx.prices is None:
+        ctx.prices = capture_prices(ctx, "weighted_sum")
+    return Outcome(status if status.solved else Status.INFEASIBLE, lps=session.solves)

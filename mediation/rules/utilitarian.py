@@ -1,0 +1,33 @@
+"""The utilitarian rule: maximise the entitlement-weighted sum of (compared) gains."""
+
+from __future__ import annotations
+
+from .base import Context, Outcome, capture_prices
+
+__all__ = ["NAME", "solve"]
+
+NAME = "utilitarian"
+
+
+def solve(ctx: Context) -> Outcome:
+    """Maximise ``Σ_s w_s · (u_s − d_s) / ρ_s`` over the hard and policy constraints.
+
+    ``ρ_s`` is the party's range (ideal − disagreement) under the ``normalized`` scale
+    (relative utilitarianism) and 1 under ``raw``.
+
+    References
+    ----------
+    Harsanyi, J. C. (1955). Cardinal welfare, individualistic ethics, and interpersonal
+    comparisons of utility. *Journal of Political Economy* 63(4), 309–321.
+    DOI 10.1086/257678.
+    Dhillon, A. & Mertens, J.-F. (1999). Relative utilitarianism. *Econometrica* 67(3),
+    471–498. DOI 10.1111/1468-0262.00033.
+    """
+    weights = ctx.utilitarian_weights()
+    ctx.session.set_objective(ctx.model.utility_expression(weights), maximize=True)
+    status = ctx.solve()
+    if status.solved:
+        ctx.prices = capture_prices(ctx, "weighted_sum")
+        total = float(ctx.session.objective_value() - (weights * ctx.index.disagreement).sum())
+        ctx.reasons.append({"code": "weighted_sum", "value": total})
+    return Outcome(status)

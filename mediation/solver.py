@@ -1,0 +1,580 @@
+"""The solver adapter: the one module that runs LP/MIP solvers on PuLP problems.
+
+Rules formulate with PuLP; this module solves. HiGHS (through highspy, in-process) is the
+default: the PuLP problem is handed to HiGHS as one sparse matrix and the HiGHS model is kept
+live, so that rules solving a sequence of related LPs (leximin's levels, Nash's cutting
+planes) edit bounds, objectives and rows in place and re-solve from the last basis. CBC
+(through PuLP's ``COIN_CMD`` and the ``cbcbox`` binary) is the fallback; it re-solves from
+scratch. Every solver status is normalised to :class:`Status`; values are only readable
+after a solve that produced a solution, and a failed solve raises :class:`SolverError`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal
+
+import numpy as np
+import pulp
+
+from .errors import SolverError
+
+__all__ = [
+    "SOLVERS",
+    "Session",
+    "SolverOptions",
+    "Status",
+    "open_session",
+    "solver_version",
+]
+
+SolverName = Literal["highs", "cbc"]
+SOLVERS: tuple[str, ...] = ("highs", "cbc")
+INF = math.inf
+
+#: Above this many nonzeros an LP's first solve uses HiGHS's interior point method (with
+#: crossover, so that duals and a basis for warm re-solves exist); below it, dual simplex.
+#: Measured in bench/: at 1,000 x 200 the interior point is ~10x faster than simplex, at
+#: 10 x 20 simplex is faster.
+IPM_THRESHOLD = 20_000
+
+
+class Status(StrEnum):
+    """A solve's outcome, whatever the solver."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # stopped at a limit with a feasible, perhaps suboptimal, solution
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+
+    @property
+    def solved(self) -> bool:
+        """Whether the solve produced a solution (optimal or stopped at a limit)."""
+        return self in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+@dataclass(frozen=True, slots=True)
+class SolverOptions:
+    """Which solver, how long, which algorithm.
+
+    Parameters
+    ----------
+    solver
+        ``highs`` (default, in-process) or ``cbc`` (fallback, a subprocess per solve).
+    time_limit
+        Seconds allowed for each solve; a solve stopped by it yields :attr:`Status.FEASIBLE`
+        when it has a solution and raises :class:`SolverError` when it has none.
+    method
+        ``auto`` (interior point for a large LP's first solve, simplex otherwise), ``simplex``
+        or ``ipm``. HiGHS only.
+    """
+
+    solver: SolverName = "highs"
+    time_limit: float = 60.0
+    method: Literal["auto", "simplex", "ipm"] = "auto"
+
+    def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise SolverError(f"unknown solver '{self.solver}'; choose one of {', '.join(SOLVERS)}")
+        if not self.time_limit > 0:
+            raise SolverError(f"time_limit must be positive, got {self.time_limit}")
+
+
+class Session(ABC):
+    """A PuLP problem loaded into a solver, edited and re-solved in place.
+
+    Edits made through the session (bounds, objective, new rows) are applied to the PuLP
+    problem as well, so the problem stays the single description of the model.
+    """
+
+    def __init__(
+        self, problem: pulp.LpProblem, variables: Sequence[pulp.LpVariable], options: SolverOptions
+    ) -> None:
+        self.problem = problem
+        self.variables = list(variables)
+        self.options = options
+        self.index = {v: k for k, v in enumerate(self.variables)}
+        self.status: Status | None = None
+        self.solves = 0
+        self.seconds = 0.0
+        self.is_mip = any(v.cat == pulp.LpInteger for v in self.variables)
+
+    # -- solving ----------------------------------------------------------------------------
+    def solve(self) -> Status:
+        """Solve the current model; raise :class:`SolverError` when no solution can be trusted."""
+        start = time.perf_counter()
+        try:
+            self.status = self._solve()
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.solves += 1
+        return self.status
+
+    @abstractmethod
+    def _solve(self) -> Status: ...
+
+    def _require_solution(self) -> None:
+        if self.status is None or not self.status.solved:
+            raise SolverError(f"no solution to read: the last solve ended {self.status}")
+
+    # -- reading ----------------------------------------------------------------------------
+    @abstractmethod
+    def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray: ...
+
+    def value(self, variable: pulp.LpVariable) -> float:
+        return float(self.values([variable])[0])
+
+    @abstractmethod
+    def objective_value(self) -> float: ...
+
+    @abstractmethod
+    def row_duals(self, constraints: Sequence[pulp.LpConstraint]) -> np.ndarray | None:
+        """Rate of change of the optimal objective per unit increase of each row's bound.
+
+        ``None`` for a MIP or a solver that gives no duals.
+        """
+
+    @abstractmethod
+    def reduced_costs(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray | None:
+        """Rate of change of the optimal objective per unit increase of each variable's active
+        bound (``None`` when the solve gave no duals)."""
+
+    # -- editing ----------------------------------------------------------------------------
+    def set_bounds(
+        self,
+        variables: Sequence[pulp.LpVariable],
+        lower: Sequence[float] | np.ndarray,
+        upper: Sequence[float] | np.ndarray,
+    ) -> None:
+        """Change variables' bounds (``-inf``/``inf`` for none)."""
+        lower = np.asarray(lower, dtype=float)
+        upper = np.asarray(upper, dtype=float)
+        for v, lo, hi in zip(variables, lower, upper, strict=True):
+            v.lowBound = None if lo == -INF else float(lo)
+            v.upBound = None if hi == INF else float(hi)
+        self._set_bounds(variables, lower, upper)
+
+    @abstractmethod
+    def _set_bounds(
+        self, variables: Sequence[pulp.LpVariable], lower: np.ndarray, upper: np.ndarray
+    ) -> None:
+        """Apply a bound change to the solver's own copy of the model, if it keeps one."""
+
+    def set_objective(self, expression: pulp.LpAffineExpression, *, maximize: bool) -> None:
+        """Replace the objective."""
+        self.problem.sense = pulp.LpMaximize if maximize else pulp.LpMinimize
+        self.problem.setObjective(expression)
+        self._set_objective(expression, maximize)
+
+    @abstractmethod
+    def _set_objective(self, expression: pulp.LpAffineExpression, maximize: bool) -> None:
+        """Apply an objective change to the solver's own copy of the model, if it keeps one."""
+
+    def add_constraints(
+        self,
+        constraints: Sequence[pulp.LpConstraint],
+        new_variables: Sequence[pulp.LpVariable] = (),
+    ) -> None:
+        """Add rows (and the new columns they use, which must be listed in ``new_variables``)."""
+        for v in new_variables:
+            self.index[v] = len(self.variables)
+            self.variables.append(v)
+        self.problem.extend(list(constraints))
+        self._add_constraints(constraints, new_variables)
+
+    @abstractmethod
+    def _add_constraints(
+        self, constraints: Sequence[pulp.LpConstraint], new_variables: Sequence[pulp.LpVariable]
+    ) -> None:
+        """Add rows and columns to the solver's own copy of the model, if it keeps one."""
+
+    # -- diagnosis --------------------------------------------------------------------------
+    def irreducible_infeasible_subset(
+        self,
+    ) -> tuple[list[pulp.LpConstraint], list[pulp.LpVariable]] | None:
+        """Rows and column bounds forming an irreducible infeasible subsystem, if the solver
+        computes one (HiGHS does for LPs); ``None`` otherwise."""
+        return None
+
+
+def open_session(
+    problem: pulp.LpProblem,
+    variables: Sequence[pulp.LpVariable],
+    options: SolverOptions | None = None,
+) -> Session:
+    """Load ``problem`` (whose columns are exactly ``variables``, in this order) into a solver.
+
+    Raises
+    ------
+    SolverError
+        When the chosen solver is not available on this machine.
+    """
+    options = options or SolverOptions()
+    if options.solver == "cbc":
+        return CbcSession(problem, variables, options)
+    return HighsSession(problem, variables, options)
+
+
+def solver_version(name: str) -> str:
+    """The version string of a solver backend."""
+    if name == "cbc":
+        try:
+            from importlib.metadata import version
+
+            return f"cbcbox {version('cbcbox')}"
+        except Exception:  # the package is absent: report PuLP's own
+            return f"pulp {pulp.__version__}"
+
+    h = _new_highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+# --- HiGHS -------------------------------------------------------------------------------
+
+_BANNER_LOCK = threading.Lock()
+_BANNER_DONE = False
+
+
+def _new_highs() -> Any:
+    """A silent ``highspy.Highs``.
+
+    HiGHS prints its banner to the C-level stdout on the first construction in a process,
+    whatever ``output_flag`` says; that first construction runs with file descriptor 1
+    pointed at /dev/null so that the command line's JSON output stays clean.
+    """
+    import highspy
+
+    global _BANNER_DONE
+    if not _BANNER_DONE:
+        with _BANNER_LOCK:
+            if not _BANNER_DONE:
+                sys.stdout.flush()
+                saved = os.dup(1)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                try:
+                    os.dup2(devnull, 1)
+                    h = highspy.Highs()  # type: ignore[no-untyped-call]
+                finally:
+                    os.dup2(saved, 1)
+                    os.close(saved)
+                    os.close(devnull)
+                _BANNER_DONE = True
+                h.setOptionValue("output_flag", False)
+                return h
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def _bounds(lo: float | None, hi: float | None) -> tuple[float, float]:
+    return (-INF if lo is None else lo), (INF if hi is None else hi)
+
+
+class HighsSession(Session):
+    """HiGHS through highspy, with the model kept live between solves."""
+
+    def __init__(
+        self, problem: pulp.LpProblem, variables: Sequence[pulp.LpVariable], options: SolverOptions
+    ) -> None:
+        super().__init__(problem, variables, options)
+        import highspy
+
+        self._hs = highspy
+        self.highs = _new_highs()
+        self.rows: dict[int, int] = {}  # id(constraint) -> row index
+        self._row_list: list[pulp.LpConstraint] = []
+        self._load()
+
+    def _load(self) -> None:
+        hs = self._hs
+        n = len(self.variables)
+        lower = np.empty(n)
+        upper = np.empty(n)
+        for k, v in enumerate(self.variables):
+            lower[k], upper[k] = _bounds(v.lowBound, v.upBound)
+        cost = np.zeros(n)
+        objective = self.problem.objective
+        if objective is not None:
+            for v, a in objective.items():
+                cost[self.index[v]] = a
+        constraints = self.problem.constraints()
+        row_lower, row_upper, starts, indices, values = self._rows(constraints)
+        self.nonzeros = len(values)
+
+        lp = hs.HighsLp()
+        lp.num_col_ = n
+        lp.num_row_ = len(constraints)
+        lp.col_cost_ = cost
+        lp.col_lower_ = lower
+        lp.col_upper_ = upper
+        lp.row_lower_ = row_lower
+        lp.row_upper_ = row_upper
+        lp.offset_ = float(objective.constant) if objective is not None else 0.0
+        lp.sense_ = (
+            hs.ObjSense.kMaximize
+            if self.problem.sense == pulp.LpMaximize
+            else hs.ObjSense.kMinimize
+        )
+        lp.a_matrix_.format_ = hs.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = starts
+        lp.a_matrix_.index_ = indices
+        lp.a_matrix_.value_ = values
+        if self.is_mip:
+            lp.integrality_ = [
+                hs.HighsVarType.kInteger if v.cat == pulp.LpInteger else hs.HighsVarType.kContinuous
+                for v in self.variables
+            ]
+        self.highs.passModel(lp)
+        self._row_list = list(constraints)
+        self.rows = {id(c): k for k, c in enumerate(constraints)}
+
+    def _rows(self, constraints: Sequence[pulp.LpConstraint]) -> tuple[np.ndarray, ...]:
+        index = self.index
+        row_lower = np.empty(len(constraints))
+        row_upper = np.empty(len(constraints))
+        starts = np.zeros(len(constraints) + 1, dtype=np.int32)
+        idx: list[int] = []
+        val: list[float] = []
+        for r, c in enumerate(constraints):
+            row_lower[r], row_upper[r] = _bounds(c.getLb(), c.getUb())
+            for v, a in c.expr.items():
+                if a:
+                    idx.append(index[v])
+                    val.append(a)
+            starts[r + 1] = len(idx)
+        return (
+            row_lower,
+            row_upper,
+            starts,
+            np.asarray(idx, dtype=np.int32),
+            np.asarray(val, dtype=float),
+        )
+
+    def _choose_method(self) -> str:
+        method = self.options.method
+        if method != "auto":
+            return "ipm" if method == "ipm" else "simplex"
+        if self.is_mip:
+            return "choose"
+        if self.solves == 0 and self.nonzeros > IPM_THRESHOLD:
+            return "ipm"
+        return "simplex"
+
+    def _solve(self) -> Status:
+        hs = self._hs
+        h = self.highs
+        h.setOptionValue("solver", self._choose_method())
+        h.setOptionValue("time_limit", float(self.options.time_limit))
+        h.run()
+        status = h.getModelStatus()
+        s = hs.HighsModelStatus
+        if status == s.kUnboundedOrInfeasible:
+            # presolve could not tell which; the simplex without presolve can
+            h.setOptionValue("presolve", "off")
+            h.run()
+            h.setOptionValue("presolve", "choose")
+            status = h.getModelStatus()
+        info = h.getInfo()
+        has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if status == s.kOptimal:
+            if not has_solution:
+                raise SolverError("HiGHS reported optimal without a feasible primal solution")
+            return Status.OPTIMAL
+        if status == s.kInfeasible:
+            return Status.INFEASIBLE
+        if status in (s.kUnbounded, s.kUnboundedOrInfeasible):
+            return Status.UNBOUNDED
+        if status in (s.kTimeLimit, s.kIterationLimit, s.kInterrupt, s.kSolutionLimit):
+            if has_solution:
+                return Status.FEASIBLE
+            raise SolverError(
+                f"HiGHS stopped ({h.modelStatusToString(status)}) after "
+                f"{self.options.time_limit:g} s without a feasible solution; raise the time limit"
+            )
+        raise SolverError(f"HiGHS failed: {h.modelStatusToString(status)}")
+
+    def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        self._require_solution()
+        col = np.asarray(self.highs.getSolution().col_value)
+        return col[[self.index[v] for v in variables]] if len(variables) else np.zeros(0)
+
+    def all_values(self) -> np.ndarray:
+        """Every column's value, in the order of :attr:`variables`."""
+        self._require_solution()
+        return np.asarray(self.highs.getSolution().col_value)
+
+    def objective_value(self) -> float:
+        self._require_solution()
+        return float(self.highs.getInfo().objective_function_value)
+
+    def _duals_ok(self) -> bool:
+        return not self.is_mip and self.highs.getInfo().dual_solution_status == 2
+
+    def row_duals(self, constraints: Sequence[pulp.LpConstraint]) -> np.ndarray | None:
+        self._require_solution()
+        if not self._duals_ok():
+            return None
+        dual = np.asarray(self.highs.getSolution().row_dual)
+        return dual[[self.rows[id(c)] for c in constraints]] if len(constraints) else np.zeros(0)
+
+    def reduced_costs(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray | None:
+        self._require_solution()
+        if not self._duals_ok():
+            return None
+        dual = np.asarray(self.highs.getSolution().col_dual)
+        return dual[[self.index[v] for v in variables]] if len(variables) else np.zeros(0)
+
+    def _set_bounds(
+        self, variables: Sequence[pulp.LpVariable], lower: np.ndarray, upper: np.ndarray
+    ) -> None:
+        idx = np.asarray([self.index[v] for v in variables], dtype=np.int32)
+        if len(idx):
+            self.highs.changeColsBounds(len(idx), idx, lower, upper)
+
+    def _set_objective(self, expression: pulp.LpAffineExpression, maximize: bool) -> None:
+        n = len(self.variables)
+        cost = np.zeros(n)
+        for v, a in expression.items():
+            cost[self.index[v]] = a
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        self.highs.changeObjectiveOffset(float(expression.constant))
+        self.highs.changeObjectiveSense(
+            self._hs.ObjSense.kMaximize if maximize else self._hs.ObjSense.kMinimize
+        )
+
+    def _add_constraints(
+        self, constraints: Sequence[pulp.LpConstraint], new_variables: Sequence[pulp.LpVariable]
+    ) -> None:
+        h = self.highs
+        if new_variables:
+            lower = np.empty(len(new_variables))
+            upper = np.empty(len(new_variables))
+            for k, v in enumerate(new_variables):
+                lower[k], upper[k] = _bounds(v.lowBound, v.upBound)
+            h.addVars(len(new_variables), lower, upper)
+            for v in new_variables:
+                if v.cat == pulp.LpInteger:
+                    h.changeColIntegrality(self.index[v], self._hs.HighsVarType.kInteger)
+                    self.is_mip = True
+        if not constraints:
+            return
+        row_lower, row_upper, starts, indices, values = self._rows(constraints)
+        first = len(self._row_list)
+        h.addRows(len(constraints), row_lower, row_upper, len(values), starts[:-1], indices, values)
+        for k, c in enumerate(constraints):
+            self.rows[id(c)] = first + k
+            self._row_list.append(c)
+        self.nonzeros += len(values)
+
+    def irreducible_infeasible_subset(
+        self,
+    ) -> tuple[list[pulp.LpConstraint], list[pulp.LpVariable]] | None:
+        if self.is_mip:
+            return None
+        try:
+            status, iis = self.highs.getIis()
+        except Exception:  # an older highspy without IIS support
+            return None
+        if status != self._hs.HighsStatus.kOk or not iis.valid_:
+            return None
+        rows = [self._row_list[r] for r in iis.row_index_]
+        cols = [self.variables[c] for c in iis.col_index_]
+        return rows, cols
+
+
+# --- CBC ---------------------------------------------------------------------------------
+
+
+class CbcSession(Session):
+    """CBC through PuLP's ``COIN_CMD``: each solve writes the problem and runs CBC afresh."""
+
+    def __init__(
+        self, problem: pulp.LpProblem, variables: Sequence[pulp.LpVariable], options: SolverOptions
+    ) -> None:
+        super().__init__(problem, variables, options)
+        self._path = _cbc_path()
+        self._values: dict[pulp.LpVariable, float] = {}
+        self._objective = 0.0
+
+    def _solve(self) -> Status:
+        solver = pulp.COIN_CMD(path=self._path, msg=False, timeLimit=self.options.time_limit)
+        try:
+            self.problem.solve(solver)
+        except pulp.PulpSolverError as exc:
+            raise SolverError(f"CBC failed: {exc}") from None
+        status = self.problem.status
+        solution = self.problem.sol_status
+        if status == pulp.LpStatusOptimal:
+            # PuLP labels a time-limited MIP "Optimal": the solution status tells the truth
+            result = Status.OPTIMAL if solution == pulp.LpSolutionOptimal else Status.FEASIBLE
+        elif status == pulp.LpStatusInfeasible:
+            return Status.INFEASIBLE
+        elif status == pulp.LpStatusUnbounded:
+            return Status.UNBOUNDED
+        elif solution in (pulp.LpSolutionIntegerFeasible,):
+            result = Status.FEASIBLE
+        else:
+            raise SolverError(f"CBC ended '{pulp.LpStatus[status]}' without a usable solution")
+        self._values = {v: (v.varValue if v.varValue is not None else 0.0) for v in self.variables}
+        objective = self.problem.objective
+        self._objective = float(pulp.value(objective)) if objective is not None else 0.0
+        return result
+
+    # CBC is given the PuLP problem afresh at every solve: edits need no mirroring.
+    def _set_bounds(
+        self, variables: Sequence[pulp.LpVariable], lower: np.ndarray, upper: np.ndarray
+    ) -> None:
+        return None
+
+    def _set_objective(self, expression: pulp.LpAffineExpression, maximize: bool) -> None:
+        return None
+
+    def _add_constraints(
+        self, constraints: Sequence[pulp.LpConstraint], new_variables: Sequence[pulp.LpVariable]
+    ) -> None:
+        return None
+
+    def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        self._require_solution()
+        return np.asarray([self._values[v] for v in variables], dtype=float)
+
+    def objective_value(self) -> float:
+        self._require_solution()
+        return self._objective
+
+    def row_duals(self, constraints: Sequence[pulp.LpConstraint]) -> np.ndarray | None:
+        self._require_solution()
+        if self.is_mip or any(c.pi is None for c in constraints):
+            return None
+        return np.asarray([c.pi for c in constraints], dtype=float)
+
+    def reduced_costs(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray | None:
+        self._require_solution()
+        if self.is_mip or any(v.dj is None for v in variables):
+            return None
+        return np.asarray([v.dj for v in variables], dtype=float)
+
+
+def _cbc_path() -> str:
+    try:
+        import cbcbox  # type: ignore[import-untyped]
+
+        path = str(cbcbox.cbc_bin_path())
+    except Exception:
+        path = pulp.COIN_CMD().path or "cbc"
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        from shutil import which
+
+        found = which("cbc")
+        if found is None:
+            raise SolverError("CBC is not available: install it with `pip install cbcbox`")
+        path = found
+    return path
