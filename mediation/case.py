@@ -113,7 +113,7 @@ class Stakeholder(_Model):
     size: int | None = Field(default=None, ge=0)
     description: Text | None = None
     translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
-    extensions: Extensions = Field(default_factory=dict)
+    extensions: Extensions | None = None
 
     def label(self, lang: str | None = None) -> str:
         """The party's name in ``lang`` when the case translates it, else its own name."""
@@ -133,7 +133,7 @@ class Issue(_Model):
     probability: float | None = Field(default=None, gt=0.0, le=1.0)
     description: Text | None = None
     translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
-    extensions: Extensions = Field(default_factory=dict)
+    extensions: Extensions | None = None
 
     @property
     def is_risk(self) -> bool:
@@ -161,7 +161,7 @@ class Interest(_Model):
     claim: float | None = Field(default=None, ge=0.0)
     control: Share | None = None
     note: Text | None = None
-    extensions: Extensions = Field(default_factory=dict)
+    extensions: Extensions | None = None
 
     @property
     def floor(self) -> float:
@@ -180,7 +180,7 @@ class Relation(_Model):
     kind: RelationKind
     strength: float = Field(default=1.0, gt=0.0, le=1.0)
     description: Text | None = None
-    extensions: Extensions = Field(default_factory=dict)
+    extensions: Extensions | None = None
 
 
 class Term(_Model):
@@ -240,7 +240,7 @@ class Case(_Model):
     constraints: list[LinearConstraint] = Field(default_factory=list)
     policy: Policy = Field(default_factory=Policy)
     translations: dict[LanguageCode, CaseTranslation] = Field(default_factory=dict)
-    extensions: Extensions = Field(default_factory=dict)
+    extensions: Extensions | None = None
 
     @cached_property
     def stakeholder_by_id(self) -> dict[str, Stakeholder]:
@@ -403,49 +403,54 @@ def referential_problems(
             problems.append(Problem(f"issues[{k}].probability", "applies to risks only"))
     known_parties = party_ids.keys() | (known_stakeholders or set())
     known_issue_ids = issue_ids.keys() | (known_issues or set())
-    issue_of = {issue.id: issue for _, issue in issues}
 
     pairs: dict[tuple[str, str], int] = {}
     floors: dict[str, list[tuple[str, float]]] = defaultdict(list)
     interested: set[str] = set()
+    kind_of = {issue.id: issue.kind for _, issue in issues}
     for k, x in interests:
-        here = f"interests[{k}]"
-        ok = _check_ref(
-            f"{here}.stakeholder", x.stakeholder, "stakeholder", known_parties, problems
-        )
-        ok &= _check_ref(f"{here}.issue", x.issue, "issue", known_issue_ids, problems)
-        if not ok:
+        party, issue_id = x.stakeholder, x.issue
+        if party not in known_parties or issue_id not in known_issue_ids:
+            here = f"interests[{k}]"
+            ok = _check_ref(f"{here}.stakeholder", party, "stakeholder", known_parties, problems)
+            ok &= _check_ref(f"{here}.issue", issue_id, "issue", known_issue_ids, problems)
             continue
-        pair = (x.stakeholder, x.issue)
+        pair = (party, issue_id)
         if pair in pairs:
             problems.append(
                 Problem(
-                    here,
-                    f"duplicate interest of '{x.stakeholder}' in '{x.issue}' "
+                    f"interests[{k}]",
+                    f"duplicate interest of '{party}' in '{issue_id}' "
                     f"(also interests[{pairs[pair]}])",
                 )
             )
             continue
         pairs[pair] = k
-        interested.add(x.issue)
+        interested.add(issue_id)
+        if x.min_share is None and x.max_share is None and x.control is None and x.claim is None:
+            continue  # the common case: nothing more to check
         if x.min_share is not None and x.max_share is not None and x.min_share > x.max_share:
             problems.append(
                 Problem(
-                    f"{here}.min_share",
+                    f"interests[{k}].min_share",
                     f"{x.min_share:g} is above max_share {x.max_share:g}; "
                     "a floor cannot exceed its cap",
                 )
             )
         if x.min_share:
-            floors[x.issue].append((x.stakeholder, x.min_share))
-        target = issue_of.get(x.issue)
-        if target is not None and target.kind == "resource" and x.control is not None:
+            floors[issue_id].append((party, x.min_share))
+        kind = kind_of.get(issue_id)
+        if kind == "resource" and x.control is not None:
             problems.append(
-                Problem(f"{here}.control", f"applies to risks only; '{x.issue}' is a resource")
+                Problem(
+                    f"interests[{k}].control", f"applies to risks only; '{issue_id}' is a resource"
+                )
             )
-        if target is not None and target.kind == "risk" and x.claim is not None:
+        if kind == "risk" and x.claim is not None:
             problems.append(
-                Problem(f"{here}.claim", f"applies to resources only; '{x.issue}' is a risk")
+                Problem(
+                    f"interests[{k}].claim", f"applies to resources only; '{issue_id}' is a risk"
+                )
             )
 
     for k, issue in issues:
@@ -687,27 +692,30 @@ def _check_shape(data: object) -> None:
     time proportional to its text, not to its expansion.
     """
     sizes: dict[int, int] = {}
-    # iterative post-order walk: (node, depth, children done?)
-    stack: list[tuple[object, int, bool]] = [(data, 0, False)]
-    while stack:
-        node, depth, done = stack.pop()
+
+    def size(node: dict[Any, Any] | list[Any], depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
         if depth > MAX_DEPTH:
             raise CaseError([Problem("", f"the document is nested deeper than {MAX_DEPTH} levels")])
-        if not isinstance(node, dict | list) or id(node) in sizes:
-            continue
-        children = list(node.values()) if isinstance(node, dict) else node
-        if not done:
-            if isinstance(node, dict):
-                for key in node:
-                    if not isinstance(key, str):
-                        raise CaseError([Problem("", f"keys must be strings, got {_kind(key)}")])
-            stack.append((node, depth, True))
-            stack.extend((child, depth + 1, False) for child in children)
-            continue
-        size = 1 + sum(sizes.get(id(child), 1) for child in children)
-        if size > MAX_NODES:
+        if isinstance(node, dict):
+            if not all(type(key) is str for key in node):
+                key = next(key for key in node if not isinstance(key, str))
+                raise CaseError([Problem("", f"keys must be strings, got {_kind(key)}")])
+            children: Any = node.values()
+        else:
+            children = node
+        total = 1
+        for child in children:
+            total += size(child, depth + 1) if isinstance(child, dict | list) else 1
+        if total > MAX_NODES:
             raise CaseError([Problem("", f"the document expands to more than {MAX_NODES} values")])
-        sizes[id(node)] = size
+        sizes[id(node)] = total
+        return total
+
+    if isinstance(data, dict | list):
+        size(data, 0)
 
 
 def _size_problems(data: dict[str, Any]) -> list[Problem]:

@@ -61,8 +61,14 @@ def _read_case(path: str) -> Case:
 
 @app.command()
 def validate(case: CaseArg) -> None:
-    """Check a case file; exit 0 when valid, 2 with every problem listed when not."""
+    """Check a case file (and that its policy can apply); exit 0 when valid, 2 when not."""
+    from .errors import PolicyError
+    from .rules import policy_problems
+
     loaded = _read_case(case)
+    problems = policy_problems(loaded, loaded.policy)
+    if problems:
+        _fail(f"{case}: {PolicyError(problems)}")
     typer.echo(
         f"{case}: valid case '{loaded.id}' ({len(loaded.stakeholders)} stakeholders, "
         f"{len(loaded.issues)} issues, {len(loaded.interests)} interests, "
@@ -76,6 +82,134 @@ def schema() -> None:
     from .case import case_json_schema
 
     typer.echo(json.dumps(case_json_schema(), ensure_ascii=False, indent=2))
+
+
+class Scale(StrEnum):
+    raw = "raw"
+    normalized = "normalized"
+
+
+class Language(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+class Solver(StrEnum):
+    highs = "highs"
+    cbc = "cbc"
+
+
+RULE_HELP = (
+    "Fair-division rule: utilitarian, maximin, leximin, nash, kalai_smorodinsky, "
+    "adjusted_winner or claims (default: the case's policy)."
+)
+
+
+@app.command()
+def settle(
+    case: CaseArg,
+    rule: Annotated[str | None, typer.Option(help=RULE_HELP)] = None,
+    scale: Annotated[Scale | None, typer.Option(help="Compare raw or normalized gains.")] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            help="Claims method: proportional, constrained_equal_awards, "
+            "constrained_equal_losses or talmud."
+        ),
+    ] = None,
+    individually_rational: Annotated[
+        bool | None,
+        typer.Option(
+            "--individually-rational/--no-individually-rational",
+            help="Keep every party at or above its no-deal outcome.",
+        ),
+    ] = None,
+    envy_free: Annotated[
+        bool | None, typer.Option("--envy-free/--no-envy-free", help="Forbid envy over resources.")
+    ] = None,
+    proportional: Annotated[
+        bool | None,
+        typer.Option(
+            "--proportional/--no-proportional",
+            help="Give each party its proportional share of resources.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table: readable; json: the settlement.")
+    ] = OutputFormat.table,
+    lang: Annotated[Language, typer.Option(help="Language of the explanation.")] = Language.en,
+    solver: Annotated[Solver, typer.Option(help="LP/MIP solver.")] = Solver.highs,
+    time_limit: Annotated[
+        float, typer.Option(min=0.001, help="Seconds allowed for each solve.")
+    ] = 60.0,
+) -> None:
+    """Propose a settlement, with its reasons; diagnose why when no deal is possible.
+
+    Exit 0 when a settlement is printed (an infeasible one with its diagnosis included),
+    2 for invalid input, 1 for a solver or internal error.
+    """
+    from .engine import settle as settle_case
+    from .errors import CaseError, PolicyError
+
+    loaded = _read_case(case)
+    try:
+        result = settle_case(
+            loaded,
+            rule=rule,
+            scale=scale.value if scale else None,
+            method=method,
+            individually_rational=individually_rational,
+            envy_free=envy_free,
+            proportional=proportional,
+            solver=solver.value,
+            time_limit=time_limit,
+        )
+    except (CaseError, PolicyError) as exc:
+        _fail(f"{case}: {exc}")
+    if fmt == OutputFormat.json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        from rich.console import Console
+
+        from .settlement_tables import settlement_tables
+
+        console = Console()
+        for part in settlement_tables(result, loaded, lang=lang.value):
+            console.print(part)
+    if result.status == "error":
+        raise typer.Exit(1)
+
+
+class GraphExport(StrEnum):
+    node_link = "node-link"
+    graphml = "graphml"
+
+
+@app.command()
+def graph(
+    case: CaseArg,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="table: readable tables; json: the analysis as data."),
+    ] = OutputFormat.table,
+    export: Annotated[
+        GraphExport | None, typer.Option(help="Print the case's graph instead of its analysis.")
+    ] = None,
+) -> None:
+    """Analyse the stakeholder graph: contests, coalitions, power, brokers, missing dialogue."""
+    from rich.console import Console
+
+    from .graph_tables import graph_command_output
+
+    output = graph_command_output(
+        _read_case(case), fmt=fmt.value, export=export.value if export else None
+    )
+    if isinstance(output, str):
+        typer.echo(output)
+        return
+    console = Console()
+    for part in output:  # one print each: a one-line section must keep its own line
+        console.print(part)
 
 
 def main() -> None:

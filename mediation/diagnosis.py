@@ -19,7 +19,7 @@ import pulp
 from .case import Case, Policy
 from .fairness import envy_matrix
 from .formulation import AllocationModel, CaseIndex, add_policy_constraints, build_model
-from .settlement import Concession, Conflict, Diagnosis
+from .settlement import Concession, Conflict, ConflictSet, Diagnosis
 from .solver import Session, SolverOptions, open_session
 
 __all__ = ["MAX_FILTER_ITEMS", "diagnose"]
@@ -27,6 +27,8 @@ __all__ = ["MAX_FILTER_ITEMS", "diagnose"]
 #: Above this many red lines the deletion filter (one LP each) is skipped and the conflict
 #: is reported as the set of red lines the cheapest concession touches.
 MAX_FILTER_ITEMS = 300
+#: Independent conflicts reported at most.
+MAX_CONFLICTS = 10
 _NOISE = 1e-7
 
 
@@ -42,18 +44,21 @@ class _Item:
     stakeholder: str | None = None
     issue: str | None = None
     constraint: str | None = None
+    whole: bool = False  # a floor or cap on an indivisible issue
 
 
 def diagnose(
     case: Case, policy: Policy, options: SolverOptions | None = None, index: CaseIndex | None = None
-) -> Diagnosis:
+) -> Diagnosis | None:
     """Explain why ``case`` has no allocation meeting its red lines under ``policy``.
 
     Returns
     -------
-    Diagnosis
-        ``conflicting`` (an irreducible infeasible set when ``irreducible``), the jointly
-        cheapest ``concessions`` and single-concession ``alternatives``, in natural units.
+    Diagnosis or None
+        The independent ``conflicts`` (each an irreducible infeasible set of red lines, with
+        the single concessions that would resolve it) and the jointly cheapest
+        ``concessions``, in natural units. ``None`` when the red lines are in fact
+        compatible (the caller's infeasibility came from elsewhere).
 
     References
     ----------
@@ -62,7 +67,6 @@ def diagnose(
     """
     options = options or SolverOptions()
     model = build_model(case, index, name="elastic")
-    index = model.index
     items = _make_elastic(model, policy)
     session = open_session(model.problem, model.variables, options)
     session.set_objective(
@@ -71,29 +75,34 @@ def diagnose(
     _solve_with_envy(session, model, policy, items)
     joint = _concessions(session, items)
     if not joint:
-        # red lines are not what blocks the deal: the issue totals and integrality are
-        return Diagnosis(
-            code="structural",
-            conflicting=[Conflict(kind="issue_total")],
-            irreducible=False,
-            concessions=[],
-            alternatives=[],
+        return None
+    touched = [n for n, it in enumerate(items) if _amount(session, it) > _NOISE]
+    if len(items) > MAX_FILTER_ITEMS:
+        loose = ConflictSet(
+            constraints=[_conflict(items[n]) for n in touched], irreducible=False, alternatives=[]
         )
-
-    touched = [it for it in items if _amount(session, it) > _NOISE]
-    if len(items) <= MAX_FILTER_ITEMS:
-        conflict = _deletion_filter(session, items, touched)
-        irreducible = True
-    else:
-        conflict, irreducible = touched, False
-    alternatives = _alternatives(session, items, conflict)
-    return Diagnosis(
-        code="red_lines_conflict",
-        conflicting=[_conflict(it) for it in conflict],
-        irreducible=irreducible,
-        concessions=joint,
-        alternatives=alternatives,
-    )
+        return Diagnosis(code="red_lines_conflict", conflicts=[loose], concessions=joint)
+    found: list[set[int]] = []
+    relaxed: set[int] = set()
+    while len(found) < MAX_CONFLICTS:
+        hard = {n for n in range(len(items)) if n not in relaxed and items[n].columns}
+        _harden(session, items, hard)
+        if session.solve().solved:
+            break
+        members = _deletion_filter(session, items, hard, touched)
+        found.append(members)
+        relaxed |= members
+    conflicts = []
+    for k, members in enumerate(found):
+        others = set().union(*(m for j, m in enumerate(found) if j != k))
+        conflicts.append(
+            ConflictSet(
+                constraints=[_conflict(items[n]) for n in sorted(members)],
+                irreducible=True,
+                alternatives=_alternatives(session, items, members, others),
+            )
+        )
+    return Diagnosis(code="red_lines_conflict", conflicts=conflicts, concessions=joint)
 
 
 def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
@@ -115,9 +124,19 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
                     lo,
                 )
             )
+            whole = not index.divisible[index.pair_issue[k]]
             items.append(
                 _Item(
-                    "floor", lo, -1.0, "share", 1.0, [e], lo, interest.stakeholder, interest.issue
+                    "floor",
+                    interest.min_share if whole else lo,
+                    -1.0,
+                    "share",
+                    1.0,
+                    [e],
+                    lo,
+                    interest.stakeholder,
+                    interest.issue,
+                    whole=whole,
                 )
             )
         if interest.max_share is not None and hi < 1:
@@ -131,10 +150,11 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
                     hi,
                 )
             )
+            whole = not index.divisible[index.pair_issue[k]]
             items.append(
                 _Item(
                     "cap",
-                    hi,
+                    interest.cap if whole else hi,
                     1.0,
                     "share",
                     1.0,
@@ -142,6 +162,7 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
                     1.0 - hi,
                     interest.stakeholder,
                     interest.issue,
+                    whole=whole,
                 )
             )
     for p, row in model.capacity_rows.items():
@@ -294,15 +315,18 @@ def _concessions(session: Session, items: list[_Item]) -> list[Concession]:
 
 
 def _concession(it: _Item, amount: float) -> Concession:
-    change = it.direction * amount
+    # on an indivisible issue a floor or cap is all or nothing: the concession drops it
+    proposed = (
+        (0.0 if it.kind == "floor" else 1.0) if it.whole else it.current + it.direction * amount
+    )
     return Concession(
         kind=it.kind,
         stakeholder=it.stakeholder,
         issue=it.issue,
         constraint=it.constraint,
         current=it.current,
-        proposed=it.current + change,
-        change=change,
+        proposed=proposed,
+        change=proposed - it.current,
         unit=it.unit,
     )
 
@@ -328,35 +352,35 @@ def _harden(session: Session, items: list[_Item], hard: set[int]) -> None:
         session.set_bounds(cols, np.zeros(len(cols)), np.asarray(ups))
 
 
-def _deletion_filter(session: Session, items: list[_Item], touched: list[_Item]) -> list[_Item]:
-    """Chinneck's deletion filter: drop each red line whose removal keeps the rest infeasible.
+def _deletion_filter(
+    session: Session, items: list[_Item], hard: set[int], touched: list[int]
+) -> set[int]:
+    """Chinneck's deletion filter over ``hard`` (the other red lines may give way freely):
+    drop each red line whose removal keeps the rest infeasible; what remains is irreducible.
 
     Red lines the cheapest concession left alone are tried first, so the set found tends to
     be the one the concession resolves.
     """
-    touched_ids = {id(it) for it in touched}
-    order = sorted(range(len(items)), key=lambda n: (id(items[n]) in touched_ids, n))
-    hard = set(range(len(items)))
-    for n in order:
-        if not items[n].columns:
-            hard.discard(n)
-            continue
-        hard.discard(n)
-        _harden(session, items, hard)
+    keep = set(hard)
+    for n in sorted(hard, key=lambda n: (n in touched, n)):
+        keep.discard(n)
+        _harden(session, items, keep)
         if session.solve().solved:
-            hard.add(n)  # needed: without it the rest is feasible
-    _harden(session, items, set())
-    return [items[n] for n in sorted(hard) if items[n].columns]
+            keep.add(n)  # needed: without it the rest is compatible
+    return keep
 
 
-def _alternatives(session: Session, items: list[_Item], conflict: list[_Item]) -> list[Concession]:
+def _alternatives(
+    session: Session, items: list[_Item], members: set[int], others: set[int]
+) -> list[Concession]:
+    """For each member alone (other conflicts' red lines free), the concession that suffices."""
     out = []
-    for it in conflict:
-        hard = {n for n, other in enumerate(items) if other is not it}
+    for n in sorted(members):
+        hard = {m for m in range(len(items)) if m != n and m not in others}
         _harden(session, items, hard)
         if session.solve().solved:
-            amount = _amount(session, it)
-            if amount > _NOISE * max(1.0, abs(it.current)):
-                out.append(_concession(it, amount))
+            amount = _amount(session, items[n])
+            if amount > _NOISE * max(1.0, abs(items[n].current)):
+                out.append(_concession(items[n], amount))
     _harden(session, items, set())
     return out

@@ -44,11 +44,16 @@ class _Loader(_Base):  # type: ignore[misc]
         return super().construct_mapping(node, deep=deep)
 
 
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+class _Writer(_Dumper):  # type: ignore[misc]
+    """A YAML dumper that quotes what :class:`_Loader` would read as a number (``1e6``)."""
+
+
+for _cls in (_Loader, _Writer):
+    _cls.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+        list("-+0123456789"),
+    )
 
 
 def guess_format(name: str) -> Format:
@@ -126,15 +131,15 @@ def dump_case(case: Case, *, format: Format = "yaml") -> str:
     data = case.model_dump(mode="json", exclude_defaults=True)
     if format == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    return str(yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100))
+    return str(yaml.dump(data, Dumper=_Writer, allow_unicode=True, sort_keys=False, width=100))
 
 
 def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"malformed JSON: repeated key '{key}'")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise ValueError(f"malformed JSON: repeated key '{repeated}'")
     return result
 
 

@@ -26,7 +26,18 @@ from .formulation import (
 )
 from .rules import LP_RULES, PROCEDURAL_RULES, policy_problems
 from .rules.base import Context
-from .settlement import Diagnosis, Exposure, Fairness, PartyOutcome, Reason, Settlement, SolverInfo
+from .settlement import (
+    Concession,
+    Conflict,
+    ConflictSet,
+    Diagnosis,
+    Exposure,
+    Fairness,
+    PartyOutcome,
+    Reason,
+    Settlement,
+    SolverInfo,
+)
 from .solver import Session, SolverOptions, Status, open_session, solver_version
 from .validator import validate_settlement
 
@@ -134,7 +145,7 @@ def settle(
     except SolverError as exc:
         logger.warning("solver error on case %s: %s", case.id, exc)
         result = run.error(str(exc))
-    if check and result.status in ("optimal", "feasible"):
+    if check and result.status in ("optimal", "feasible", "infeasible"):
         with run.clock("validate"):
             found = validate_settlement(case, result)
         if found:
@@ -144,6 +155,8 @@ def settle(
                 + "; ".join(str(p) for p in found[:5])
             )
     timings["total"] = time.perf_counter() - started
+    solver_info = result.solver.model_copy(update={"timings": dict(timings)})
+    result = result.model_copy(update={"solver": solver_info})
     return result
 
 
@@ -237,7 +250,9 @@ class _Run:
         shares = self._clean(shares)
         utilities = index.utilities(shares)
         with self.clock("fairness"):
-            pareto = pareto_optimal(model, session, session.values(model.u), rho)
+            pareto = ctx.certified_pareto_optimal() or pareto_optimal(
+                model, session, session.values(model.u), rho
+            )
         with self.clock("reasons"):
             reasons = list(ctx.reasons)
             reasons += binding_reasons(
@@ -453,42 +468,46 @@ class _Run:
     def _infeasible(self, ideal: np.ndarray | None) -> Settlement:
         with self.clock("diagnosis"):
             diagnosis = diagnose(self.case, self.policy, self.options, self.index)
+        if diagnosis is None:
+            return self.error("the solver found no allocation, yet the red lines are compatible")
         reasons: list[dict[str, Any]] = [{"code": "infeasible"}]
         return self._settlement(
             "infeasible", {}, {}, self._empty_parties(ideal), None, reasons, diagnosis
         )
 
     def _no_positive_gain(self, ideal: np.ndarray, parties: list[int]) -> Settlement:
-        from .settlement import Conflict
-
+        """Nash's rule needs every compared party to gain; some cannot, all together."""
         assert self.index is not None
-        names = [self.index.parties[p] for p in parties]
-        diagnosis = Diagnosis(
-            code="no_positive_gain",
-            conflicting=[
+        index = self.index
+        stuck = ConflictSet(
+            constraints=[
                 Conflict(
                     kind="disagreement",
-                    stakeholder=n,
-                    bound=float(self.index.disagreement[self.index.party_of[n]]),
+                    stakeholder=index.parties[p],
+                    bound=float(index.disagreement[p]),
                 )
-                for n in names
+                for p in parties
             ],
             irreducible=False,
-            concessions=[],
             alternatives=[],
         )
-        reasons: list[dict[str, Any]] = [{"code": "no_positive_gain", "parties": names}]
+        diagnosis = Diagnosis(code="no_positive_gain", conflicts=[stuck], concessions=[])
+        reasons: list[dict[str, Any]] = [
+            {"code": "no_positive_gain", "parties": [index.parties[p] for p in parties]}
+        ]
         return self._settlement(
             "infeasible", {}, {}, self._empty_parties(ideal), None, reasons, diagnosis
         )
 
     def _below_disagreement(self, ideal: np.ndarray, utilities: np.ndarray) -> Settlement:
-        from .settlement import Concession, Conflict
-
+        """A procedural rule left a party below its disagreement point under individual
+        rationality: the concession is that party accepting what the rule gives."""
         assert self.index is not None
         index = self.index
         below = [
-            p for p in range(len(index.parties)) if utilities[p] < index.disagreement[p] - 1e-9
+            p
+            for p in range(len(index.parties))
+            if utilities[p] < index.disagreement[p] - 1e-9 * index.stake[p]
         ]
         concessions = [
             Concession(
@@ -501,19 +520,22 @@ class _Run:
             )
             for p in below
         ]
+        conflicts = [
+            ConflictSet(
+                constraints=[
+                    Conflict(
+                        kind="disagreement",
+                        stakeholder=index.parties[p],
+                        bound=float(index.disagreement[p]),
+                    )
+                ],
+                irreducible=True,
+                alternatives=[c],
+            )
+            for p, c in zip(below, concessions, strict=True)
+        ]
         diagnosis = Diagnosis(
-            code="rule_below_disagreement",
-            conflicting=[
-                Conflict(
-                    kind="disagreement",
-                    stakeholder=index.parties[p],
-                    bound=float(index.disagreement[p]),
-                )
-                for p in below
-            ],
-            irreducible=True,
-            concessions=concessions,
-            alternatives=[],
+            code="rule_below_disagreement", conflicts=conflicts, concessions=concessions
         )
         reasons: list[dict[str, Any]] = [
             {"code": "rule_below_disagreement", "parties": [index.parties[p] for p in below]}

@@ -8,6 +8,7 @@ import numpy as np
 
 from .case import Case
 from .formulation import CaseIndex
+from .rules.base import Prices
 
 __all__ = ["ACTIVE", "allocation_reasons", "binding_reasons"]
 
@@ -24,7 +25,7 @@ def binding_reasons(
     utilities: np.ndarray,
     *,
     individually_rational: bool,
-    prices: Any = None,
+    prices: Prices | None = None,
 ) -> list[dict[str, Any]]:
     """Red lines, floors, caps, capacities, extra constraints and disagreement points that bind.
 
@@ -38,69 +39,56 @@ def binding_reasons(
     objective = prices.objective if prices is not None else None
 
     def price(value: float | None) -> float | None:
-        return None if value is None else float(value) + 0.0  # +0.0 turns -0.0 into 0.0
+        # a bound's price is never negative; -0.0 and solver noise below zero become 0.0
+        return None if value is None else max(float(value), 0.0) + 0.0
 
-    for k, interest in enumerate(case.interests):
-        share = float(shares[k])
-        if interest.min_share and abs(share - index.lower[k]) <= ACTIVE:
-            rc = None if prices is None else -prices.shares[k]
-            if rc is not None and rc < 0:
-                rc = 0.0
+    floors = np.flatnonzero((index.lower > 0) & (np.abs(shares - index.lower) <= ACTIVE))
+    caps = np.flatnonzero((index.upper < 1) & (np.abs(shares - index.upper) <= ACTIVE))
+    for kind, ks, bounds, sign in (
+        ("floor_binding", floors, index.lower, -1.0),
+        ("cap_binding", caps, index.upper, 1.0),
+    ):
+        for k in ks.tolist():
+            x = case.interests[k]
+            dual = None if prices is None else sign * prices.shares[k]
             reasons.append(
                 {
-                    "code": "floor_binding",
-                    "stakeholder": interest.stakeholder,
-                    "issue": interest.issue,
-                    "bound": float(index.lower[k]),
-                    "dual": price(rc),
-                    "objective": objective,
-                }
-            )
-        if (
-            interest.max_share is not None
-            and interest.max_share < 1
-            and abs(share - index.upper[k]) <= ACTIVE
-        ):
-            rc = None if prices is None else prices.shares[k]
-            if rc is not None and rc < 0:
-                rc = 0.0
-            reasons.append(
-                {
-                    "code": "cap_binding",
-                    "stakeholder": interest.stakeholder,
-                    "issue": interest.issue,
-                    "bound": float(index.upper[k]),
-                    "dual": price(rc),
+                    "code": kind,
+                    "stakeholder": x.stakeholder,
+                    "issue": x.issue,
+                    "bound": float(bounds[k]),
+                    "dual": price(dual),
                     "objective": objective,
                 }
             )
 
     exposure = index.amount[index.pair_issue] * shares * (index.sign < 0)
     worst = np.bincount(index.pair_party, weights=exposure, minlength=len(index.parties))
-    for p, party in enumerate(index.parties):
-        cap = index.capacity[p]
-        if np.isfinite(cap) and worst[p] >= cap - ACTIVE * max(1.0, cap) and worst[p] > 0:
-            dual = None if prices is None else prices.capacities.get(p)
-            reasons.append(
-                {
-                    "code": "capacity_binding",
-                    "stakeholder": party,
-                    "bound": float(cap),
-                    "dual": price(None if dual is None else max(dual, 0.0)),
-                    "objective": objective,
-                    "unit": _money_unit(case, index, p),
-                }
-            )
+    full = (
+        np.isfinite(index.capacity)
+        & (worst > 0)
+        & (worst >= index.capacity - ACTIVE * np.maximum(1.0, np.nan_to_num(index.capacity)))
+    )
+    for p in np.flatnonzero(full).tolist():
+        dual = None if prices is None else prices.capacities.get(p)
+        reasons.append(
+            {
+                "code": "capacity_binding",
+                "stakeholder": index.parties[p],
+                "bound": float(index.capacity[p]),
+                "dual": price(dual),
+                "objective": objective,
+                "unit": _money_unit(case, index, p),
+            }
+        )
 
     for c in case.constraints:
         lhs = sum(t.coef * float(shares[index.pair_of[t.stakeholder, t.issue]]) for t in c.terms)
-        scale = max(1.0, abs(c.rhs))
-        if abs(lhs - c.rhs) <= ACTIVE * scale:
+        if abs(lhs - c.rhs) <= ACTIVE * max(1.0, abs(c.rhs)):
             dual = None if prices is None else prices.extra.get(c.name)
             if dual is not None:
                 # the price of giving way: lowering a >= bound, raising a <= bound
                 dual = -dual if c.sense == ">=" else (dual if c.sense == "<=" else abs(dual))
-                dual = max(dual, 0.0)
             reasons.append(
                 {
                     "code": "constraint_binding",
@@ -113,19 +101,19 @@ def binding_reasons(
             )
 
     if individually_rational:
-        for p, party in enumerate(index.parties):
-            d = index.disagreement[p]
-            if abs(utilities[p] - d) <= ACTIVE * max(1.0, abs(d), float(index.stake[p])):
-                rc = None if prices is None else max(-prices.utilities[p], 0.0)
-                reasons.append(
-                    {
-                        "code": "disagreement_binding",
-                        "stakeholder": party,
-                        "bound": float(d),
-                        "dual": price(rc),
-                        "objective": objective,
-                    }
-                )
+        scale = np.maximum(np.maximum(1.0, np.abs(index.disagreement)), index.stake)
+        at_floor = np.abs(utilities - index.disagreement) <= ACTIVE * scale
+        for p in np.flatnonzero(at_floor).tolist():
+            dual = None if prices is None else -prices.utilities[p]
+            reasons.append(
+                {
+                    "code": "disagreement_binding",
+                    "stakeholder": index.parties[p],
+                    "bound": float(index.disagreement[p]),
+                    "dual": price(dual),
+                    "objective": objective,
+                }
+            )
     return reasons
 
 
@@ -146,67 +134,64 @@ def allocation_reasons(
     relative values the balance made equivalent.
     """
     reasons: list[dict[str, Any]] = []
-    for p, party in enumerate(index.parties):
-        if flat[p]:
-            reasons.append(
-                {
-                    "code": "no_room",
-                    "stakeholder": party,
-                    "ideal": float(ideal[p]),
-                    "disagreement": float(index.disagreement[p]),
-                }
-            )
+    for p in np.flatnonzero(flat).tolist():
+        reasons.append(
+            {
+                "code": "no_room",
+                "stakeholder": index.parties[p],
+                "ideal": float(ideal[p]),
+                "disagreement": float(index.disagreement[p]),
+            }
+        )
+    owner = index.pair_party
+    relative = index.value / (rho[owner] * index.weight[owner])
+    name = index.parties
     for q, issue in enumerate(case.issues):
         ks = index.interests_of_issue[q]
         if len(ks) == 0:
             continue
-        parties = [index.parties[index.pair_party[k]] for k in ks]
-        got = {parties[j]: float(shares[k]) for j, k in enumerate(ks)}
-        relative = {
-            parties[j]: float(
-                index.value[k] / (rho[index.pair_party[k]] * index.weight[index.pair_party[k]])
-            )
-            for j, k in enumerate(ks)
-        }
-        holders = [p for p in parties if got[p] > WHOLE]
+        held = ks[shares[ks] > WHOLE]
         if issue.kind == "risk":
-            control = {
-                case.interests[k].stakeholder: case.interests[k].control
-                for k in ks
-                if case.interests[k].control is not None
-            }
-            bearer = max(holders, key=lambda p: got[p]) if holders else parties[0]
+            bearer = int(held[np.argmax(shares[held])]) if len(held) else int(ks[0])
             reason: dict[str, Any] = {
                 "code": "risk_borne",
                 "issue": issue.id,
-                "stakeholder": bearer,
-                "shares": {p: got[p] for p in holders},
+                "stakeholder": name[owner[bearer]],
+                "shares": {name[owner[k]]: float(shares[k]) for k in held.tolist()},
+            }
+            control = {
+                case.interests[k].stakeholder: case.interests[k].control
+                for k in ks.tolist()
+                if case.interests[k].control is not None
             }
             if control:
-                best = max(control.values())
+                best = max(v for v in control.values() if v is not None)
                 reason["control"] = control
-                reason["to_controller"] = control.get(bearer, -1.0) >= best - 1e-12
+                reason["to_controller"] = (control.get(name[owner[bearer]]) or 0.0) >= best - 1e-12
             reasons.append(reason)
-            continue
-        if len(holders) == 1:
-            winner = holders[0]
-            top = max(relative.values())
+        elif len(held) == 1:
+            k = int(held[0])
+            others = ks[ks != k]
+            runner = int(others[np.argmax(relative[others])]) if len(others) else None
+            top = float(relative[ks].max())
             reasons.append(
                 {
                     "code": "issue_awarded",
                     "issue": issue.id,
-                    "stakeholder": winner,
-                    "relative_values": relative,
-                    "highest": relative[winner] >= top - 1e-12 * max(1.0, top),
+                    "stakeholder": name[owner[k]],
+                    "relative_value": float(relative[k]),
+                    "runner_up": None if runner is None else name[owner[runner]],
+                    "runner_up_value": None if runner is None else float(relative[runner]),
+                    "highest": bool(relative[k] >= top - 1e-12 * max(1.0, top)),
                 }
             )
-        elif holders:
+        elif len(held) > 1:
             reasons.append(
                 {
                     "code": "issue_split",
                     "issue": issue.id,
-                    "shares": {p: got[p] for p in holders},
-                    "relative_values": {p: relative[p] for p in holders},
+                    "shares": {name[owner[k]]: float(shares[k]) for k in held.tolist()},
+                    "relative_values": {name[owner[k]]: float(relative[k]) for k in held.tolist()},
                 }
             )
     return reasons

@@ -10,6 +10,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Concession",
     "Conflict",
+    "ConflictSet",
     "Diagnosis",
     "Exposure",
     "Fairness",
@@ -115,15 +116,27 @@ class Concession(_Model):
     unit: str = Field(description="share (0–1 of the issue), a money unit, or 'points' (utility)")
 
 
+class ConflictSet(_Model):
+    """Red lines that cannot all hold together, and the single concessions that would end it."""
+
+    constraints: list[Conflict]
+    irreducible: bool = Field(
+        description="true when dropping any one member makes the rest compatible"
+    )
+    alternatives: list[Concession] = Field(
+        description="concessions on one member each that would each resolve this conflict"
+    )
+
+
 class Diagnosis(_Model):
     """Why no allocation meets every hard constraint, and what would change that."""
 
     code: str
-    conflicting: list[Conflict]
-    irreducible: bool = Field(description="whether `conflicting` is an irreducible infeasible set")
-    concessions: list[Concession] = Field(description="jointly minimal concessions (elastic LP)")
-    alternatives: list[Concession] = Field(
-        description="single concessions that would each suffice on their own"
+    conflicts: list[ConflictSet] = Field(
+        description="independent conflicts: resolving all of them makes a deal possible"
+    )
+    concessions: list[Concession] = Field(
+        description="the jointly cheapest concessions (elastic LP) that make a deal possible"
     )
 
 

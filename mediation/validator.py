@@ -52,7 +52,7 @@ def validate_settlement(case: Case, settlement: Settlement) -> list[Problem]:
         if settlement.status == "infeasible" and settlement.diagnosis is None:
             fail("diagnosis", "an infeasible settlement must say why")
         elif settlement.diagnosis is not None and not (
-            settlement.diagnosis.conflicting or settlement.diagnosis.concessions
+            settlement.diagnosis.conflicts or settlement.diagnosis.concessions
         ):
             fail("diagnosis", "the diagnosis names no conflict and no concession")
         return problems

@@ -27,7 +27,7 @@ __all__ = [
 
 #: Relative tolerance used to hold a level or a utility fixed while optimising something else:
 #: a party fixed at level ``l`` keeps at least ``l - HOLD`` (in compared-gain units).
-HOLD = 1e-7
+HOLD = 1e-8
 
 
 @dataclass
@@ -68,6 +68,10 @@ class Context:
     flat: np.ndarray
     reasons: list[dict[str, Any]] = field(default_factory=list)
     prices: Prices | None = None
+    #: Sum of the utility rows' duals over the solves whose optimum the final allocation
+    #: attains (see :meth:`certify`); ``None`` when some solve gave no duals.
+    certificate: np.ndarray | None = None
+    policy_duals: float = 0.0
 
     @property
     def weight(self) -> np.ndarray:
@@ -100,6 +104,43 @@ class Context:
             if not rows:
                 return status
             self.session.add_constraints(rows, self.model.variables[first_new:])
+
+    def certify(self, *, accumulate: bool) -> None:
+        """Record the duals of the last solve as evidence of Pareto optimality.
+
+        Relaxing the utility rows ``u_s = U_s(x)`` with their duals ``y_s`` shows that the
+        solution maximises ``Σ y_s U_s(x)`` (plus the policy rows' terms) over the hard
+        constraints. If the final allocation is optimal in every recorded solve, it maximises
+        the sum of these weighted sums; when every weight is positive and no policy row has a
+        price, no allocation can make a party better off without making another worse off.
+        ``accumulate`` adds to the evidence (leximin's and maximin's stages, all attained by
+        the final allocation); otherwise it replaces it (Nash's last round).
+        """
+        duals = self.session.row_duals(self.model.utility_rows)
+        rows = [*self.model.policy_rows.values(), *self.model.envy_rows.values()]
+        policy = self.session.row_duals(rows)
+        if duals is None or policy is None:
+            self.certificate, self.policy_duals = None, np.inf
+            return
+        if accumulate and self.certificate is not None:
+            self.certificate = self.certificate + duals
+            self.policy_duals += float(np.abs(policy).sum())
+        elif accumulate and self.policy_duals == np.inf:
+            return
+        else:
+            self.certificate = duals.copy()
+            self.policy_duals = float(np.abs(policy).sum())
+
+    def certified_pareto_optimal(self) -> bool:
+        """Whether the recorded duals prove Pareto optimality (see :meth:`certify`)."""
+        if self.certificate is None or self.policy_duals > 1e-9:
+            return False
+        stake = np.array([len(ks) > 0 for ks in self.index.interests_of_party])
+        weights = self.certificate * self.rho
+        if not stake.any():
+            return True
+        top = float(np.max(np.abs(weights[stake])))
+        return bool(np.all(weights[stake] > 1e-7 * max(top, 1e-300)))
 
     def utilities(self) -> np.ndarray:
         return self.session.values(self.model.u)

@@ -63,6 +63,7 @@ def _saturation(ctx: Context) -> Outcome:
                 "(numerical trouble); try the other solver"
             )
         level = session.value(levels.t)
+        ctx.certify(accumulate=True)
         if not found:
             ctx.prices = capture_prices(ctx, "min_gain")
         duals = session.row_duals([levels.rows[p] for p in free])

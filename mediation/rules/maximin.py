@@ -39,6 +39,7 @@ def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
         if not status.solved:
             return Outcome(status, lps=session.solves)
         level = session.value(levels.t)
+        ctx.certify(accumulate=True)
         ctx.prices = capture_prices(ctx, objective)
         members = sorted(levels.rows)
         duals = session.row_duals([levels.rows[p] for p in members])
@@ -53,6 +54,8 @@ def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
     weights = ctx.utilitarian_weights()
     session.set_objective(ctx.model.utility_expression(weights), maximize=True)
     status = ctx.solve()
+    if status.solved:
+        ctx.certify(accumulate=True)
     if status.solved and ctx.prices is None:
         ctx.prices = capture_prices(ctx, "weighted_sum")
     return Outcome(status if status.solved else Status.INFEASIBLE, lps=session.solves)

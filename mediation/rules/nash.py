@@ -21,6 +21,8 @@ GAP = 1e-6
 MAX_ROUNDS = 200
 #: Proportional-response iterations used to place the first cuts on plain market cases.
 RESPONSE_ROUNDS = 300
+#: Where, relative to the proportional-response approximation, the first local cuts go.
+LOCAL = (0.97, 0.99, 0.997, 1.0, 1.003, 1.01, 1.03)
 
 
 def solve(ctx: Context) -> Outcome:
@@ -75,14 +77,24 @@ def solve(ctx: Context) -> Outcome:
 
     grid = [2.0**-j for j in range(int(math.log2(max(len(members), 2))) + 3)]
     start = _market_start(ctx, members)
+    start_gains = None if start is None else (start[1] / ctx.rho)[members]
     first = []
     for n, p in enumerate(members):
-        points = set(grid)
-        if start is not None:
-            c0 = float(start[n])
-            points.update(c0 * f for f in (0.98, 0.995, 1.0, 1.005, 1.02) if 0 < c0 * f <= 1.0)
+        if start_gains is None:
+            points = set(grid)
+        else:
+            # near the approximation, plus the ends of the grid to bound every θ
+            c0 = float(start_gains[n])
+            points = {grid[0], grid[-1], *(c0 * f for f in LOCAL if 0 < c0 * f <= 1.0)}
         first += [cut(p, a) for a in sorted(points)]
     session.add_constraints(first, list(theta.values()))
+    if start is not None and start_gains is not None:
+        # start the simplex from the approximation: ~2x fewer iterations than a cold start
+        theta_columns = [theta[p] for p in members]
+        session.set_start(
+            [*model.x, *model.u, *theta_columns],
+            np.concatenate([start[0], start[1], np.log(start_gains)]),
+        )
     session.set_objective(
         pulp.LpAffineExpression([(theta[p], float(ctx.weight[p])) for p in members]), maximize=True
     )
@@ -122,9 +134,14 @@ def solve(ctx: Context) -> Outcome:
         thetas = session.values([theta[p] for p in members])
         slack = thetas - np.log(gains)
         tol = GAP * 0.1
-        new = [cut(p, float(g)) for p, g, s in zip(members, gains, slack, strict=True) if s > tol]
+        new = [
+            cut(p, float(g))
+            for p, g, gap_p in zip(members, gains, slack, strict=True)
+            if gap_p > tol
+        ]
         session.add_constraints(new)
         cuts += len(new)
+    ctx.certify(accumulate=False)
     ctx.prices = capture_prices(ctx, "nash_welfare")
     ctx.reasons.append({"code": "nash_certificate", "gap": gap, "rounds": rounds, "cuts": cuts})
     if gap > GAP:
@@ -132,8 +149,9 @@ def solve(ctx: Context) -> Outcome:
     return Outcome(status, lps=session.solves, details={"gap": gap, "rounds": rounds})
 
 
-def _market_start(ctx: Context, members: list[int]) -> np.ndarray | None:
-    """Normalized gains of the proportional-response approximation, on plain Fisher markets.
+def _market_start(ctx: Context, members: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Shares (per interest) and utilities of the proportional-response approximation, on
+    plain Fisher markets.
 
     A plain market: every issue a divisible resource, no share bounds, no extra or policy
     constraints, every disagreement point 0 and every party compared. There the weighted
@@ -169,5 +187,4 @@ def _market_start(ctx: Context, members: list[int]) -> np.ndarray | None:
         bids = budget[:, None] * values * alloc / np.maximum(utility, 1e-300)[:, None]
     prices = bids.sum(axis=0)
     alloc = np.divide(bids, prices, out=np.zeros_like(bids), where=prices > 0)
-    utility = np.einsum("ij,ij->i", values, alloc)
-    return np.asarray(utility / ctx.rho)[members]
+    return alloc[index.pair_party, index.pair_issue], np.einsum("ij,ij->i", values, alloc)

@@ -27,6 +27,7 @@ def solve(ctx: Context) -> Outcome:
     ctx.session.set_objective(ctx.model.utility_expression(weights), maximize=True)
     status = ctx.solve()
     if status.solved:
+        ctx.certify(accumulate=False)
         ctx.prices = capture_prices(ctx, "weighted_sum")
         total = float(ctx.session.objective_value() - (weights * ctx.index.disagreement).sum())
         ctx.reasons.append({"code": "weighted_sum", "value": total})
