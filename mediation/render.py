@@ -245,8 +245,8 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
     ... ''')
     >>> for line in render(settle(case), lang="zh", case=case)[:2]:
     ...     print(line)
-    第1层：街道办和社工站达到其可能收益的50.0%，若再提高就必须降低处境更差者。
-    大厅被分割（街道办 60.0%，社工站 40.0%）：各方收益的平衡点落在此项上。
+    第1层：街道办和社工站达到其可能收益的71.4%，若再提高就必须降低处境更差者。
+    大厅被分割（街道办 71.4%，社工站 28.6%）：各方收益的平衡点落在此项上。
     """
     if lang not in PHRASES:
         raise ValueError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
