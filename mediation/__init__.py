@@ -1,1 +1,78 @@
-"""mediation: fair settlement of multi-party disputes."""
+"""mediation: fair settlement of multi-party disputes over resources and risks.
+
+The public names are re-exported here and imported on first use, so that ``import
+mediation`` (and the command line's start-up) stays light: the LP stack is loaded only when a
+settlement is asked for.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .case import Case, Policy, case_json_schema, parse_case
+    from .documents import dump_case, load_case
+    from .engine import settle
+    from .errors import CaseError, MediationError, PolicyError, Problem, SolverError
+    from .graph import analyze, build_graph, to_graphml, to_node_link
+    from .settlement import Settlement
+    from .validator import validate_settlement
+    from .wording import render
+
+__all__ = [
+    "Case",
+    "CaseError",
+    "MediationError",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "Settlement",
+    "SolverError",
+    "analyze",
+    "build_graph",
+    "case_json_schema",
+    "dump_case",
+    "load_case",
+    "parse_case",
+    "render",
+    "settle",
+    "to_graphml",
+    "to_node_link",
+    "validate_settlement",
+]
+
+_HOME = {
+    "Case": "case",
+    "Policy": "case",
+    "case_json_schema": "case",
+    "parse_case": "case",
+    "dump_case": "documents",
+    "load_case": "documents",
+    "settle": "engine",
+    "CaseError": "errors",
+    "MediationError": "errors",
+    "PolicyError": "errors",
+    "Problem": "errors",
+    "SolverError": "errors",
+    "analyze": "graph",
+    "build_graph": "graph",
+    "to_graphml": "graph",
+    "to_node_link": "graph",
+    "render": "wording",
+    "Settlement": "settlement",
+    "validate_settlement": "validator",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mediation' has no attribute '{name}'")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

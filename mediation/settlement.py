@@ -71,7 +71,7 @@ class Fairness(_Model):
 class Reason(BaseModel):
     """One structured reason; ``code`` says which, the other fields depend on it.
 
-    Rendering into sentences is done by :func:`mediation.render.render`.
+    Rendering into sentences is done by :func:`mediation.render`.
     """
 
     model_config = ConfigDict(extra="allow", frozen=True)

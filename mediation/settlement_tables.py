@@ -8,8 +8,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .case import Case
-from .render import render
 from .settlement import Settlement
+from .wording import render
 
 __all__ = ["settlement_tables"]
 

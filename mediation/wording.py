@@ -1,4 +1,4 @@
-"""Settlements in words: reasons and diagnoses as sentences a mediator can read aloud (en, zh).
+"""Settlements in words: the wording tables (en, zh) and :func:`render`, which fills them in.
 
 All wording lives in :data:`PHRASES`, one table per language; the functions here only pick a
 phrase by reason code and fill it in. Nothing is printed.
