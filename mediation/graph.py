@@ -317,10 +317,10 @@ class MissingChannel:
     suggested_broker
         Who could open a channel, or ``None`` when nobody fits.
     reason
-        Why that broker: ``"shortest_path"`` (it lies on a shortest non-conflict path; the
-        one with the highest betweenness is chosen), ``"third_party"`` (no path offers an
-        intermediate; a ``third_party`` stakeholder in conflict with neither is chosen, the
-        best connected first) or ``"no_candidate"``.
+        Why that broker: ``"shortest_path"`` (it lies on a shortest non-conflict path and is
+        in conflict with neither party; the one with the highest betweenness is chosen),
+        ``"third_party"`` (no path offers such an intermediate; a ``third_party`` stakeholder
+        in conflict with neither is chosen, the best connected first) or ``"no_candidate"``.
     path
         A shortest non-conflict path through the suggested broker, from the first party to the
         second; empty unless ``reason`` is ``"shortest_path"``.
@@ -1043,7 +1043,8 @@ def _missing(view: _View) -> list[MissingChannel]:
     for (a, b), strength in brokerage.conflicts.items():
         if (a, b) in dialogue or set(ties[a]) & set(ties[b]):
             continue
-        candidates = brokerage.intermediates[a, b]
+        # a party in conflict with either side is no honest broker for them
+        candidates = [p for p in brokerage.intermediates[a, b] if not enemies[p] & {a, b}]
         broker: str | None = None
         path: tuple[str, ...] = ()
         reason: Literal["shortest_path", "third_party", "no_candidate"] = "no_candidate"

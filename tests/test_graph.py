@@ -476,6 +476,22 @@ def test_far_apart_parties_get_the_most_central_intermediate() -> None:
     assert channel.path == ("a", "u", "w", "b")
 
 
+def test_an_intermediate_in_conflict_with_either_side_is_not_suggested() -> None:
+    # a - u - w - b, but w is itself in conflict with b: u is the only honest broker
+    case = make_case(
+        ["a", "b", "u", "w"],
+        relations=[
+            ("a", "b", "conflicts"),
+            ("a", "u", "cooperates"),
+            ("u", "w", "cooperates"),
+            ("w", "b", "cooperates"),
+            ("w", "b", "conflicts", 0.2),
+        ],
+    )
+    channel = next(m for m in missing_dialogue(case) if m.parties == ("a", "b"))
+    assert (channel.suggested_broker, channel.reason) == ("u", "shortest_path")
+
+
 # --- analyze and export --------------------------------------------------------------------
 
 
