@@ -243,20 +243,29 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
 def _solve_with_envy(
     session: Session, model: AllocationModel, policy: Policy, items: list[_Item]
 ) -> None:
-    """Solve the elastic LP; with envy-freeness asked, add violated envy rows (elastic too)."""
+    """Solve the elastic LP; with envy-freeness asked, add violated envy rows (elastic too).
+
+    A pair gets one row: the envy the elastic solution keeps in it is a concession, not a
+    reason to add the row again.
+    """
     index = model.index
+    added: set[tuple[int, int]] = set()
     while True:
         session.solve()
         if not policy.envy_free:
             return
         shares = session.values(model.x)
         envy = envy_matrix(index, shares)
-        bad = np.argwhere(envy > 1e-7 * index.stake[:, None])
-        if len(bad) == 0:
+        bad = [
+            (int(s), int(t))
+            for s, t in np.argwhere(envy > 1e-7 * index.resource_stake[:, None])
+            if (int(s), int(t)) not in added
+        ]
+        if not bad:
             return
+        added.update(bad)
         rows, cols = [], []
         for s, t in bad:
-            s, t = int(s), int(t)
             e = model.new_variable(f"e_envy{s}_{t}", 0.0)
             own = {
                 int(index.pair_issue[k]): float(index.value[k])
@@ -319,6 +328,12 @@ def _concession(it: _Item, amount: float) -> Concession:
     proposed = (
         (0.0 if it.kind == "floor" else 1.0) if it.whole else it.current + it.direction * amount
     )
+    # the elastic column may pass its limit by rounding: a share stays in [0, 1] (a floor of
+    # -8e-17 is no valid red line), a capacity at or above 0
+    if it.kind in ("floor", "cap"):
+        proposed = min(max(proposed, 0.0), 1.0)
+    elif it.kind == "capacity":
+        proposed = max(proposed, 0.0)
     return Concession(
         kind=it.kind,
         stakeholder=it.stakeholder,

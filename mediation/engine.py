@@ -313,7 +313,23 @@ class _Run:
         shares = np.clip(shares, index.lower, index.upper)
         whole = ~index.divisible[index.pair_issue]
         shares = np.where(whole, np.round(shares), shares)
-        return np.where(np.abs(shares) < 1e-12, 0.0, shares)
+        shares = np.where(np.abs(shares) < 1e-12, 0.0, shares)
+        # clipping a share the solver left just outside its bound (within its feasibility
+        # tolerance, ~1e-8) moves the issue's total off 1: give the difference back to the
+        # shares with room for it
+        residual = 1.0 - np.bincount(index.pair_issue, weights=shares, minlength=len(index.issues))
+        for q in np.flatnonzero((np.abs(residual) > 1e-12) & index.divisible).tolist():
+            ks = index.interests_of_issue[q]
+            up = residual[q] > 0
+            room = index.upper[ks] - shares[ks] if up else shares[ks] - index.lower[ks]
+            left = abs(float(residual[q]))
+            for j in np.argsort(-room, kind="stable").tolist():
+                step = min(left, float(room[j]))
+                shares[ks[j]] += step if up else -step
+                left -= step
+                if left <= 0.0:
+                    break
+        return shares
 
     # -- procedural rules -------------------------------------------------------------------
     def _procedural(
@@ -351,7 +367,7 @@ class _Run:
             utilities = index.utilities(shares)
             normalized = normalized_gains(utilities, index.disagreement, ideal)
             envy = envy_matrix(index, shares)
-            envy_free = not bool(np.any(envy > 1e-6 * index.stake[:, None]))
+            envy_free = not bool(np.any(envy > 1e-6 * index.resource_stake[:, None]))
             gaps = proportionality_gaps(index, shares)
             due_scale = np.maximum(
                 index.weight

@@ -527,14 +527,27 @@ class CbcSession(Session):
         self, problem: pulp.LpProblem, variables: Sequence[pulp.LpVariable], options: SolverOptions
     ) -> None:
         super().__init__(problem, variables, options)
-        self._path = _cbc_path()
+        self._path, self._cbc_options = _cbc_path()
         self._values: dict[pulp.LpVariable, float] = {}
         self._objective = 0.0
 
     def _solve(self) -> Status:
         solver = pulp.COIN_CMD(
-            path=self._path, msg=False, timeLimit=self.options.time_limit, gapRel=MIP_GAP
+            path=self._path,
+            msg=False,
+            timeLimit=self.options.time_limit,
+            gapRel=MIP_GAP,
+            options=self._cbc_options,
         )
+        objective = self.problem.objective
+        if objective is None or objective.isNumericalConstant():
+            # PuLP writes an empty objective with a "__dummy" column, and keeps writing that
+            # column's bound in every later file without the column, which CBC rejects ("no
+            # match for column"): a zero term keeps the objective non-empty instead
+            constant = 0.0 if objective is None else float(objective.constant)
+            self.problem.setObjective(
+                pulp.LpAffineExpression([(self.variables[0], 0.0)], constant=constant)
+            )
         try:
             self.problem.solve(solver)
         except pulp.PulpSolverError as exc:
@@ -592,11 +605,20 @@ class CbcSession(Session):
         return np.asarray([v.dj for v in variables], dtype=float)
 
 
-def _cbc_path() -> str:
+def _cbc_path() -> tuple[str, list[str]]:
+    """The CBC binary and the options it needs.
+
+    cbcbox's CBC tightens bounds before the first LP and, on allocation LPs, "proves"
+    infeasibility wrongly (a feasible maximin stage: "FBBT divergence detected") or writes
+    "Status unknown" instead of "Infeasible" for a truly infeasible LP; its bound propagation
+    is switched off. Other CBC builds do not know the option and get none.
+    """
+    options: list[str] = []
     try:
         import cbcbox  # type: ignore[import-untyped]
 
         path = str(cbcbox.cbc_bin_path())
+        options = ["boundPropLevel off"]
     except Exception:
         path = pulp.COIN_CMD().path or "cbc"
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
@@ -605,5 +627,5 @@ def _cbc_path() -> str:
         found = which("cbc")
         if found is None:
             raise SolverError("CBC is not available: install it with `pip install cbcbox`")
-        path = found
-    return path
+        path, options = found, []
+    return path, options

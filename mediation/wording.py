@@ -184,7 +184,8 @@ PHRASES: dict[str, dict[str, str]] = {
 
 
 def _percent(value: float) -> str:
-    return f"{100 * value:.1f}%"
+    # + 0.0 turns the -0.0 that solver noise below zero rounds to into 0.0
+    return f"{round(100 * value, 1) + 0.0:.1f}%"
 
 
 def _number(value: float) -> str:

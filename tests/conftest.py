@@ -1,11 +1,20 @@
-"""Shared fixtures: the bundled cases and Hypothesis settings."""
+"""Shared fixtures and helpers: the bundled cases, Hypothesis settings, settling under the
+independent validator, and small case builders."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from mediation.case import Case, parse_case
+from mediation.documents import load_case
+from mediation.engine import settle
+from mediation.settlement import Concession, Reason, Settlement
+from mediation.validator import validate_settlement
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "cases"
@@ -22,3 +31,142 @@ def case_path(request: pytest.FixtureRequest) -> Path:
     """Each bundled case file in turn."""
     path: Path = request.param
     return path
+
+
+# --- settling in tests ------------------------------------------------------------------------
+
+#: The rules solved on the allocation LP, and every rule.
+LP_RULES = ("utilitarian", "maximin", "leximin", "nash", "kalai_smorodinsky")
+RULES = (*LP_RULES, "adjusted_winner", "claims")
+
+
+def load(stem: str) -> Case:
+    """A bundled case by its file name without the extension."""
+    return load_case((CASES_DIR / f"{stem}.yaml").read_text(encoding="utf-8"))
+
+
+def settle_checked(case: Case, *, allow_error: bool = False, **options: Any) -> Settlement:
+    """Settle ``case`` and hold the result to the independent validator.
+
+    The engine's own safety net (``check``) is switched off so that a validator failure shows
+    here as the problems found rather than as an ``error`` status. Unless ``allow_error``, the
+    status must not be ``error``.
+    """
+    result = settle(case, check=False, **options)
+    problems = validate_settlement(case, result)
+    assert problems == [], "\n".join(str(p) for p in problems)
+    if not allow_error:
+        assert result.status != "error", result.reasons
+    return result
+
+
+def party(pid: str, **fields: Any) -> dict[str, Any]:
+    """A stakeholder of kind ``other`` named after its id (upper-cased)."""
+    return {"id": pid, "name": pid.upper(), "kind": "other", **fields}
+
+
+def resource(iid: str, amount: float = 1.0, **fields: Any) -> dict[str, Any]:
+    return {"id": iid, "name": iid.upper(), "kind": "resource", "amount": amount, **fields}
+
+
+def risk(iid: str, amount: float = 1.0, **fields: Any) -> dict[str, Any]:
+    return {"id": iid, "name": iid.upper(), "kind": "risk", "amount": amount, **fields}
+
+
+def interest(stakeholder: str, issue: str, value: float, **fields: Any) -> dict[str, Any]:
+    return {"stakeholder": stakeholder, "issue": issue, "value": value, **fields}
+
+
+def make_case(
+    stakeholders: list[dict[str, Any]],
+    issues: list[dict[str, Any]],
+    interests: list[dict[str, Any]],
+    **fields: Any,
+) -> Case:
+    """A validated case from its parts (id and title ``t``)."""
+    return parse_case(
+        {
+            "id": "t",
+            "title": "t",
+            "stakeholders": stakeholders,
+            "issues": issues,
+            "interests": interests,
+            **fields,
+        }
+    )
+
+
+def utilities(result: Settlement) -> dict[str, float]:
+    """Each party's utility (the settlement must have an allocation)."""
+    out = {}
+    for pid, outcome in result.parties.items():
+        assert outcome.utility is not None, f"{pid} has no utility"
+        out[pid] = outcome.utility
+    return out
+
+
+def normalized(result: Settlement) -> dict[str, float | None]:
+    """Each party's normalized gain (``None`` for a party with no room to gain)."""
+    return {pid: outcome.normalized_gain for pid, outcome in result.parties.items()}
+
+
+def reasons(result: Settlement, code: str) -> list[Reason]:
+    """The reasons with ``code``."""
+    return [r for r in result.reasons if r.code == code]
+
+
+def apply_concessions(case: Case, concessions: list[Concession]) -> Case:
+    """The case with the concessions of a diagnosis made."""
+    data: dict[str, Any] = case.model_dump(mode="json", exclude_none=True)
+    for c in concessions:
+        if c.kind in ("floor", "cap"):
+            key = "min_share" if c.kind == "floor" else "max_share"
+            (x,) = (
+                x
+                for x in data["interests"]
+                if (x["stakeholder"], x["issue"]) == (c.stakeholder, c.issue)
+            )
+            x[key] = c.proposed
+        elif c.kind in ("capacity", "disagreement"):
+            key = "risk_capacity" if c.kind == "capacity" else "disagreement"
+            (s,) = (s for s in data["stakeholders"] if s["id"] == c.stakeholder)
+            s[key] = c.proposed
+        else:
+            assert c.kind == "constraint", c
+            (row,) = (row for row in data["constraints"] if row["name"] == c.constraint)
+            row["rhs"] = c.proposed
+    return parse_case(data)
+
+
+def nash_welfare(case: Case, result: Settlement) -> float:
+    """``Σ w log(normalized gain)`` over the parties with room to gain (-inf if one has none)."""
+    weight = {s.id: s.weight for s in case.stakeholders}
+    total = 0.0
+    for pid, gain in normalized(result).items():
+        if gain is None:
+            continue
+        if gain <= 0:
+            return -math.inf
+        total += weight[pid] * math.log(gain)
+    return total
+
+
+def nash_gain_tolerance(case: Case, gaps: list[float], gain: float, weight: float) -> float:
+    """How far a party's normalized gain may be from the Nash optimum's, given certified gaps.
+
+    The certificate bounds the Nash welfare, not the gains: a welfare within
+    ``L = W · Σ log(1 + gap)`` of the optimum (W the total weight) leaves a gain ``c`` of weight
+    ``w`` within about ``c · sqrt(2 L / w)`` of the optimum's, by the curvature of the
+    logarithm; twice that allows for the higher-order terms.
+    """
+    loss = sum(s.weight for s in case.stakeholders) * sum(math.log1p(g) for g in gaps)
+    return 2.0 * abs(gain) * math.sqrt(2.0 * loss / weight) + 1e-9
+
+
+def nash_gaps(*results: Settlement) -> list[float]:
+    """The certified relative gaps of Nash settlements."""
+    return [
+        float((r.model_extra or {})["gap"])
+        for result in results
+        for r in reasons(result, "nash_certificate")
+    ]

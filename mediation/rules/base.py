@@ -14,6 +14,7 @@ from ..formulation import AllocationModel, CaseIndex
 from ..solver import Session, Status
 
 __all__ = [
+    "ENVY_SLACK",
     "HOLD",
     "Context",
     "Levels",
@@ -28,6 +29,11 @@ __all__ = [
 #: Relative tolerance used to hold a level or a utility fixed while optimising something else:
 #: a party fixed at level ``l`` keeps at least ``l - HOLD`` (in compared-gain units).
 HOLD = 1e-8
+#: Envy up to this fraction of the value a party puts on resources is solver noise: it is not
+#: a violation, and an envy row, added once envy goes beyond it, allows it too. The two must
+#: agree: leximin fixes a level reached by an allocation that may carry such noise in a pair
+#: without a row yet, and a row added later must not cut that allocation off.
+ENVY_SLACK = 1e-9
 
 
 @dataclass
@@ -89,7 +95,11 @@ class Context:
 
     def solve(self) -> Status:
         """Solve; with ``envy_free`` asked, add violated envy rows and re-solve until none
-        remain."""
+        remain.
+
+        A pair that already has its row is not added again: what envy it still shows is
+        within the solver's feasibility tolerance.
+        """
         while True:
             status = self.session.solve()
             if not status.solved or not self.policy.envy_free:
@@ -98,6 +108,8 @@ class Context:
             rows = []
             first_new = len(self.model.variables)
             for s, t in envy_violations(self.index, shares):
+                if (s, t) in self.model.envy_rows:
+                    continue
                 row = _envy_row(self.model, s, t)
                 self.model.envy_rows[s, t] = row
                 rows.append(row)
@@ -187,12 +199,12 @@ def capture_prices(ctx: Context, objective: str) -> Prices | None:
 
 
 def envy_violations(
-    index: CaseIndex, shares: np.ndarray, tol: float = 1e-7
+    index: CaseIndex, shares: np.ndarray, tol: float = ENVY_SLACK
 ) -> list[tuple[int, int]]:
-    """Pairs ``(s, t)`` where ``s`` envies ``t``'s resources beyond ``tol`` of its stake
-    (see :func:`mediation.fairness.envy_matrix`)."""
+    """Pairs ``(s, t)`` where ``s`` envies ``t``'s resources beyond ``tol`` of the value ``s``
+    puts on resources (see :func:`mediation.fairness.envy_matrix`)."""
     envy = envy_matrix(index, shares)
-    bad = np.argwhere(envy > tol * index.stake[:, None])
+    bad = np.argwhere(envy > tol * index.resource_stake[:, None])
     return [(int(s), int(t)) for s, t in bad]
 
 
@@ -218,7 +230,10 @@ def _envy_row(model: AllocationModel, s: int, t: int) -> pulp.LpConstraint:
     model.policy_release.append(release)
     terms.append((release, 1.0))
     return pulp.LpConstraint(
-        pulp.LpAffineExpression(terms), pulp.LpConstraintGE, f"envy{s}_{t}", 0.0
+        pulp.LpAffineExpression(terms),
+        pulp.LpConstraintGE,
+        f"envy{s}_{t}",
+        -ENVY_SLACK * float(index.resource_stake[s]),
     )
 
 

@@ -15,6 +15,9 @@ NAME = "leximin"
 
 #: A level row whose dual exceeds this is binding in every optimum: its party is saturated.
 SATURATION_DUAL = 1e-9
+#: How many times more loosely the earlier levels are held, in turn, when a later level
+#: comes out infeasible by numerical trouble.
+WIDEN = (10.0, 100.0, 1000.0)
 
 
 def solve(ctx: Context) -> Outcome:
@@ -53,8 +56,12 @@ def _saturation(ctx: Context) -> Outcome:
     levels = add_level_rows(ctx)
     free = sorted(levels.rows)
     found: list[tuple[float, list[int]]] = []
+    stopped = False  # some level was found by a solve stopped at the time limit
     while free:
         status = ctx.solve()
+        if not status.solved and found:
+            status = _widen_holds_and_retry(ctx, found)
+        stopped |= status == Status.FEASIBLE
         if not status.solved:
             if not found:
                 return Outcome(status, lps=session.solves)
@@ -66,22 +73,65 @@ def _saturation(ctx: Context) -> Outcome:
         ctx.certify(accumulate=True)
         if not found:
             ctx.prices = capture_prices(ctx, "min_gain")
+        # no duals when the solve stopped at the time limit
         duals = session.row_duals([levels.rows[p] for p in free])
-        assert duals is not None  # an LP always has duals here
-        saturated = [p for p, d in zip(free, duals, strict=True) if abs(d) > SATURATION_DUAL]
-        if not saturated:  # degenerate duals: fall back to the parties sitting at the level
+        saturated = (
+            []
+            if duals is None
+            else [p for p, d in zip(free, duals, strict=True) if abs(d) > SATURATION_DUAL]
+        )
+        if not saturated:  # degenerate or no duals: fall back to the parties at the level
             gains = ctx.compared_gains(ctx.utilities()) / ctx.weight
-            saturated = [p for p in free if gains[p] <= level + 1e-9 * max(1.0, abs(level))]
+            # a solve stopped at the time limit may leave the level below every gain
+            at = max(level, float(gains[free].min()))
+            saturated = [p for p in free if gains[p] <= at + 1e-9 * max(1.0, abs(at))]
         fix_parties(ctx, levels, saturated, level)
         found.append((level, saturated))
         chosen = set(saturated)
         free = [p for p in free if p not in chosen]
     _report(ctx, found)
     return Outcome(
-        Status.OPTIMAL if status == Status.OPTIMAL else status,
+        Status.FEASIBLE if stopped else Status.OPTIMAL,
         lps=session.solves,
         details={"levels": len(found)},
     )
+
+
+def _widen_holds_and_retry(ctx: Context, found: list[tuple[float, list[int]]]) -> Status:
+    """Re-solve a later level with the earlier levels held more loosely.
+
+    A level is held within ``HOLD``, but the solver meets its rows only within its own
+    feasibility tolerance, and a party with large values can pass that on, many times over,
+    to the level of a party with small ones: the levels fixed so far can then be out of reach
+    together. Holding them up to :data:`WIDEN` times more loosely restores room.
+    """
+    idx = ctx.index
+    parties = [p for _, group in found for p in group]
+    base = (
+        idx.disagreement[parties]
+        if ctx.policy.individually_rational
+        else np.full(len(parties), -np.inf)
+    )
+    status = Status.INFEASIBLE
+    for factor in WIDEN:
+        floors = np.concatenate(
+            [
+                idx.disagreement[group]
+                + ctx.rho[group]
+                * ctx.weight[group]
+                * (level - factor * HOLD * max(1.0, abs(level)))
+                for level, group in found
+            ]
+        )
+        ctx.session.set_bounds(
+            [ctx.model.u[p] for p in parties],
+            np.maximum(floors, base),
+            np.full(len(parties), np.inf),
+        )
+        status = ctx.solve()
+        if status.solved:
+            break
+    return status
 
 
 def _ordered_outcomes(ctx: Context) -> Outcome:
@@ -111,7 +161,11 @@ def _ordered_outcomes(ctx: Context) -> Outcome:
         if not stage.solved:
             if k == 1:
                 return Outcome(stage, lps=session.solves)
-            break
+            # the failed solve left no allocation to read (nor the earlier stages' one)
+            raise SolverError(
+                f"leximin stage {k} became {stage} after holding the earlier stages "
+                "(numerical trouble); try the other solver"
+            )
         if stage == Status.FEASIBLE:
             status = Status.FEASIBLE
         total = session.objective_value()

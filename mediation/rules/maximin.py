@@ -31,6 +31,10 @@ def solve(ctx: Context) -> Outcome:
 def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
     """Maximin followed by the weighted sum (shared with Kalai–Smorodinsky)."""
     session = ctx.session
+    stopped = False  # the level was found by a solve stopped at the time limit
+    members: list[int] = []
+    duals: np.ndarray | None = None
+    level = 0.0
     if not ctx.compared.any():
         ctx.reasons.append({"code": "nobody_to_compare"})
     else:
@@ -38,24 +42,31 @@ def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
         status = ctx.solve()
         if not status.solved:
             return Outcome(status, lps=session.solves)
+        stopped = status == Status.FEASIBLE
         level = session.value(levels.t)
         ctx.certify(accumulate=True)
         ctx.prices = capture_prices(ctx, objective)
         members = sorted(levels.rows)
         duals = session.row_duals([levels.rows[p] for p in members])
-        gains = ctx.compared_gains(ctx.utilities())[members] / ctx.weight[members]
-        worst = [
-            ctx.index.parties[p]
-            for k, p in enumerate(members)
-            if (duals is not None and abs(duals[k]) > 1e-9) or gains[k] <= level + 1e-7
-        ]
-        ctx.reasons.append({"code": "worst_off", "parties": worst, "level": level})
         session.set_bounds([levels.t], [level - HOLD * max(1.0, abs(level))], [np.inf])
     weights = ctx.utilitarian_weights()
     session.set_objective(ctx.model.utility_expression(weights), maximize=True)
     status = ctx.solve()
     if status.solved:
         ctx.certify(accumulate=True)
+    if status.solved and members:
+        # the worst-off: held at the level in every optimum (a nonzero dual) or left there by
+        # the final allocation; not those a first-stage vertex happened to put at the level
+        gains = ctx.compared_gains(ctx.utilities())[members] / ctx.weight[members]
+        worst = [
+            ctx.index.parties[p]
+            for k, p in enumerate(members)
+            if (duals is not None and abs(duals[k]) > 1e-9)
+            or gains[k] <= level + 1e-7 * max(1.0, abs(level))
+        ]
+        ctx.reasons.append({"code": "worst_off", "parties": worst, "level": level})
     if status.solved and ctx.prices is None:
         ctx.prices = capture_prices(ctx, "weighted_sum")
+    if status.solved and stopped:
+        status = Status.FEASIBLE
     return Outcome(status if status.solved else Status.INFEASIBLE, lps=session.solves)

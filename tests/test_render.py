@@ -1,0 +1,317 @@
+"""Settlements in words: every reason code the engine produces, in English and Chinese."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+from functools import cache
+
+import pytest
+from conftest import (
+    CASE_FILES,
+    LP_RULES,
+    RULES,
+    interest,
+    load,
+    make_case,
+    party,
+    reasons,
+    resource,
+    risk,
+    settle_checked,
+)
+
+from mediation import render
+from mediation.case import Case
+from mediation.documents import load_case
+from mediation.errors import PolicyError, SolverError
+from mediation.settlement import Settlement
+from mediation.solver import HighsSession, Status
+from mediation.wording import LANGUAGES, PHRASES, render_diagnosis
+
+#: A reason code, or any other snake_case identifier, left in the text.
+RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+#: Each bundled case is settled under its own policy and under these overrides.
+VARIANTS: tuple[dict[str, object], ...] = (
+    {},
+    {"envy_free": True},
+    {"proportional": True},
+    {"scale": "raw"},
+    {"individually_rational": False},
+)
+
+
+@cache
+def bundled_settlements() -> tuple[tuple[Case, Settlement], ...]:
+    """Every bundled case under every rule that applies and each policy variant."""
+    out = []
+    for path in CASE_FILES:
+        case = load_case(path.read_bytes())
+        for rule in RULES:
+            for variant in VARIANTS:
+                try:
+                    out.append((case, settle_checked(case, rule=rule, **variant)))
+                except PolicyError:
+                    continue
+    return tuple(out)
+
+
+def constructed_settlements() -> Iterator[tuple[Case, Settlement]]:
+    """Cases made to produce the reason codes the bundled cases do not."""
+    flat = make_case(
+        [party("a", disagreement=10), party("b", disagreement=5)],
+        [resource("g"), resource("h")],
+        [interest("a", "g", 10), interest("b", "h", 5)],
+    )
+    yield flat, settle_checked(flat, rule="leximin")  # no_room, nobody_to_compare
+    stuck = make_case(
+        [party("a", disagreement=5), party("b", disagreement=5)],
+        [resource("g")],
+        [interest("a", "g", 10), interest("b", "g", 10)],
+    )
+    yield stuck, settle_checked(stuck, rule="nash")  # no_positive_gain
+    below = make_case(
+        [party("a", disagreement=80), party("b")],
+        [resource("x"), resource("y")],
+        [
+            interest("a", "x", 60),
+            interest("a", "y", 40),
+            interest("b", "x", 40),
+            interest("b", "y", 60),
+        ],
+        policy={"rule": "adjusted_winner"},
+    )
+    yield below, settle_checked(below)  # rule_below_disagreement
+    envy = make_case(
+        [party("a"), party("b")],
+        [resource("g"), risk("r", 100, unit="元")],
+        [
+            interest("a", "g", 6),
+            interest("b", "g", 5, min_share=0.2),
+            interest("a", "r", 1, control=0.1),
+            interest("b", "r", 1, control=0.9, max_share=0.5),
+        ],
+        policy={"rule": "utilitarian", "envy_free": True},
+    )
+    yield envy, settle_checked(envy)  # not_pareto_optimal, risk_borne with control
+
+
+@cache
+def all_settlements() -> tuple[tuple[Case, Settlement], ...]:
+    return (*bundled_settlements(), *constructed_settlements())
+
+
+def produced_codes() -> set[str]:
+    return {r.code for _, s in all_settlements() for r in s.reasons}
+
+
+def test_phrase_tables_agree() -> None:
+    assert set(LANGUAGES) == set(PHRASES)
+    assert set(PHRASES["en"]) == set(PHRASES["zh"])
+    fields = string.Formatter()
+    for key, english in PHRASES["en"].items():
+        chinese = PHRASES["zh"][key]
+        names = [{f for _, f, _, _ in fields.parse(text) if f} for text in (english, chinese)]
+        assert names[0] == names[1], key
+
+
+def test_every_reason_code_has_words() -> None:
+    codes = produced_codes()
+    # the codes these cases must reach, so that this test covers them
+    assert codes >= {
+        "leximin_level",
+        "worst_off",
+        "weighted_sum",
+        "nash_certificate",
+        "floor_binding",
+        "cap_binding",
+        "capacity_binding",
+        "constraint_binding",
+        "disagreement_binding",
+        "issue_awarded",
+        "issue_split",
+        "risk_borne",
+        "no_room",
+        "nobody_to_compare",
+        "no_positive_gain",
+        "rule_below_disagreement",
+        "not_pareto_optimal",
+        "infeasible",
+        "aw_winner",
+        "aw_transfer",
+        "aw_split",
+        "aw_equitable",
+        "claims_awarded",
+    }
+    for lang in LANGUAGES:
+        assert codes <= set(PHRASES[lang]), codes - set(PHRASES[lang])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_raw_codes_or_placeholders_in_the_text(lang: str) -> None:
+    for case, settlement in all_settlements():
+        lines = render(settlement, lang=lang, case=case)
+        assert lines
+        for line in lines:
+            assert line.strip()
+            assert not RAW_CODE.findall(line), (settlement.rule, line)
+            for leftover in ("{", "}", "None", "-0.0%"):
+                assert leftover not in line, (settlement.rule, line)
+            assert not re.search(r"\b(nan|inf)\b", line), line
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_names_are_used_when_the_case_is_given(lang: str) -> None:
+    for case, settlement in bundled_settlements():
+        ids = {s.id for s in case.stakeholders} | {i.id for i in case.issues}
+        labels = [s.label(lang) for s in case.stakeholders] + [i.label(lang) for i in case.issues]
+        for reason in settlement.reasons:
+            alone = settlement.model_copy(update={"reasons": [reason], "diagnosis": None})
+            (line,) = render(alone, lang=lang, case=case)
+            if reason.stakeholder is not None:
+                assert case.stakeholder_by_id[reason.stakeholder].label(lang) in line, line
+            if reason.issue is not None:
+                assert case.issue_by_id[reason.issue].label(lang) in line, line
+            rest = line
+            for label in sorted(labels, key=len, reverse=True):
+                rest = rest.replace(label, "")
+            for name in ids:  # an id left once the names are taken out
+                assert not re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", rest), (name, line)
+
+
+def test_chinese_names_in_the_chinese_text() -> None:
+    case = load("community-hall-dispute")
+    text = "\n".join(render(settle_checked(case), lang="zh", case=case))
+    assert "夕阳红养老服务中心" in text
+    assert "大厅晚间时段（18:00—21:00）" in text
+    assert "Xiyanghong" not in text
+    english = "\n".join(render(settle_checked(case), lang="en", case=case))
+    assert "Xiyanghong Elderly-care Centre" in english
+    assert "夕阳红" not in english
+
+
+def test_without_the_case_ids_stand_for_names() -> None:
+    case = load("community-hall-dispute")
+    text = "\n".join(render(settle_checked(case), lang="zh"))
+    assert "xiyanghong" in text
+
+
+def test_unknown_language_is_refused() -> None:
+    result = settle_checked(load("two-party-adjusted-winner"))
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        render(result, lang="fr")
+
+
+def test_the_price_of_a_floor_in_words() -> None:
+    # the floor's dual is 1.25 worst-off share per whole share: 1.25 percentage points of the
+    # worst-off party's possible gain per percentage point given way
+    case = make_case(
+        [party("a", translations={"zh": {"name": "甲方"}}), party("b"), party("c")],
+        [resource("g", translations={"zh": {"name": "经费"}}), resource("h")],
+        [
+            interest("a", "g", 1, min_share=0.5),
+            interest("b", "g", 1, max_share=0.4),
+            interest("c", "g", 2, max_share=0.4),
+            interest("a", "h", 10),
+        ],
+    )
+    result = settle_checked(case, rule="maximin")
+    (floor,) = reasons(result, "floor_binding")
+    alone = result.model_copy(update={"reasons": [floor]})
+    (english,) = render(alone, lang="en", case=case)
+    assert english == (
+        "A's floor of 50.0% of G binds; each percentage point given way would raise the "
+        "worst-off party's gain by 1.25 percentage points."
+    )
+    (chinese,) = render(alone, lang="zh", case=case)
+    assert chinese == (
+        "甲方对经费的底线（至少50.0%）起约束作用；每让步一个百分点，"
+        "可使处境最差一方的收益提高1.25个百分点。"
+    )
+
+
+def test_the_price_of_a_capacity_in_words() -> None:
+    # one more yuan of capacity raises the worst-off normalized gain by 1/4000: 0.025
+    # percentage points
+    case = make_case(
+        [party("a", risk_capacity=500), party("b"), party("c")],
+        [resource("g"), resource("h"), risk("r", 1000, unit="yuan")],
+        [
+            interest("b", "g", 1),
+            interest("c", "g", 2),
+            interest("a", "h", 10),
+            interest("a", "r", 4),
+            interest("b", "r", 1),
+            interest("c", "r", 1),
+        ],
+    )
+    result = settle_checked(case, rule="maximin")
+    (capacity,) = reasons(result, "capacity_binding")
+    (line,) = render(result.model_copy(update={"reasons": [capacity]}), lang="en", case=case)
+    assert line == (
+        "A's risk capacity of 500 yuan is used up; each additional 1 yuan of capacity would "
+        "raise the worst-off party's gain by 0.025 percentage points."
+    )
+
+
+def test_the_diagnosis_in_words() -> None:
+    case = load("infeasible-red-lines")
+    result = settle_checked(case)
+    english = render_diagnosis(result, lang="en", case=case)
+    assert english[0] == "These red lines cannot all hold together."
+    assert [line.split(":")[0] for line in english if line.startswith("Conflict")] == [
+        "Conflict 1",
+        "Conflict 2",
+    ]
+    assert english[-1].startswith("Smallest joint concessions: ")
+    chinese = render_diagnosis(result, lang="zh", case=case)
+    assert chinese[0] == "这些红线无法同时成立。"
+    assert any(line.startswith("冲突2：") for line in chinese)
+    assert any("美食汇餐饮管理有限公司" in line for line in chinese)
+    assert chinese[-1].startswith("最小的共同让步：")
+    # render() appends the diagnosis to the reasons
+    assert render(result, lang="zh", case=case)[-len(chinese) :] == chinese
+    assert render_diagnosis(settle_checked(load("two-party-adjusted-winner"))) == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("rule", LP_RULES)
+def test_a_level_at_zero_is_not_negative(lang: str, rule: str) -> None:
+    # both parties are held at their no-deal outcomes: a level of exactly nothing to gain
+    case = make_case(
+        [party("a", disagreement=5), party("b", disagreement=5)],
+        [resource("g")],
+        [interest("a", "g", 10), interest("b", "g", 10)],
+    )
+    result = settle_checked(case, rule=rule)
+    for line in render(result, lang=lang, case=case):
+        assert "-0.0%" not in line
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_time_limit_and_solver_error_in_words(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = load("community-hall-dispute")
+    solve = HighsSession._solve
+
+    def stopped(self: HighsSession) -> Status:  # a solve stopped at the limit, with a solution
+        status = solve(self)
+        return Status.FEASIBLE if status == Status.OPTIMAL else status
+
+    monkeypatch.setattr(HighsSession, "_solve", stopped)
+    monkeypatch.setattr(HighsSession, "_duals_ok", lambda self: False)
+    limited = settle_checked(case, time_limit=5)
+    (limit,) = reasons(limited, "time_limit")
+    (line,) = render(limited.model_copy(update={"reasons": [limit]}), lang=lang, case=case)
+    assert "5" in line
+    assert not RAW_CODE.findall(line)
+
+    def failing(self: HighsSession) -> Status:
+        raise SolverError("HiGHS failed: Solve error")
+
+    monkeypatch.setattr(HighsSession, "_solve", failing)
+    failed = settle_checked(case, allow_error=True)
+    assert failed.status == "error"
+    (line,) = render(failed, lang=lang, case=case)
+    assert line.endswith("HiGHS failed: Solve error")
+    assert line.startswith("The solver failed" if lang == "en" else "求解器出错")
