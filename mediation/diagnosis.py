@@ -353,6 +353,7 @@ def _conflict(it: _Item) -> Conflict:
         issue=it.issue,
         constraint=it.constraint,
         bound=it.current,
+        unit=it.unit,
     )
 
 

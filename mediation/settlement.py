@@ -101,6 +101,7 @@ class Conflict(_Model):
     issue: str | None = None
     constraint: str | None = None
     bound: float | None = None
+    unit: str | None = Field(default=None, description="share, a money unit, or 'points'")
 
 
 class Concession(_Model):

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pulp
 
-from .errors import SolverError
+from .errors import PolicyError, Problem, SolverError
 
 __all__ = [
     "SOLVERS",
@@ -85,10 +85,25 @@ class SolverOptions:
     method: Literal["auto", "simplex", "ipm"] = "auto"
 
     def __post_init__(self) -> None:
+        problems = []
         if self.solver not in SOLVERS:
-            raise SolverError(f"unknown solver '{self.solver}'; choose one of {', '.join(SOLVERS)}")
-        if not self.time_limit > 0:
-            raise SolverError(f"time_limit must be positive, got {self.time_limit}")
+            problems.append(
+                Problem(
+                    "solver", f"unknown solver '{self.solver}'; choose one of {', '.join(SOLVERS)}"
+                )
+            )
+        if not (isinstance(self.time_limit, int | float) and self.time_limit > 0):
+            problems.append(
+                Problem(
+                    "time_limit", f"must be a positive number of seconds, got {self.time_limit!r}"
+                )
+            )
+        if self.method not in ("auto", "simplex", "ipm"):
+            problems.append(
+                Problem("method", f"unknown method '{self.method}'; choose auto, simplex or ipm")
+            )
+        if problems:
+            raise PolicyError(problems)
 
 
 class Session(ABC):

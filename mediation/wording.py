@@ -446,14 +446,19 @@ def _conflict(c: Conflict, words: Mapping[str, str], names: _Namer) -> str:
         party=names.party(c.stakeholder),
         issue=names.issue(c.issue),
         constraint=c.constraint,
-        bound=_bound(c.kind, c.bound),
+        bound=_bound(c.kind, c.bound) + _unit(c.unit),
         other=other,
     )
 
 
+def _unit(unit: str | None) -> str:
+    """A money or other unit to append to a number (shares and points speak for themselves)."""
+    return f" {unit}" if unit and unit not in ("share", "points") else ""
+
+
 def _change(c: Concession, words: Mapping[str, str], names: _Namer) -> str:
     other = names.party((c.constraint or "").removeprefix("envy:")) if c.kind == "envy" else ""
-    unit = f" {c.unit}" if c.unit not in ("share", "points", "") else ""
+    unit = _unit(c.unit)
     return words[f"change_{c.kind}"].format(
         party=names.party(c.stakeholder),
         issue=names.issue(c.issue),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import (
@@ -962,3 +963,18 @@ def test_leximin_recovers_when_the_solver_tolerance_outgrows_a_hold() -> None:
     first = settle_checked(case, rule="maximin", scale="raw")
     (worst,) = reasons(first, "worst_off")
     assert levels[0] == pytest.approx((worst.model_extra or {})["level"])
+
+
+@pytest.mark.parametrize(
+    ("options", "path"),
+    [
+        ({"solver": "bogus"}, "solver"),
+        ({"time_limit": 0}, "time_limit"),
+        ({"time_limit": -1.0}, "time_limit"),
+    ],
+)
+def test_bad_solver_options_are_input_errors(options: dict[str, Any], path: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        settle(load("community-hall-dispute"), **options)
+    assert isinstance(caught.value, ValueError)
+    assert [p.path for p in caught.value.problems] == [path]
