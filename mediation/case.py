@@ -269,6 +269,14 @@ class Case(_Model):
             grouped[x.stakeholder].append(x)
         return grouped
 
+    @cached_property
+    def canonical_digest(self) -> Any:
+        """SHA-256 state over the validated case's JSON (fixed key order and number format),
+        computed once per case: copy it and add what else identifies a computation."""
+        import hashlib
+
+        return hashlib.sha256(self.model_dump_json().encode())
+
     def title_in(self, lang: str | None = None) -> str:
         """The case's title in ``lang`` when the case translates it, else its own title."""
         tr = self.translations.get(lang) if lang else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from importlib.metadata import PackageNotFoundError, version
@@ -571,10 +570,10 @@ def input_sha256(case: Case, policy: Policy) -> str:
     The validated model fixes key order and number formatting, so the same case gives the
     same digest whether it arrived as YAML or JSON.
     """
-    digest = hashlib.sha256(case.model_dump_json().encode())
+    digest = case.canonical_digest.copy()
     digest.update(b"\n")
     digest.update(policy.model_dump_json().encode())
-    return digest.hexdigest()
+    return str(digest.hexdigest())
 
 
 def _plain(value: Any) -> Any:

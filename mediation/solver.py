@@ -119,11 +119,27 @@ class Session(ABC):
         self.problem = problem
         self.variables = list(variables)
         self.options = options
-        self.index = {v: k for k, v in enumerate(self.variables)}
+        # keyed by id(): PuLP's LpVariable.__hash__ is a Python call, ~1.5 µs each
+        self.index = {id(v): k for k, v in enumerate(self.variables)}
+        self._positions: dict[int, tuple[Sequence[pulp.LpVariable], np.ndarray]] = {}
         self.status: Status | None = None
         self.solves = 0
         self.seconds = 0.0
         self.is_mip = any(v.cat == pulp.LpInteger for v in self.variables)
+
+    def positions(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        """Column positions of ``variables``; remembered for lists asked for repeatedly (a
+        model's share and utility columns), which must then not change."""
+        key = id(variables)
+        known = self._positions.get(key)
+        if known is not None and known[0] is variables and len(known[1]) == len(variables):
+            return known[1]
+        found = np.fromiter(
+            (self.index[id(v)] for v in variables), dtype=np.int32, count=len(variables)
+        )
+        if len(variables) > 1000:
+            self._positions[key] = (variables, found)
+        return found
 
     # -- solving ----------------------------------------------------------------------------
     def solve(self) -> Status:
@@ -203,7 +219,7 @@ class Session(ABC):
     ) -> None:
         """Add rows (and the new columns they use, which must be listed in ``new_variables``)."""
         for v in new_variables:
-            self.index[v] = len(self.variables)
+            self.index[id(v)] = len(self.variables)
             self.variables.append(v)
         self.problem.extend(list(constraints))
         self._add_constraints(constraints, new_variables)
@@ -330,7 +346,7 @@ class HighsSession(Session):
         objective = self.problem.objective
         if objective is not None:
             for v, a in objective.items():
-                cost[self.index[v]] = a
+                cost[self.index[id(v)]] = a
         constraints = self.problem.constraints()
         row_lower, row_upper, starts, indices, values = self._rows(constraints)
         self.nonzeros = len(values)
@@ -371,10 +387,9 @@ class HighsSession(Session):
         val: list[float] = []
         for r, c in enumerate(constraints):
             row_lower[r], row_upper[r] = _bounds(c.getLb(), c.getUb())
-            for v, a in c.expr.items():
-                if a:
-                    idx.append(index[v])
-                    val.append(a)
+            terms = [(v, a) for v, a in c.expr.items() if a]
+            idx.extend([index[id(v)] for v, _ in terms])
+            val.extend([a for _, a in terms])
             starts[r + 1] = len(idx)
         return (
             row_lower,
@@ -386,7 +401,7 @@ class HighsSession(Session):
 
     def set_start(self, variables: Sequence[pulp.LpVariable], values: np.ndarray) -> None:
         # applied just before the next run: model edits in between would discard it
-        idx = np.asarray([self.index[v] for v in variables], dtype=np.int32)
+        idx = self.positions(variables)
         self._start = (idx, np.asarray(values, dtype=float))
 
     def _choose_method(self) -> str:
@@ -446,7 +461,7 @@ class HighsSession(Session):
     def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
         self._require_solution()
         col = np.asarray(self.highs.getSolution().col_value)
-        return col[[self.index[v] for v in variables]] if len(variables) else np.zeros(0)
+        return np.asarray(col[self.positions(variables)], dtype=float)
 
     def all_values(self) -> np.ndarray:
         """Every column's value, in the order of :attr:`variables`."""
@@ -472,12 +487,12 @@ class HighsSession(Session):
         if not self._duals_ok():
             return None
         dual = np.asarray(self.highs.getSolution().col_dual)
-        return dual[[self.index[v] for v in variables]] if len(variables) else np.zeros(0)
+        return np.asarray(dual[self.positions(variables)], dtype=float)
 
     def _set_bounds(
         self, variables: Sequence[pulp.LpVariable], lower: np.ndarray, upper: np.ndarray
     ) -> None:
-        idx = np.asarray([self.index[v] for v in variables], dtype=np.int32)
+        idx = self.positions(variables)
         if len(idx):
             self.highs.changeColsBounds(len(idx), idx, lower, upper)
 
@@ -485,7 +500,7 @@ class HighsSession(Session):
         n = len(self.variables)
         cost = np.zeros(n)
         for v, a in expression.items():
-            cost[self.index[v]] = a
+            cost[self.index[id(v)]] = a
         self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
         self.highs.changeObjectiveOffset(float(expression.constant))
         self.highs.changeObjectiveSense(
@@ -504,7 +519,7 @@ class HighsSession(Session):
             h.addVars(len(new_variables), lower, upper)
             for v in new_variables:
                 if v.cat == pulp.LpInteger:
-                    h.changeColIntegrality(self.index[v], self._hs.HighsVarType.kInteger)
+                    h.changeColIntegrality(self.index[id(v)], self._hs.HighsVarType.kInteger)
                     self.is_mip = True
         if not constraints:
             return

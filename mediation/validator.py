@@ -9,7 +9,6 @@ proportionality, the rules' own guarantees) actually holding.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
@@ -22,6 +21,8 @@ __all__ = ["TOLERANCE", "validate_settlement"]
 
 #: Absolute tolerance on shares; utilities and money are compared relative to their scale.
 TOLERANCE = 1e-6
+#: Problems of one kind listed one by one before the rest are summarised.
+_SHOWN = 20
 
 
 def validate_settlement(case: Case, settlement: Settlement) -> list[Problem]:
@@ -57,47 +58,78 @@ def validate_settlement(case: Case, settlement: Settlement) -> list[Problem]:
             fail("diagnosis", "the diagnosis names no conflict and no concession")
         return problems
 
-    issues = case.issue_by_id
-    parties = case.stakeholder_by_id
     policy = settlement.policy
+    interests = case.interests
+    n = len(interests)
+    party_of = {s.id: k for k, s in enumerate(case.stakeholders)}
+    issue_of = {i.id: k for k, i in enumerate(case.issues)}
+    owner = np.fromiter((party_of[x.stakeholder] for x in interests), dtype=np.int64, count=n)
+    topic = np.fromiter((issue_of[x.issue] for x in interests), dtype=np.int64, count=n)
+    value = np.fromiter((x.value for x in interests), dtype=float, count=n)
+    floor = np.fromiter((x.floor for x in interests), dtype=float, count=n)
+    cap = np.fromiter((x.cap for x in interests), dtype=float, count=n)
+    rows = settlement.shares
+    got = np.fromiter(
+        (rows.get(x.issue, {}).get(x.stakeholder, math.nan) for x in interests),
+        dtype=float,
+        count=n,
+    )
+    amount = np.array([i.amount for i in case.issues])
+    risk = np.array([i.kind == "risk" for i in case.issues])[topic]
+    likelihood = np.array([i.likelihood for i in case.issues])[topic]
+    whole = ~np.array([i.divisible for i in case.issues])[topic]
+    floor = np.where(whole, np.ceil(floor), floor)
+    cap = np.where(whole, np.floor(cap), cap)
+
+    def where(k: int) -> str:
+        return f"shares.{interests[k].issue}.{interests[k].stakeholder}"
+
+    def each(mask: np.ndarray, message: Callable[[int], str]) -> None:
+        bad = np.flatnonzero(mask)
+        for k in bad[:_SHOWN].tolist():
+            fail(where(k), message(k))
+        if len(bad) > _SHOWN:
+            fail("shares", f"... and {len(bad) - _SHOWN} more like these")
 
     # shares: present, in range, whole for indivisible issues, within red lines
-    share: dict[tuple[str, str], float] = {}
-    for issue_id, row in settlement.shares.items():
-        for party_id, value in row.items():
-            share[party_id, issue_id] = value
-    totals: dict[str, float] = defaultdict(float)
-    for x in case.interests:
-        where = f"shares.{x.issue}.{x.stakeholder}"
-        if (x.stakeholder, x.issue) not in share:
-            fail(where, "missing")
-            continue
-        s = share[x.stakeholder, x.issue]
-        totals[x.issue] += s
-        if not (-TOLERANCE <= s <= 1 + TOLERANCE) or math.isnan(s):
-            fail(where, f"{s} is outside [0, 1]")
-        whole = not issues[x.issue].divisible
-        if whole and min(abs(s), abs(1 - s)) > TOLERANCE:
-            fail(where, f"{s}: issue '{x.issue}' is indivisible, a share must be 0 or 1")
-        floor = x.floor if not whole else math.ceil(x.floor)
-        cap = x.cap if not whole else math.floor(x.cap)
-        if s < floor - TOLERANCE:
-            fail(where, f"{s:.9g} is below the floor {floor:g}")
-        if s > cap + TOLERANCE:
-            fail(where, f"{s:.9g} is above the cap {cap:g}")
-    if len(share) != len(case.interests):
-        extra = [k for k in share if k not in case.interest_by_pair]
-        for party_id, issue_id in extra[:10]:
-            fail(f"shares.{issue_id}.{party_id}", "no such interest in the case")
-    for issue in case.issues:
-        if abs(totals[issue.id] - 1.0) > TOLERANCE * 10:
-            fail(f"shares.{issue.id}", f"shares sum to {totals[issue.id]:.9g}, not 1")
-        for party_id, amount in settlement.amounts.get(issue.id, {}).items():
-            expected = share.get((party_id, issue.id), math.nan) * issue.amount
-            if not math.isclose(amount, expected, rel_tol=1e-9, abs_tol=TOLERANCE * issue.amount):
-                fail(
-                    f"amounts.{issue.id}.{party_id}", f"{amount} is not share × amount = {expected}"
-                )
+    missing = np.isnan(got)
+    each(missing, lambda k: "missing")
+    s = np.where(missing, 0.0, got)
+    each((s < -TOLERANCE) | (s > 1 + TOLERANCE), lambda k: f"{s[k]} is outside [0, 1]")
+    each(
+        whole & (np.minimum(np.abs(s), np.abs(1 - s)) > TOLERANCE),
+        lambda k: f"{s[k]}: issue '{interests[k].issue}' is indivisible, a share must be 0 or 1",
+    )
+    each(s < floor - TOLERANCE, lambda k: f"{s[k]:.9g} is below the floor {floor[k]:g}")
+    each(s > cap + TOLERANCE, lambda k: f"{s[k]:.9g} is above the cap {cap[k]:g}")
+    if sum(len(row) for row in rows.values()) != n - int(missing.sum()):
+        for issue_id, row in rows.items():
+            for party_id in row:
+                if (party_id, issue_id) not in case.interest_by_pair:
+                    fail(f"shares.{issue_id}.{party_id}", "no such interest in the case")
+    totals = np.bincount(topic, weights=s, minlength=len(case.issues))
+    for q, issue in enumerate(case.issues):
+        if abs(totals[q] - 1.0) > TOLERANCE * 10:
+            fail(f"shares.{issue.id}", f"shares sum to {totals[q]:.9g}, not 1")
+    paid = np.fromiter(
+        (settlement.amounts.get(x.issue, {}).get(x.stakeholder, math.nan) for x in interests),
+        dtype=float,
+        count=n,
+    )
+    due = s * amount[topic]
+    wrong = ~np.isclose(paid, due, rtol=1e-9, atol=0.0) & ~(
+        np.abs(paid - due) <= TOLERANCE * amount[topic]
+    )
+    for k in np.flatnonzero(wrong & ~missing)[:_SHOWN].tolist():
+        fail(
+            f"amounts.{interests[k].issue}.{interests[k].stakeholder}",
+            f"{paid[k]} is not share × amount = {due[k]}",
+        )
+    share = (
+        {(x.stakeholder, x.issue): float(s[k]) for k, x in enumerate(interests)}
+        if case.constraints or settlement.rule in ("adjusted_winner", "claims")
+        else {}
+    )
 
     # extra constraints
     for c in case.constraints:
@@ -112,66 +144,57 @@ def validate_settlement(case: Case, settlement: Settlement) -> list[Problem]:
             fail(f"constraints.{c.name}", f"{lhs:.9g} {c.sense} {c.rhs:g} does not hold")
 
     # utilities, gains, exposures, capacities, individual rationality
-    utility: dict[str, float] = defaultdict(float)
-    worst: dict[str, float] = defaultdict(float)
-    expected_loss: dict[str, float] = defaultdict(float)
-    stake: dict[str, float] = defaultdict(float)
-    for x in case.interests:
-        s = share.get((x.stakeholder, x.issue), 0.0)
-        issue = issues[x.issue]
-        stake[x.stakeholder] += x.value
-        if issue.kind == "risk":
-            utility[x.stakeholder] -= x.value * s
-            worst[x.stakeholder] += issue.amount * s
-            expected_loss[x.stakeholder] += issue.likelihood * issue.amount * s
-        else:
-            utility[x.stakeholder] += x.value * s
-    for party_id, party in parties.items():
-        out = settlement.parties.get(party_id)
-        where = f"parties.{party_id}"
+    m = len(case.stakeholders)
+    utility = np.bincount(owner, weights=np.where(risk, -value, value) * s, minlength=m)
+    money = amount[topic] * s * risk
+    worst = np.bincount(owner, weights=money, minlength=m)
+    expected_loss = np.bincount(owner, weights=money * likelihood, minlength=m)
+    stake = np.bincount(owner, weights=value, minlength=m)
+    for p, party in enumerate(case.stakeholders):
+        out = settlement.parties.get(party.id)
+        here = f"parties.{party.id}"
         if out is None:
-            fail(where, "missing")
+            fail(here, "missing")
             continue
-        scale = max(1.0, stake[party_id], abs(party.disagreement))
-        if out.utility is None or abs(out.utility - utility[party_id]) > TOLERANCE * scale:
-            fail(f"{where}.utility", f"{out.utility} but the shares give {utility[party_id]:.9g}")
+        scale = max(1.0, stake[p], abs(party.disagreement))
+        if out.utility is None or abs(out.utility - utility[p]) > TOLERANCE * scale:
+            fail(f"{here}.utility", f"{out.utility} but the shares give {utility[p]:.9g}")
             continue
         if (
             out.gain is None
             or abs(out.gain - (out.utility - party.disagreement)) > TOLERANCE * scale
         ):
-            fail(f"{where}.gain", f"{out.gain} is not utility − disagreement")
-        if abs(out.disagreement - party.disagreement) > 0:
+            fail(f"{here}.gain", f"{out.gain} is not utility − disagreement")
+        if out.disagreement != party.disagreement:
             fail(
-                f"{where}.disagreement",
-                f"{out.disagreement} is not the case's {party.disagreement}",
+                f"{here}.disagreement", f"{out.disagreement} is not the case's {party.disagreement}"
             )
-        money = max(1.0, worst[party_id])
-        if abs(out.exposure.worst_case - worst[party_id]) > TOLERANCE * money:
+        exposure = max(1.0, worst[p])
+        if abs(out.exposure.worst_case - worst[p]) > TOLERANCE * exposure:
             fail(
-                f"{where}.exposure.worst_case",
-                f"{out.exposure.worst_case} but the shares give {worst[party_id]:.9g}",
+                f"{here}.exposure.worst_case",
+                f"{out.exposure.worst_case} but the shares give {worst[p]:.9g}",
             )
-        if abs(out.exposure.expected - expected_loss[party_id]) > TOLERANCE * money:
+        if abs(out.exposure.expected - expected_loss[p]) > TOLERANCE * exposure:
             fail(
-                f"{where}.exposure.expected",
-                f"{out.exposure.expected} but the shares give {expected_loss[party_id]:.9g}",
+                f"{here}.exposure.expected",
+                f"{out.exposure.expected} but the shares give {expected_loss[p]:.9g}",
             )
         if (
             party.risk_capacity is not None
-            and worst[party_id] > party.risk_capacity + TOLERANCE * money
+            and worst[p] > party.risk_capacity + TOLERANCE * exposure
         ):
             fail(
-                f"{where}.exposure.worst_case",
-                f"{worst[party_id]:.9g} is above the risk capacity {party.risk_capacity:g}",
+                f"{here}.exposure.worst_case",
+                f"{worst[p]:.9g} is above the risk capacity {party.risk_capacity:g}",
             )
         if (
             policy.get("individually_rational")
-            and utility[party_id] < party.disagreement - TOLERANCE * scale
+            and utility[p] < party.disagreement - TOLERANCE * scale
         ):
             fail(
-                f"{where}.gain",
-                f"{utility[party_id] - party.disagreement:.9g} < 0 but the policy "
+                f"{here}.gain",
+                f"{utility[p] - party.disagreement:.9g} < 0 but the policy "
                 "promises individual rationality",
             )
         if out.ideal is not None and out.normalized_gain is not None:
@@ -181,11 +204,11 @@ def validate_settlement(case: Case, settlement: Settlement) -> list[Problem]:
                 or abs(out.normalized_gain - (out.utility - party.disagreement) / room) > 1e-6
             ):
                 fail(
-                    f"{where}.normalized_gain",
+                    f"{here}.normalized_gain",
                     f"{out.normalized_gain} is not gain / (ideal − disagreement)",
                 )
 
-    _check_fairness(case, settlement, share, fail)
+    _check_fairness(case, settlement, owner, topic, value, s, risk, fail)
     _check_rule(case, settlement, share, fail)
     return problems
 
@@ -193,7 +216,11 @@ def validate_settlement(case: Case, settlement: Settlement) -> list[Problem]:
 def _check_fairness(
     case: Case,
     settlement: Settlement,
-    share: dict[tuple[str, str], float],
+    owner: np.ndarray,
+    topic: np.ndarray,
+    value: np.ndarray,
+    shares: np.ndarray,
+    risk: np.ndarray,
     fail: Callable[[str, str], None],
 ) -> None:
     report = settlement.fairness
@@ -201,15 +228,11 @@ def _check_fairness(
         fail("fairness", "missing for a settlement with an allocation")
         return
     ids = [s.id for s in case.stakeholders]
-    row = {p: k for k, p in enumerate(ids)}
-    resources = [i.id for i in case.issues if i.kind == "resource"]
-    col = {i: k for k, i in enumerate(resources)}
-    values = np.zeros((len(ids), len(resources)))
+    values = np.zeros((len(ids), len(case.issues)))
     bundles = np.zeros_like(values)
-    for x in case.interests:
-        if x.issue in col:
-            values[row[x.stakeholder], col[x.issue]] = x.value
-            bundles[row[x.stakeholder], col[x.issue]] = share.get((x.stakeholder, x.issue), 0.0)
+    resource = ~risk
+    values[owner[resource], topic[resource]] = value[resource]
+    bundles[owner[resource], topic[resource]] = shares[resource]
     weight = np.array([s.weight for s in case.stakeholders])
     own = (values * bundles).sum(axis=1)
     envy = (values @ bundles.T) * (weight[:, None] / weight[None, :]) - own[:, None]
