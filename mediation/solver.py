@@ -48,6 +48,8 @@ IPM_THRESHOLD = 20_000
 #: Relative optimality gap at which a MIP stops: fairness rules compare small differences,
 #: so the HiGHS default of 1e-4 is too loose; MIP cases here are small.
 MIP_GAP = 1e-9
+#: HiGHS's primal and dual feasibility tolerances (its defaults are 1e-7).
+FEASIBILITY_TOLERANCE = 1e-9
 
 
 class Status(StrEnum):
@@ -126,6 +128,10 @@ class Session(ABC):
         self.solves = 0
         self.seconds = 0.0
         self.is_mip = any(v.cat == pulp.LpInteger for v in self.variables)
+        #: A rule's hint for the ``auto`` method: ``simplex`` for LPs the simplex solves
+        #: quickly whatever their size (a utilitarian LP: 0.2 s by simplex, 1 s by the
+        #: interior point at 1,000 x 200, measured in bench/).
+        self.hint: Literal["simplex", "ipm"] | None = None
 
     def positions(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
         """Column positions of ``variables``; remembered for lists asked for repeatedly (a
@@ -410,6 +416,8 @@ class HighsSession(Session):
             return "ipm" if method == "ipm" else "simplex"
         if self.is_mip:
             return "choose"
+        if self.hint is not None:
+            return self.hint
         if self._start is not None:
             return "simplex"  # the interior point method would ignore the start
         if self.solves == 0 and self.nonzeros > IPM_THRESHOLD:
@@ -429,6 +437,12 @@ class HighsSession(Session):
         # on a 1,000 x 200 utilitarian LP, measured in bench/) and never paid off on them;
         # it stays on for MIPs, where it matters.
         h.setOptionValue("presolve", "choose" if self.is_mip else "off")
+        # Fairness rules solve sequences of LPs whose later stages hold what the earlier ones
+        # found, and an error there is passed on multiplied by the parties' trade-off ratios
+        # (~4,000 on a sparse 500 x 100 market): a first level found 2.2e-8 short with the
+        # default tolerances (1e-7) moved later levels by 8e-5 (bench/).
+        h.setOptionValue("primal_feasibility_tolerance", FEASIBILITY_TOLERANCE)
+        h.setOptionValue("dual_feasibility_tolerance", FEASIBILITY_TOLERANCE)
         if self.is_mip:
             h.setOptionValue("mip_rel_gap", MIP_GAP)
         h.run()

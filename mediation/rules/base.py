@@ -27,8 +27,11 @@ __all__ = [
 ]
 
 #: Relative tolerance used to hold a level or a utility fixed while optimising something else:
-#: a party fixed at level ``l`` keeps at least ``l - HOLD`` (in compared-gain units).
-HOLD = 1e-8
+#: a party fixed at level ``l`` keeps at least ``l - HOLD`` (in compared-gain units). Small:
+#: the slack is passed on to later levels multiplied by the parties' trade-off ratios (up to
+#: ~1e3 in bench/), and 1e-8 put leximin vectors 1.7e-6 off; a later level that the
+#: solver's tolerance makes infeasible is retried with wider holds (see leximin).
+HOLD = 1e-10
 #: Envy up to this fraction of the value a party puts on resources is solver noise: it is not
 #: a violation, and an envy row, added once envy goes beyond it, allows it too. The two must
 #: agree: leximin fixes a level reached by an allocation that may carry such noise in a pair

@@ -13,8 +13,16 @@ __all__ = ["NAME", "solve"]
 
 NAME = "leximin"
 
-#: A level row whose dual exceeds this is binding in every optimum: its party is saturated.
-SATURATION_DUAL = 1e-9
+#: A level row whose dual exceeds ``SATURATION_SHARE / free parties`` (and at least
+#: :data:`SATURATION_FLOOR`) is binding in every optimum: its party is saturated. The duals
+#: sum to 1 over the free parties, so the largest is at least 1/free; duals within the
+#: solver's dual feasibility tolerance are noise: a dual simplex solution of a sparse
+#: 500 x 100 market gave every party a dual of at least 1.2e-7, unsaturated ones included
+#: (bench/). A saturated party with a smaller dual is fixed in a later round instead.
+SATURATION_SHARE = 1e-2
+SATURATION_FLOOR = 1e-6
+#: A saturated party's compared gain is at the level within this relative tolerance.
+AT_LEVEL = 1e-9
 #: How many times more loosely the earlier levels are held, in turn, when a later level
 #: comes out infeasible by numerical trouble.
 WIDEN = (10.0, 100.0, 1000.0)
@@ -75,16 +83,23 @@ def _saturation(ctx: Context) -> Outcome:
             ctx.prices = capture_prices(ctx, "min_gain")
         # no duals when the solve stopped at the time limit
         duals = session.row_duals([levels.rows[p] for p in free])
+        gains = ctx.compared_gains(ctx.utilities()) / ctx.weight
+        # a saturated party has a nonzero dual (beyond the solver's noise) and sits at the level
+        at_level = gains[free] <= level + AT_LEVEL * max(1.0, abs(level))
+        threshold = max(SATURATION_FLOOR, SATURATION_SHARE / len(free))
         saturated = (
             []
             if duals is None
-            else [p for p, d in zip(free, duals, strict=True) if abs(d) > SATURATION_DUAL]
+            else [
+                p
+                for p, d, low in zip(free, duals, at_level, strict=True)
+                if abs(d) > threshold and low
+            ]
         )
         if not saturated:  # degenerate or no duals: fall back to the parties at the level
-            gains = ctx.compared_gains(ctx.utilities()) / ctx.weight
             # a solve stopped at the time limit may leave the level below every gain
             at = max(level, float(gains[free].min()))
-            saturated = [p for p in free if gains[p] <= at + 1e-9 * max(1.0, abs(at))]
+            saturated = [p for p in free if gains[p] <= at + AT_LEVEL * max(1.0, abs(at))]
         fix_parties(ctx, levels, saturated, level)
         found.append((level, saturated))
         chosen = set(saturated)

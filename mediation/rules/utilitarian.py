@@ -24,6 +24,7 @@ def solve(ctx: Context) -> Outcome:
     471–498. DOI 10.1111/1468-0262.00033.
     """
     weights = ctx.utilitarian_weights()
+    ctx.session.hint = "simplex"  # no coupling rows: the simplex is fast at any size
     ctx.session.set_objective(ctx.model.utility_expression(weights), maximize=True)
     status = ctx.solve()
     if status.solved:
