@@ -18,7 +18,13 @@ import pulp
 
 from .case import Case, Policy
 from .fairness import envy_matrix
-from .formulation import AllocationModel, CaseIndex, add_policy_constraints, build_model
+from .formulation import (
+    AllocationModel,
+    CaseIndex,
+    add_envy_row,
+    add_policy_constraints,
+    build_model,
+)
 from .settlement import Concession, Conflict, ConflictSet, Diagnosis
 from .solver import Session, SolverOptions, open_session
 
@@ -266,43 +272,22 @@ def _solve_with_envy(
         added.update(bad)
         rows, cols = [], []
         for s, t in bad:
-            e = model.new_variable(f"e_envy{s}_{t}", 0.0)
-            own = {
-                int(index.pair_issue[k]): float(index.value[k])
-                for k in index.interests_of_party[s]
-                if index.sign[k] > 0
-            }
-            ratio = float(index.weight[s] / index.weight[t])
-            terms = [
-                (model.x[k], float(index.value[k]))
-                for k in index.interests_of_party[s]
-                if index.sign[k] > 0
-            ]
-            terms += [
-                (model.x[k], -ratio * own[int(index.pair_issue[k])])
-                for k in index.interests_of_party[t]
-                if index.sign[k] > 0 and int(index.pair_issue[k]) in own
-            ]
-            rows.append(
-                pulp.LpConstraint(
-                    pulp.LpAffineExpression([*terms, (e, 1.0)]),
-                    pulp.LpConstraintGE,
-                    f"envy{s}_{t}",
+            rows.append(add_envy_row(model, s, t))
+            release = model.policy_release[-1]
+            release.upBound = None  # the release is the elastic column: envy may give way
+            cols.append(release)
+            items.append(
+                _Item(
+                    "envy",
                     0.0,
+                    -1.0,
+                    "points",
+                    1.0 / float(index.stake[s]),
+                    [release],
+                    stakeholder=index.parties[s],
+                    constraint=f"envy:{index.parties[t]}",
                 )
             )
-            cols.append(e)
-            item = _Item(
-                "envy",
-                0.0,
-                -1.0,
-                "points",
-                1.0 / float(index.stake[s]),
-                [e],
-                stakeholder=index.parties[s],
-                constraint=f"envy:{index.parties[t]}",
-            )
-            items.append(item)
         session.add_constraints(rows, cols)
         session.set_objective(
             pulp.LpAffineExpression([(c, it.cost) for it in items for c in it.columns]),

@@ -22,6 +22,7 @@ from .case import Case, Policy
 __all__ = [
     "AllocationModel",
     "CaseIndex",
+    "add_envy_row",
     "add_policy_constraints",
     "build_model",
     "index_case",
@@ -333,3 +334,35 @@ def add_policy_constraints(model: AllocationModel, policy: Policy) -> list[pulp.
             rows.append(row)
     model.problem.extend(rows)
     return rows
+
+
+def add_envy_row(
+    model: AllocationModel, s: int, t: int, *, slack: float = 0.0
+) -> pulp.LpConstraint:
+    """Add the row "``s`` does not envy ``t``'s resources" with its release column.
+
+    ``v_s(x_s) ≥ (w_s / w_t) · v_s(x_t) − slack · v_s(all resources)`` (weighted
+    envy-freeness); the release column (held at 0, appended to ``policy_release``) switches
+    the row off, or, given a cost, lets it give way. Recorded in ``envy_rows``; the caller
+    adds the row and the column to its session.
+    """
+    index = model.index
+    own = [k for k in index.interests_of_party[s] if index.sign[k] > 0]
+    value_of = {int(index.pair_issue[k]): float(index.value[k]) for k in own}
+    ratio = float(index.weight[s] / index.weight[t])
+    release = model.new_variable(f"envy_release{s}_{t}", 0.0, 0.0)
+    model.policy_release.append(release)
+    terms = [(model.x[k], float(index.value[k])) for k in own]
+    terms += [
+        (model.x[k], -ratio * value_of[int(index.pair_issue[k])])
+        for k in index.interests_of_party[t]
+        if index.sign[k] > 0 and int(index.pair_issue[k]) in value_of
+    ]
+    row = pulp.LpConstraint(
+        pulp.LpAffineExpression([*terms, (release, 1.0)]),
+        pulp.LpConstraintGE,
+        f"envy{s}_{t}",
+        -slack * float(index.resource_stake[s]),
+    )
+    model.envy_rows[s, t] = row
+    return row

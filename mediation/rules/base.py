@@ -10,7 +10,7 @@ import pulp
 
 from ..case import Case, Policy
 from ..fairness import envy_matrix
-from ..formulation import AllocationModel, CaseIndex
+from ..formulation import AllocationModel, CaseIndex, add_envy_row
 from ..solver import Session, Status
 
 __all__ = [
@@ -113,9 +113,7 @@ class Context:
             for s, t in envy_violations(self.index, shares):
                 if (s, t) in self.model.envy_rows:
                     continue
-                row = _envy_row(self.model, s, t)
-                self.model.envy_rows[s, t] = row
-                rows.append(row)
+                rows.append(add_envy_row(self.model, s, t, slack=ENVY_SLACK))
             if not rows:
                 return status
             self.session.add_constraints(rows, self.model.variables[first_new:])
@@ -209,35 +207,6 @@ def envy_violations(
     envy = envy_matrix(index, shares)
     bad = np.argwhere(envy > tol * index.resource_stake[:, None])
     return [(int(s), int(t)) for s, t in bad]
-
-
-def _envy_row(model: AllocationModel, s: int, t: int) -> pulp.LpConstraint:
-    index = model.index
-    ratio = float(index.weight[s] / index.weight[t])
-    value_of = {
-        int(index.pair_issue[k]): float(index.value[k])
-        for k in index.interests_of_party[s]
-        if index.sign[k] > 0
-    }
-    terms = [
-        (model.x[k], float(index.value[k]))
-        for k in index.interests_of_party[s]
-        if index.sign[k] > 0
-    ]
-    terms += [
-        (model.x[k], -ratio * value_of[int(index.pair_issue[k])])
-        for k in index.interests_of_party[t]
-        if index.sign[k] > 0 and int(index.pair_issue[k]) in value_of
-    ]
-    release = model.new_variable(f"envy_release{s}_{t}", 0.0, 0.0)
-    model.policy_release.append(release)
-    terms.append((release, 1.0))
-    return pulp.LpConstraint(
-        pulp.LpAffineExpression(terms),
-        pulp.LpConstraintGE,
-        f"envy{s}_{t}",
-        -ENVY_SLACK * float(index.resource_stake[s]),
-    )
 
 
 # --- levels (maximin, leximin, Kalai–Smorodinsky) ------------------------------------------
