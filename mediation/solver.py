@@ -50,6 +50,8 @@ IPM_THRESHOLD = 20_000
 MIP_GAP = 1e-9
 #: HiGHS's primal and dual feasibility tolerances (its defaults are 1e-7).
 FEASIBILITY_TOLERANCE = 1e-9
+#: A warm re-solve may take this many times the first solve before it is redone cold.
+WARM_PATIENCE = 10.0
 
 
 class Status(StrEnum):
@@ -338,6 +340,7 @@ class HighsSession(Session):
         self.highs = _new_highs()
         self.rows: dict[int, int] = {}  # id(constraint) -> row index
         self._start: tuple[np.ndarray, np.ndarray] | None = None
+        self._first_seconds = 0.0
         self._row_list: list[pulp.LpConstraint] = []
         self._load()
 
@@ -425,24 +428,59 @@ class HighsSession(Session):
         return "simplex"
 
     def _solve(self) -> Status:
+        """Solve; a warm re-solve that stalls is cut short and redone from scratch.
+
+        A warm re-solve normally takes a fraction of the first solve; on nearly degenerate
+        level LPs the dual simplex can instead wander until the time limit (a sparse
+        1,000 x 200 leximin: 20 s on its ninth level, against 0.6 s for the others). It is
+        given :data:`WARM_PATIENCE` times the first solve's time (at least 1 s); if it stops
+        or fails there, the basis is dropped and the LP solved cold.
+        """
+        h = self.highs
+        warm = self.solves > 0 and not self.is_mip and self._start is None
+        limit = float(self.options.time_limit)
+        if warm:
+            patience = max(1.0, WARM_PATIENCE * self._first_seconds)
+            h.setOptionValue("time_limit", min(limit, patience))
+            started = time.perf_counter()
+            status = self._run(self._choose_method())
+            if status in (Status.OPTIMAL, Status.UNBOUNDED):
+                return status
+            # from scratch, by the interior point with presolve and HiGHS's own tolerances:
+            # the one path that solved such a level LP (0.3 s; every simplex variant, warm or
+            # cold, ran to the limit or ended "unknown" at a primal infeasibility of 1e-5)
+            h.clearSolver()
+            h.setOptionValue("time_limit", max(limit - (time.perf_counter() - started), 1e-3))
+            return self._run("ipm", final=True, robust=True)
+        h.setOptionValue("time_limit", limit)
+        started = time.perf_counter()
+        status = self._run(self._choose_method(), final=True)
+        if self.solves == 0:
+            self._first_seconds = time.perf_counter() - started
+        return status
+
+    def _run(self, method: str, *, final: bool = False, robust: bool = False) -> Status:
+        """One HiGHS run with ``method``; when not ``final``, a stop without an optimum is
+        reported as :attr:`Status.INFEASIBLE` for the caller to retry instead of an error.
+        ``robust`` runs with presolve and HiGHS's default tolerances."""
         hs = self._hs
         h = self.highs
-        h.setOptionValue("solver", self._choose_method())
+        h.setOptionValue("solver", method)
         if self._start is not None:
             idx, values = self._start
             h.setSolution(len(idx), idx, values)
             self._start = None
-        h.setOptionValue("time_limit", float(self.options.time_limit))
         # HiGHS's presolve spends up to 40x the solve time on allocation LPs (13 s of 13.3 s
         # on a 1,000 x 200 utilitarian LP, measured in bench/) and never paid off on them;
         # it stays on for MIPs, where it matters.
-        h.setOptionValue("presolve", "choose" if self.is_mip else "off")
+        h.setOptionValue("presolve", "choose" if self.is_mip or robust else "off")
         # Fairness rules solve sequences of LPs whose later stages hold what the earlier ones
         # found, and an error there is passed on multiplied by the parties' trade-off ratios
         # (~4,000 on a sparse 500 x 100 market): a first level found 2.2e-8 short with the
         # default tolerances (1e-7) moved later levels by 8e-5 (bench/).
-        h.setOptionValue("primal_feasibility_tolerance", FEASIBILITY_TOLERANCE)
-        h.setOptionValue("dual_feasibility_tolerance", FEASIBILITY_TOLERANCE)
+        tolerance = 1e-7 if robust else FEASIBILITY_TOLERANCE
+        h.setOptionValue("primal_feasibility_tolerance", tolerance)
+        h.setOptionValue("dual_feasibility_tolerance", tolerance)
         if self.is_mip:
             h.setOptionValue("mip_rel_gap", MIP_GAP)
         h.run()
@@ -455,14 +493,16 @@ class HighsSession(Session):
             status = h.getModelStatus()
         info = h.getInfo()
         has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-        if status == s.kOptimal:
-            if not has_solution:
-                raise SolverError("HiGHS reported optimal without a feasible primal solution")
+        if status == s.kOptimal and has_solution:
             return Status.OPTIMAL
+        if status == s.kOptimal and final:
+            raise SolverError("HiGHS reported optimal without a feasible primal solution")
         if status == s.kInfeasible:
             return Status.INFEASIBLE
         if status in (s.kUnbounded, s.kUnboundedOrInfeasible):
             return Status.UNBOUNDED
+        if not final:
+            return Status.INFEASIBLE  # not trusted: the caller solves again from scratch
         if status in (s.kTimeLimit, s.kIterationLimit, s.kInterrupt, s.kSolutionLimit):
             if has_solution:
                 return Status.FEASIBLE
