@@ -61,6 +61,8 @@ class Status(StrEnum):
     FEASIBLE = "feasible"  # stopped at a limit with a feasible, perhaps suboptimal, solution
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
+    #: Internal to the adapter: a run that proved infeasibility (never returned to callers).
+    INFEASIBLE_PROVED = "infeasible_proved"
 
     @property
     def solved(self) -> bool:
@@ -431,38 +433,53 @@ class HighsSession(Session):
         """Solve; a warm re-solve that stalls is cut short and redone from scratch.
 
         A warm re-solve normally takes a fraction of the first solve; on nearly degenerate
-        level LPs the dual simplex can instead wander until the time limit (a sparse
-        1,000 x 200 leximin: 20 s on its ninth level, against 0.6 s for the others). It is
-        given :data:`WARM_PATIENCE` times the first solve's time (at least 1 s); if it stops
-        or fails there, the basis is dropped and the LP solved cold.
+        level LPs of ill-conditioned markets the simplex can instead wander until the time
+        limit or end "unknown" (a sparse 1,000 x 200 leximin, bench/). It is given
+        :data:`WARM_PATIENCE` times the first solve's time (at least 1 s); past that, or on
+        an end that is neither optimal, infeasible nor unbounded, the basis is dropped and the
+        LP solved from scratch by the interior point, without then with presolve (each
+        rescued a level LP that every simplex variant lost). When none gives an optimum and
+        time remains, the LP is reported infeasible: a rule holding earlier results then
+        holds them more loosely and tries again.
         """
         h = self.highs
-        warm = self.solves > 0 and not self.is_mip and self._start is None
         limit = float(self.options.time_limit)
-        if warm:
-            patience = max(1.0, WARM_PATIENCE * self._first_seconds)
-            h.setOptionValue("time_limit", min(limit, patience))
-            started = time.perf_counter()
-            status = self._run(self._choose_method())
-            if status in (Status.OPTIMAL, Status.UNBOUNDED):
-                return status
-            # from scratch, by the interior point with presolve and HiGHS's own tolerances:
-            # the one path that solved such a level LP (0.3 s; every simplex variant, warm or
-            # cold, ran to the limit or ended "unknown" at a primal infeasibility of 1e-5)
-            h.clearSolver()
-            h.setOptionValue("time_limit", max(limit - (time.perf_counter() - started), 1e-3))
-            return self._run("ipm", final=True, robust=True)
-        h.setOptionValue("time_limit", limit)
         started = time.perf_counter()
-        status = self._run(self._choose_method(), final=True)
-        if self.solves == 0:
-            self._first_seconds = time.perf_counter() - started
-        return status
+        if not (self.solves > 0 and not self.is_mip and self._start is None):
+            h.setOptionValue("time_limit", limit)
+            status = self._run(self._choose_method(), final=True)
+            if self.solves == 0:
+                self._first_seconds = time.perf_counter() - started
+            return status
+        h.setOptionValue("time_limit", min(limit, max(1.0, WARM_PATIENCE * self._first_seconds)))
+        status = self._run(self._choose_method())
+        for presolve in ("off", "on"):
+            if status in (Status.OPTIMAL, Status.UNBOUNDED, Status.INFEASIBLE_PROVED):
+                break
+            remaining = limit - (time.perf_counter() - started)
+            if remaining <= 0:
+                break
+            h.clearSolver()
+            h.setOptionValue("time_limit", remaining)
+            status = self._run("ipm", robust=True, presolve=presolve)
+        if status == Status.INFEASIBLE_PROVED:
+            return Status.INFEASIBLE
+        if status in (Status.OPTIMAL, Status.UNBOUNDED):
+            return status
+        if time.perf_counter() - started < limit:
+            return Status.INFEASIBLE
+        raise SolverError(f"HiGHS found no solution within {limit:g} s; raise the time limit")
 
-    def _run(self, method: str, *, final: bool = False, robust: bool = False) -> Status:
-        """One HiGHS run with ``method``; when not ``final``, a stop without an optimum is
-        reported as :attr:`Status.INFEASIBLE` for the caller to retry instead of an error.
-        ``robust`` runs with presolve and HiGHS's default tolerances."""
+    def _run(
+        self, method: str, *, final: bool = False, robust: bool = False, presolve: str = "off"
+    ) -> Status:
+        """One HiGHS run with ``method``.
+
+        When ``final``, a stop without an optimum is an error or a time-limited solution; when
+        not, proven infeasibility is reported as ``INFEASIBLE_PROVED`` and any other end as
+        ``FEASIBLE`` (not to be trusted: the caller tries again). ``robust`` runs with
+        HiGHS's default tolerances and ``presolve``.
+        """
         hs = self._hs
         h = self.highs
         h.setOptionValue("solver", method)
@@ -473,7 +490,7 @@ class HighsSession(Session):
         # HiGHS's presolve spends up to 40x the solve time on allocation LPs (13 s of 13.3 s
         # on a 1,000 x 200 utilitarian LP, measured in bench/) and never paid off on them;
         # it stays on for MIPs, where it matters.
-        h.setOptionValue("presolve", "choose" if self.is_mip or robust else "off")
+        h.setOptionValue("presolve", "choose" if self.is_mip else (presolve if robust else "off"))
         # Fairness rules solve sequences of LPs whose later stages hold what the earlier ones
         # found, and an error there is passed on multiplied by the parties' trade-off ratios
         # (~4,000 on a sparse 500 x 100 market): a first level found 2.2e-8 short with the
@@ -495,14 +512,14 @@ class HighsSession(Session):
         has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
         if status == s.kOptimal and has_solution:
             return Status.OPTIMAL
-        if status == s.kOptimal and final:
-            raise SolverError("HiGHS reported optimal without a feasible primal solution")
         if status == s.kInfeasible:
-            return Status.INFEASIBLE
+            return Status.INFEASIBLE if final else Status.INFEASIBLE_PROVED
         if status in (s.kUnbounded, s.kUnboundedOrInfeasible):
             return Status.UNBOUNDED
         if not final:
-            return Status.INFEASIBLE  # not trusted: the caller solves again from scratch
+            return Status.FEASIBLE  # not trusted: the caller solves again from scratch
+        if status == s.kOptimal:
+            raise SolverError("HiGHS reported optimal without a feasible primal solution")
         if status in (s.kTimeLimit, s.kIterationLimit, s.kInterrupt, s.kSolutionLimit):
             if has_solution:
                 return Status.FEASIBLE

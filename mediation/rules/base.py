@@ -247,13 +247,22 @@ def add_level_rows(ctx: Context) -> Levels:
     return Levels(t=t, release=release, rows=rows)
 
 
-def fix_parties(ctx: Context, levels: Levels, parties: list[int], level: float) -> None:
-    """Hold ``parties`` at compared gain ``level`` (× weight) and take them out of the level."""
+def fix_parties(
+    ctx: Context, levels: Levels, parties: list[int], level: float, gains: np.ndarray
+) -> None:
+    """Hold ``parties`` at compared gain ``level`` (× weight) and take them out of the level.
+
+    ``gains`` are the current compared gains (÷ weight): a party the solver left a hair below
+    the level is held at what it has, so that the current allocation stays feasible and the
+    next LP starts from a feasible point (on ill-conditioned markets, holding it at the level
+    itself left later LPs infeasible by ~1e-5 for every simplex variant).
+    """
     if not parties:
         return
     idx = ctx.index
     w = ctx.weight[parties]
-    floor = idx.disagreement[parties] + ctx.rho[parties] * w * (level - HOLD * max(1.0, abs(level)))
+    held = np.minimum(gains[parties], level) - HOLD * max(1.0, abs(level))
+    floor = idx.disagreement[parties] + ctx.rho[parties] * w * held
     current_low = np.array(
         [
             ctx.model.u[p].lowBound if ctx.model.u[p].lowBound is not None else -np.inf

@@ -100,7 +100,7 @@ def _saturation(ctx: Context) -> Outcome:
             # a solve stopped at the time limit may leave the level below every gain
             at = max(level, float(gains[free].min()))
             saturated = [p for p in free if gains[p] <= at + AT_LEVEL * max(1.0, abs(at))]
-        fix_parties(ctx, levels, saturated, level)
+        fix_parties(ctx, levels, saturated, level, gains)
         found.append((level, saturated))
         chosen = set(saturated)
         free = [p for p in free if p not in chosen]
