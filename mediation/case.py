@@ -716,7 +716,13 @@ def _check_shape(data: object) -> None:
             children = node
         total = 1
         for child in children:
-            total += size(child, depth + 1) if isinstance(child, dict | list) else 1
+            kind = type(child)
+            if kind is dict and depth + 1 < MAX_DEPTH and _flat_record(child):
+                total += 1 + len(child)  # a record of scalars (an interest): no call needed
+            elif kind is dict or kind is list or isinstance(child, dict | list):
+                total += size(child, depth + 1)
+            else:
+                total += 1
         if total > MAX_NODES:
             raise CaseError([Problem("", f"the document expands to more than {MAX_NODES} values")])
         sizes[id(node)] = total
@@ -724,6 +730,17 @@ def _check_shape(data: object) -> None:
 
     if isinstance(data, dict | list):
         size(data, 0)
+
+
+_CONTAINERS = (dict, list)
+
+
+def _flat_record(node: dict[Any, Any]) -> bool:
+    """A mapping with string keys and no mapping or list among its values."""
+    for key, value in node.items():
+        if type(key) is not str or type(value) in _CONTAINERS or isinstance(value, _CONTAINERS):
+            return False
+    return True
 
 
 def _size_problems(data: dict[str, Any]) -> list[Problem]:
