@@ -14,7 +14,15 @@ from .case import Case, Policy
 from .diagnosis import diagnose
 from .errors import PolicyError, SolverError
 from .explain import allocation_reasons, binding_reasons
-from .fairness import envy_matrix, gini, normalized_gains, pareto_optimal, proportionality_gaps
+from .fairness import (
+    NO_ROOM,
+    envy_matrix,
+    gini,
+    no_room,
+    normalized_gains,
+    pareto_optimal,
+    proportionality_gaps,
+)
 from .formulation import (
     AllocationModel,
     CaseIndex,
@@ -44,9 +52,6 @@ __all__ = ["engine_version", "settle"]
 
 logger = logging.getLogger(__name__)
 
-#: A party whose ideal exceeds its disagreement point by less than this fraction of its
-#: stake has no room to gain (it is *flat*).
-FLAT = 1e-9
 #: Slack, relative to a party's unit of comparison, when its utility is held while something
 #: else is optimised (the risk-control tie-break).
 HOLD_UTILITY = 1e-9
@@ -207,21 +212,30 @@ class _Run:
 
         disagreement = index.disagreement
         room = ideal - disagreement
-        flat = room <= FLAT * np.maximum(index.stake, np.abs(disagreement))
-        if policy.individually_rational and np.any(room < -FLAT * np.maximum(index.stake, 1.0)):
+        flat = no_room(ideal, disagreement, index.stake)
+        scale = np.maximum(np.maximum(index.stake, np.abs(disagreement)), 1.0)
+        below = room < -NO_ROOM * scale  # not even the no-deal outcome is within reach
+        if policy.individually_rational and below.any():
             return self._infeasible(ideal)
+        nash = policy.rule == "nash"
+        if nash and below.any():
+            # Nash's product needs every gain positive; these parties cannot gain at all
+            return self._no_positive_gain(ideal, np.flatnonzero(below).tolist())
         rho = (
             np.where(flat, index.stake, room)
             if self.scale_name == "normalized"
             else np.ones_like(room)
         )
-        nash = policy.rule == "nash"
-        compared = ~flat if (policy.individually_rational or nash) else np.ones_like(flat)
-        held = (
-            np.ones_like(flat)
-            if policy.individually_rational
-            else (flat if nash else ~np.ones_like(flat))
-        )
+        # who takes part in the comparisons, and who is held at its disagreement point: with
+        # individual rationality everybody is held and a party with no room is left out of
+        # the comparisons (its gain is fixed at 0); Nash holds such parties (it cannot weigh
+        # a gain that cannot be positive); otherwise everybody is compared and nobody held
+        if policy.individually_rational:
+            compared, held = ~flat, np.ones_like(flat)
+        elif nash:
+            compared, held = ~flat, flat
+        else:
+            compared, held = np.ones_like(flat), np.zeros_like(flat)
         if held.any():
             lower = np.where(held, disagreement, -np.inf)
             session.set_bounds(model.u, lower, np.full(len(lower), np.inf))
@@ -241,17 +255,17 @@ class _Run:
         if not outcome.status.solved:
             if outcome.details.get("no_positive_gain"):
                 return self._no_positive_gain(ideal, outcome.details["no_positive_gain"])
+            if outcome.status == Status.UNKNOWN:
+                raise SolverError("the solver ran into numerical trouble; try the other solver")
             return self._infeasible(ideal)
         status = outcome.status
         shares = session.values(model.x)
         with self.clock("solve"):
-            shares = self._control_tiebreak(model, session, shares, rho)
+            shares = self._control_tiebreak(ctx, shares)
         shares = self._clean(shares)
         utilities = index.utilities(shares)
         with self.clock("fairness"):
-            pareto = ctx.certified_pareto_optimal() or pareto_optimal(
-                model, session, session.values(model.u), rho
-            )
+            pareto = ctx.certified_pareto_optimal() or self._pareto(model, session, utilities, rho)
         with self.clock("reasons"):
             reasons = list(ctx.reasons)
             reasons += binding_reasons(
@@ -265,33 +279,50 @@ class _Run:
             reasons += allocation_reasons(case, index, shares, rho, ideal, flat)
             if pareto is False:
                 reasons.append({"code": "not_pareto_optimal"})
-            if status == Status.FEASIBLE:
+            if status == Status.FEASIBLE and not outcome.details.get("short"):
                 reasons.append({"code": "time_limit", "seconds": self.options.time_limit})
         return self._assemble(status.value, shares, ideal, pareto, reasons)
 
     def _ideals(self, model: AllocationModel, session: Session) -> np.ndarray | None:
-        """Each party's best utility under the hard constraints alone (``None``: infeasible)."""
+        """Each party's best utility under the hard constraints, and under individual
+        rationality when the policy asks for it (``None``: no allocation meets them).
+
+        With individual rationality the ideal point is taken over the allocations that leave
+        nobody below its disagreement point, as in Kalai & Smorodinsky (1975). Issue by
+        issue (no LP) when issues do not interact and no disagreement point can bind (all
+        at most 0 and no risks); otherwise one LP per party, re-solved warm.
+        """
         index = model.index
-        if not index.coupled:
+        rational = self.policy.individually_rational
+        binding = rational and (bool(np.any(index.disagreement > 0)) or bool(index.is_risk.any()))
+        if not index.coupled and not binding:
             return separable_ideals(index)
         released = model.policy_release
         if released:
             session.set_bounds(released, np.zeros(len(released)), np.full(len(released), np.inf))
+        if rational:
+            session.set_bounds(model.u, index.disagreement, np.full(len(index.parties), np.inf))
         ideal = np.empty(len(index.parties))
         for p, u in enumerate(model.u):
             session.set_objective(pulp.LpAffineExpression([(u, 1.0)]), maximize=True)
-            if not session.solve().solved:
+            status = session.solve()
+            if status == Status.UNKNOWN:
+                raise SolverError("the solver ran into numerical trouble; try the other solver")
+            if not status.solved:
                 return None
             ideal[p] = session.objective_value()
         if released:
             session.set_bounds(released, np.zeros(len(released)), np.zeros(len(released)))
         return ideal
 
-    def _control_tiebreak(
-        self, model: AllocationModel, session: Session, shares: np.ndarray, rho: np.ndarray
-    ) -> np.ndarray:
+    def _control_tiebreak(self, ctx: Context, shares: np.ndarray) -> np.ndarray:
         """Among allocations giving every party the same utility, put risks on the parties best
-        able to control them (the PPP principle); a no-op when no risk interest has ``control``."""
+        able to control them (the PPP principle); a no-op when no risk interest has ``control``.
+
+        The policy's constraints stay (envy rows are still added as needed, through
+        ``ctx.solve``); if the refinement fails, the rule's allocation stands.
+        """
+        model, session = ctx.model, ctx.session
         terms = [
             (model.x[k], float(x.control))
             for k, x in enumerate(self.case.interests)
@@ -300,10 +331,24 @@ class _Run:
         if not terms:
             return shares
         utilities = session.values(model.u)
-        session.set_bounds(model.u, utilities - HOLD_UTILITY * rho, np.full(len(rho), np.inf))
+        session.set_bounds(
+            model.u, utilities - HOLD_UTILITY * ctx.rho, np.full(len(utilities), np.inf)
+        )
         session.set_objective(pulp.LpAffineExpression(terms), maximize=True)
-        status = session.solve()
+        try:
+            status = ctx.solve()
+        except SolverError:
+            return shares
         return session.values(model.x) if status.solved else shares
+
+    def _pareto(
+        self, model: AllocationModel, session: Session, utilities: np.ndarray, scale: np.ndarray
+    ) -> bool | None:
+        """The Pareto LP, or ``None`` when it cannot be settled (time limit, solver trouble)."""
+        try:
+            return pareto_optimal(model, session, utilities, scale)
+        except SolverError:
+            return None
 
     def _clean(self, shares: np.ndarray) -> np.ndarray:
         """Clip solver noise: shares within their bounds, indivisible issues exactly 0 or 1."""
@@ -342,12 +387,11 @@ class _Run:
         gains = utilities - index.disagreement
         if policy.individually_rational and np.any(gains < -1e-9 * index.stake):
             return self._below_disagreement(ideal, utilities)
-        room = ideal - index.disagreement
-        rho = np.where(room > FLAT * index.stake, room, index.stake)
+        flat = no_room(ideal, index.disagreement, index.stake)
+        rho = np.where(flat, index.stake, ideal - index.disagreement)
         with self.clock("fairness"):
-            pareto = pareto_optimal(model, session, utilities, rho)
+            pareto = self._pareto(model, session, utilities, rho)
         with self.clock("reasons"):
-            flat = room <= FLAT * index.stake
             reasons += allocation_reasons(self.case, index, shares, rho, ideal, flat)
         return self._assemble("optimal", shares, ideal, pareto, reasons)
 
@@ -364,7 +408,8 @@ class _Run:
         index = self.index
         with self.clock("assemble"):
             utilities = index.utilities(shares)
-            normalized = normalized_gains(utilities, index.disagreement, ideal)
+            flat = no_room(ideal, index.disagreement, index.stake)
+            normalized = normalized_gains(utilities, index.disagreement, ideal, flat)
             envy = envy_matrix(index, shares)
             envy_free = not bool(np.any(envy > 1e-6 * index.resource_stake[:, None]))
             gaps = proportionality_gaps(index, shares)

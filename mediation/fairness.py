@@ -9,8 +9,10 @@ from .solver import Session
 
 __all__ = [
     "ENVY_TOL",
+    "NO_ROOM",
     "envy_matrix",
     "gini",
+    "no_room",
     "normalized_gains",
     "pareto_optimal",
     "proportionality_gaps",
@@ -83,21 +85,39 @@ def proportionality_gaps(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
     return np.asarray(np.maximum(due - got, 0.0), dtype=float)
 
 
-def normalized_gains(
-    utilities: np.ndarray, disagreement: np.ndarray, ideal: np.ndarray, *, tol: float = 1e-9
-) -> np.ndarray:
-    """``(u − d) / (ideal − d)``, NaN for a party with no room to gain (ideal ≤ d + tol·scale).
+#: A party whose ideal exceeds its disagreement point by at most this fraction of its scale
+#: (its stake, its disagreement point or 1, whichever is largest) has no room to gain.
+NO_ROOM = 1e-9
+
+
+def no_room(ideal: np.ndarray, disagreement: np.ndarray, stake: np.ndarray) -> np.ndarray:
+    """Which parties cannot gain from any deal: ``ideal − d ≤ NO_ROOM · max(stake, |d|, 1)``.
+
+    The one definition the rules, the explanations and the fairness figures share.
 
     Examples
     --------
-    >>> normalized_gains(np.array([3.0, 1.0]), np.array([1.0, 1.0]), np.array([5.0, 1.0])).tolist()
+    >>> no_room(np.array([5.0, 1.0]), np.array([1.0, 1.0]), np.array([4.0, 2.0])).tolist()
+    [False, True]
+    """
+    scale = np.maximum(np.maximum(stake, np.abs(disagreement)), 1.0)
+    return np.asarray(ideal - disagreement <= NO_ROOM * scale, dtype=bool)
+
+
+def normalized_gains(
+    utilities: np.ndarray, disagreement: np.ndarray, ideal: np.ndarray, flat: np.ndarray
+) -> np.ndarray:
+    """``(u − d) / (ideal − d)``, NaN for a party with no room to gain (``flat``, see
+    :func:`no_room`).
+
+    Examples
+    --------
+    >>> normalized_gains(np.array([3.0, 1.0]), np.array([1.0, 1.0]), np.array([5.0, 1.0]),
+    ...                  np.array([False, True])).tolist()
     [0.5, nan]
     """
-    room = ideal - disagreement
-    scale = np.maximum(np.maximum(np.abs(ideal), np.abs(disagreement)), 1.0)
-    flat = room <= tol * scale
-    safe = np.where(flat, 1.0, room)
-    return np.where(flat, np.nan, (utilities - disagreement) / safe)
+    room = np.where(flat, 1.0, ideal - disagreement)
+    return np.where(flat, np.nan, (utilities - disagreement) / room)
 
 
 def gini(values: np.ndarray) -> float | None:

@@ -59,10 +59,12 @@ class Status(StrEnum):
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"  # stopped at a limit with a feasible, perhaps suboptimal, solution
-    INFEASIBLE = "infeasible"
+    INFEASIBLE = "infeasible"  # proved
     UNBOUNDED = "unbounded"
-    #: Internal to the adapter: a run that proved infeasibility (never returned to callers).
-    INFEASIBLE_PROVED = "infeasible_proved"
+    #: The solver ended without a trustworthy answer while time remained (numerical
+    #: trouble): not a proof of infeasibility. A rule that holds earlier results may hold
+    #: them more loosely and try again; otherwise it is an error.
+    UNKNOWN = "unknown"
 
     @property
     def solved(self) -> bool:
@@ -81,6 +83,9 @@ class SolverOptions:
     time_limit
         Seconds allowed for each solve; a solve stopped by it yields :attr:`Status.FEASIBLE`
         when it has a solution and raises :class:`SolverError` when it has none.
+    deadline
+        A ``time.perf_counter()`` instant no solve may run past (a settlement's own time
+        limit, shared by all its solves); ``None`` for none.
     method
         ``auto`` (interior point for a large LP's first solve, simplex otherwise), ``simplex``
         or ``ipm``. HiGHS only.
@@ -89,6 +94,13 @@ class SolverOptions:
     solver: SolverName = "highs"
     time_limit: float = 60.0
     method: Literal["auto", "simplex", "ipm"] = "auto"
+    deadline: float | None = None
+
+    def seconds_left(self) -> float:
+        """Seconds the next solve may take: the time limit, or less as the deadline nears."""
+        if self.deadline is None:
+            return float(self.time_limit)
+        return max(min(float(self.time_limit), self.deadline - time.perf_counter()), 1e-3)
 
     def __post_init__(self) -> None:
         problems = []
@@ -132,6 +144,9 @@ class Session(ABC):
         self.solves = 0
         self.seconds = 0.0
         self.is_mip = any(v.cat == pulp.LpInteger for v in self.variables)
+        #: The feasibility tolerance the backend solves to (HiGHS LPs: 1e-9; MIPs and CBC:
+        #: their defaults, ~1e-6/1e-7), which bounds how finely a rule can certify a gap.
+        self.tolerance = 1e-6
         #: A rule's hint for the ``auto`` method: ``simplex`` for LPs the simplex solves
         #: quickly whatever their size (a utilitarian LP: 0.2 s by simplex, 1 s by the
         #: interior point at 1,000 x 200, measured in bench/).
@@ -343,6 +358,7 @@ class HighsSession(Session):
         self.rows: dict[int, int] = {}  # id(constraint) -> row index
         self._start: tuple[np.ndarray, np.ndarray] | None = None
         self._first_seconds = 0.0
+        self.tolerance = 1e-6 if self.is_mip else FEASIBILITY_TOLERANCE
         self._row_list: list[pulp.LpConstraint] = []
         self._load()
 
@@ -436,49 +452,50 @@ class HighsSession(Session):
         level LPs of ill-conditioned markets the simplex can instead wander until the time
         limit or end "unknown" (a sparse 1,000 x 200 leximin, bench/). It is given
         :data:`WARM_PATIENCE` times the first solve's time (at least 1 s); past that, or on
-        an end that is neither optimal, infeasible nor unbounded, the basis is dropped and the
-        LP solved from scratch by the interior point, without then with presolve (each
-        rescued a level LP that every simplex variant lost). When none gives an optimum and
-        time remains, the LP is reported infeasible: a rule holding earlier results then
-        holds them more loosely and tries again.
+        an end that is neither optimal nor a proof, the basis is dropped and the LP solved
+        from scratch by the interior point, without then with presolve (each rescued a level
+        LP that every simplex variant lost).
         """
         h = self.highs
-        limit = float(self.options.time_limit)
         started = time.perf_counter()
-        if not (self.solves > 0 and not self.is_mip and self._start is None):
+        limit = self.options.seconds_left()
+        warm = self.solves > 0 and not self.is_mip and self._start is None
+        if not warm:
             h.setOptionValue("time_limit", limit)
-            status = self._run(self._choose_method(), final=True)
+            outcome = self._run(self._choose_method())
+            elapsed = time.perf_counter() - started
             if self.solves == 0:
-                self._first_seconds = time.perf_counter() - started
-            return status
+                self._first_seconds = elapsed
+            return self._settle(outcome, limit, ran_out=elapsed >= 0.99 * limit)
         h.setOptionValue("time_limit", min(limit, max(1.0, WARM_PATIENCE * self._first_seconds)))
-        status = self._run(self._choose_method())
+        outcome = self._run(self._choose_method())
         for presolve in ("off", "on"):
-            if status in (Status.OPTIMAL, Status.UNBOUNDED, Status.INFEASIBLE_PROVED):
-                break
             remaining = limit - (time.perf_counter() - started)
-            if remaining <= 0:
+            if outcome[0] != "retry" or remaining <= 1e-3:
                 break
             h.clearSolver()
             h.setOptionValue("time_limit", remaining)
-            status = self._run("ipm", robust=True, presolve=presolve)
-        if status == Status.INFEASIBLE_PROVED:
-            return Status.INFEASIBLE
-        if status in (Status.OPTIMAL, Status.UNBOUNDED):
-            return status
-        if time.perf_counter() - started < limit:
-            return Status.INFEASIBLE
-        raise SolverError(f"HiGHS found no solution within {limit:g} s; raise the time limit")
+            outcome = self._run("ipm", robust=True, presolve=presolve)
+        return self._settle(outcome, limit, ran_out=time.perf_counter() - started >= 0.99 * limit)
 
-    def _run(
-        self, method: str, *, final: bool = False, robust: bool = False, presolve: str = "off"
-    ) -> Status:
-        """One HiGHS run with ``method``.
+    def _settle(self, outcome: tuple[str, bool], limit: float, *, ran_out: bool) -> Status:
+        """A run's end as a :class:`Status` (or an error when nothing can be used)."""
+        kind, has_solution = outcome
+        if kind in ("optimal", "infeasible", "unbounded"):
+            return Status(kind)
+        if has_solution:
+            return Status.FEASIBLE  # stopped with a usable, perhaps suboptimal, solution
+        if not ran_out:
+            return Status.UNKNOWN
+        raise SolverError(
+            f"HiGHS found no feasible solution within its time limit ({limit:.3g} s); raise it"
+        )
 
-        When ``final``, a stop without an optimum is an error or a time-limited solution; when
-        not, proven infeasibility is reported as ``INFEASIBLE_PROVED`` and any other end as
-        ``FEASIBLE`` (not to be trusted: the caller tries again). ``robust`` runs with
-        HiGHS's default tolerances and ``presolve``.
+    def _run(self, method: str, *, robust: bool = False, presolve: str = "off") -> tuple[str, bool]:
+        """One HiGHS run with ``method``: how it ended (``optimal``, ``infeasible``,
+        ``unbounded`` or ``retry``) and whether it holds a primal feasible solution.
+
+        ``robust`` runs with HiGHS's default tolerances and ``presolve``.
         """
         hs = self._hs
         h = self.highs
@@ -508,26 +525,14 @@ class HighsSession(Session):
             h.setOptionValue("presolve", "off")
             h.run()
             status = h.getModelStatus()
-        info = h.getInfo()
-        has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        has_solution = bool(h.getInfo().primal_solution_status == 2)  # feasible
         if status == s.kOptimal and has_solution:
-            return Status.OPTIMAL
+            return "optimal", True
         if status == s.kInfeasible:
-            return Status.INFEASIBLE if final else Status.INFEASIBLE_PROVED
-        if status in (s.kUnbounded, s.kUnboundedOrInfeasible):
-            return Status.UNBOUNDED
-        if not final:
-            return Status.FEASIBLE  # not trusted: the caller solves again from scratch
-        if status == s.kOptimal:
-            raise SolverError("HiGHS reported optimal without a feasible primal solution")
-        if status in (s.kTimeLimit, s.kIterationLimit, s.kInterrupt, s.kSolutionLimit):
-            if has_solution:
-                return Status.FEASIBLE
-            raise SolverError(
-                f"HiGHS stopped ({h.modelStatusToString(status)}) after "
-                f"{self.options.time_limit:g} s without a feasible solution; raise the time limit"
-            )
-        raise SolverError(f"HiGHS failed: {h.modelStatusToString(status)}")
+            return "infeasible", False
+        if status == s.kUnbounded:
+            return "unbounded", has_solution
+        return "retry", has_solution
 
     def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
         self._require_solution()
@@ -636,7 +641,7 @@ class CbcSession(Session):
         solver = pulp.COIN_CMD(
             path=self._path,
             msg=False,
-            timeLimit=self.options.time_limit,
+            timeLimit=self.options.seconds_left(),
             gapRel=MIP_GAP,
             options=self._cbc_options,
         )

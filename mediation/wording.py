@@ -49,6 +49,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "time_limit": "The solver stopped at its time limit ({seconds} s); the allocation is "
         "feasible but may not be the best.",
         "infeasible": "No allocation meets every red line.",
+        "nash_gap_not_reached": "The cutting planes stopped {gap} from the optimum, short of "
+        "the {target} aimed at: the allocation is feasible but not certified optimal.",
         "solver_error": "The solver failed: {message}",
         "rule_below_disagreement": "The rule leaves {parties} below their no-deal outcome.",
         "aw_winner": "{issue} first goes to {party}, who gives it more points ({points}).",
@@ -129,6 +131,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "not_pareto_optimal": "红线或公平约束以效率为代价：另有方案可使无人受损且有人获益。",
         "time_limit": "求解器在时限（{seconds}秒）处停止；方案可行，但未必最优。",
         "infeasible": "没有任何方案能同时满足所有红线。",
+        "nash_gap_not_reached": "切割平面在距最优值{gap}处停止，未达到目标{target}："
+        "方案可行，但未经最优性验证。",
         "solver_error": "求解器出错：{message}",
         "rule_below_disagreement": "该规则使{parties}低于其无协议结果。",
         "aw_winner": "{issue}先归{party}，因其给分更高（{points}）。",
@@ -329,6 +333,8 @@ def _sentence(
         return words[code].format(value=_number(extra["value"]))
     if code == "nash_certificate":
         return words[code].format(gap=f"{extra['gap']:.1e}", rounds=extra["rounds"])
+    if code == "nash_gap_not_reached":
+        return words[code].format(gap=f"{extra['gap']:.1e}", target=f"{extra['target']:.0e}")
     if code in ("floor_binding", "cap_binding"):
         return words[code].format(
             party=party, issue=issue, bound=_percent(extra["bound"]), price=price

@@ -178,7 +178,8 @@ def floor_case(floor: float) -> Case:
 def capacity_case(capacity: float) -> Case:
     # a, rich in h, would bear all of the risk under the egalitarian rules; its capacity
     # (yuan of exposure) stops it. b and c can take any part of the risk, so no ideal
-    # depends on a's capacity.
+    # depends on a's capacity as long as individual rationality does not bound the ideals
+    # (with it, b's best needs c to bear the rest of r, which c cannot while it has nothing).
     return make_case(
         [party("a", risk_capacity=capacity), party("b"), party("c")],
         [resource("g"), resource("h"), risk("r", 1000, unit="yuan")],
@@ -242,13 +243,13 @@ def test_the_worst_off_gain_rises_by_the_floor_price() -> None:
 
 @pytest.mark.parametrize("rule", ["maximin", "leximin", "kalai_smorodinsky", "utilitarian"])
 def test_a_binding_capacity_is_reported_with_its_price(rule: str) -> None:
-    base = settle_checked(capacity_case(500), rule=rule)
+    base = settle_checked(capacity_case(500), rule=rule, individually_rational=False)
     (capacity,) = reasons(base, "capacity_binding")
     extra = capacity.model_extra or {}
     assert (capacity.stakeholder, extra["bound"], extra["unit"]) == ("a", 500.0, "yuan")
     assert capacity.dual is not None
     assert capacity.dual > 0
-    relaxed = settle_checked(capacity_case(510), rule=rule)
+    relaxed = settle_checked(capacity_case(510), rule=rule, individually_rational=False)
     assert [p.ideal for p in relaxed.parties.values()] == [p.ideal for p in base.parties.values()]
     name = extra["objective"]
     change = objective(capacity_case(500), relaxed, name) - objective(
@@ -262,7 +263,7 @@ def test_capacity_price_by_hand() -> None:
     # unit of normalized gain, b a whole one). g is split so that b (ideal 1) and c (ideal 2)
     # are level: x = (2 (1 - x) - 0.5) / 2, x = 3/8. One more yuan of capacity takes 1/1000
     # of r off c: x = (1.5 + 1/1000) / 4, the level rises by 1/4000.
-    base = settle_checked(capacity_case(500), rule="maximin")
+    base = settle_checked(capacity_case(500), rule="maximin", individually_rational=False)
     assert base.fairness is not None
     assert base.fairness.min_normalized_gain == pytest.approx(0.375)
     (capacity,) = reasons(base, "capacity_binding")
@@ -426,14 +427,37 @@ def test_nash_without_a_joint_positive_gain_is_infeasible() -> None:
         [resource("g")],
         [interest("a", "g", 10), interest("b", "g", 10)],
     )
-    result = settle_checked(case, rule="nash")
+    # without individual rationality each could gain alone, never both: Nash is undefined
+    result = settle_checked(case, rule="nash", individually_rational=False)
     assert result.status == "infeasible"
     assert result.diagnosis is not None
     assert result.diagnosis.code == "no_positive_gain"
     (stuck,) = reasons(result, "no_positive_gain")
     assert (stuck.model_extra or {})["parties"] == ["a", "b"]
+    # with it the only agreement is the no-deal point, where nobody can gain (ideal = d)
+    settled = settle_checked(case, rule="nash")
+    assert settled.status == "optimal"
+    assert utilities(settled) == pytest.approx({"a": 5, "b": 5})
+    assert {r.stakeholder for r in reasons(settled, "no_room")} == {"a", "b"}
     # the egalitarian rules settle it at the disagreement points
     assert utilities(settle_checked(case, rule="leximin")) == pytest.approx({"a": 5, "b": 5})
+
+
+def test_kalai_smorodinsky_takes_the_ideal_point_over_the_rational_set() -> None:
+    # two parties, one good worth 10 to each, b's no-deal outcome 6: under individual
+    # rationality a can get at most 4 (b keeps 6), b at most 10; KS equalises (u - d)/(I - d):
+    # u_a / 4 = (u_b - 6) / 4 with u_a + u_b = 10, so u = (2, 8), the textbook point (and
+    # Nash's, as the segment from d to the ideal point meets the frontier there)
+    case = make_case(
+        [party("a"), party("b", disagreement=6)],
+        [resource("g")],
+        [interest("a", "g", 10), interest("b", "g", 10)],
+    )
+    for rule in ("kalai_smorodinsky", "nash"):
+        result = settle_checked(case, rule=rule)
+        assert utilities(result) == pytest.approx({"a": 2.0, "b": 8.0}, abs=2e-3)
+    ks = settle_checked(case, rule="kalai_smorodinsky")
+    assert [p.ideal for p in ks.parties.values()] == pytest.approx([4.0, 10.0])
 
 
 def test_adjusted_winner_below_a_disagreement_point() -> None:
@@ -634,9 +658,11 @@ def test_a_flat_party_keeps_its_disagreement_point(rule: str) -> None:
     assert a.ideal == a.disagreement == 10
     assert a.normalized_gain is None
     assert a.utility == pytest.approx(10)
-    assert normalized(result)["b"] == pytest.approx(0.5)
+    # with a held at 10, the most b can get is h: its whole possible gain
+    assert result.parties["b"].ideal == pytest.approx(5)
+    assert normalized(result)["b"] == pytest.approx(1.0)
     assert result.fairness is not None
-    assert result.fairness.min_normalized_gain == pytest.approx(0.5)
+    assert result.fairness.min_normalized_gain == pytest.approx(1.0)
     (no_room,) = reasons(result, "no_room")
     assert no_room.stakeholder == "a"
 
@@ -978,3 +1004,39 @@ def test_bad_solver_options_are_input_errors(options: dict[str, Any], path: str)
         settle(load("community-hall-dispute"), **options)
     assert isinstance(caught.value, ValueError)
     assert [p.path for p in caught.value.problems] == [path]
+
+
+def test_the_control_tie_break_keeps_envy_freeness() -> None:
+    # the tie-break moves shares while holding utilities: it must keep the policy's rows,
+    # envy rows included (they are added lazily, as in the rule itself)
+    case = make_case(
+        [party("a", disagreement=-5), party("b", disagreement=-5)],
+        [resource("g1"), resource("g2"), risk("r")],
+        [
+            interest("a", "g1", 1),
+            interest("b", "g1", 1),
+            interest("a", "g2", 1),
+            interest("b", "g2", 1),
+            interest("a", "r", 1, control=1.0),
+            interest("b", "r", 1, control=0.0),
+        ],
+    )
+    for rule in ("leximin", "maximin", "nash"):
+        result = settle_checked(case, rule=rule, envy_free=True)
+        assert result.status == "optimal"
+        assert result.fairness is not None
+        assert result.fairness.envy_free
+
+
+def test_nash_without_rationality_when_a_party_cannot_reach_its_no_deal_point() -> None:
+    # a's no-deal outcome (2) is above all it could get (1): Nash's product is undefined
+    case = make_case(
+        [party("a", disagreement=2), party("b"), party("c")],
+        [resource("g")],
+        [interest("a", "g", 1), interest("b", "g", 1), interest("c", "g", 1)],
+    )
+    result = settle_checked(case, rule="nash", individually_rational=False)
+    assert result.status == "infeasible"
+    assert result.diagnosis is not None
+    assert result.diagnosis.code == "no_positive_gain"
+    assert (reasons(result, "no_positive_gain")[0].model_extra or {})["parties"] == ["a"]

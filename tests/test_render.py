@@ -70,7 +70,7 @@ def constructed_settlements() -> Iterator[tuple[Case, Settlement]]:
         [resource("g")],
         [interest("a", "g", 10), interest("b", "g", 10)],
     )
-    yield stuck, settle_checked(stuck, rule="nash")  # no_positive_gain
+    yield stuck, settle_checked(stuck, rule="nash", individually_rational=False)  # no_positive_gain
     below = make_case(
         [party("a", disagreement=80), party("b")],
         [resource("x"), resource("y")],
@@ -233,7 +233,7 @@ def test_the_price_of_a_floor_in_words() -> None:
 
 def test_the_price_of_a_capacity_in_words() -> None:
     # one more yuan of capacity raises the worst-off normalized gain by 1/4000: 0.025
-    # percentage points
+    # percentage points (ideals without individual rationality: b's is 1, c's 2)
     case = make_case(
         [party("a", risk_capacity=500), party("b"), party("c")],
         [resource("g"), resource("h"), risk("r", 1000, unit="yuan")],
@@ -246,7 +246,7 @@ def test_the_price_of_a_capacity_in_words() -> None:
             interest("c", "r", 1),
         ],
     )
-    result = settle_checked(case, rule="maximin")
+    result = settle_checked(case, rule="maximin", individually_rational=False)
     (capacity,) = reasons(result, "capacity_binding")
     (line,) = render(result.model_copy(update={"reasons": [capacity]}), lang="en", case=case)
     assert line == (

@@ -69,4 +69,4 @@ def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
         ctx.prices = capture_prices(ctx, "weighted_sum")
     if status.solved and stopped:
         status = Status.FEASIBLE
-    return Outcome(status if status.solved else Status.INFEASIBLE, lps=session.solves)
+    return Outcome(status, lps=session.solves)
