@@ -39,8 +39,15 @@ def binding_reasons(
     objective = prices.objective if prices is not None else None
 
     def price(value: float | None) -> float | None:
-        # a bound's price is never negative; -0.0 and solver noise below zero become 0.0
-        return None if value is None else max(float(value), 0.0) + 0.0
+        # a bound's price is never negative: solver noise below zero becomes 0.0; a clearly
+        # negative figure is a degenerate dual that prices nothing, and is not reported
+        if value is None or value < -1e-9:
+            return None
+        return max(float(value), 0.0) + 0.0
+
+    def level(key: str) -> dict[str, int]:
+        rank = prices.level_of(key) if prices is not None else 1
+        return {"level": rank} if rank > 1 else {}
 
     floors = np.flatnonzero((index.lower > 0) & (np.abs(shares - index.lower) <= ACTIVE))
     caps = np.flatnonzero((index.upper < 1) & (np.abs(shares - index.upper) <= ACTIVE))
@@ -59,6 +66,7 @@ def binding_reasons(
                     "bound": float(bounds[k]),
                     "dual": price(dual),
                     "objective": objective,
+                    **level(f"share:{k}"),
                 }
             )
 
@@ -79,6 +87,7 @@ def binding_reasons(
                 "dual": price(dual),
                 "objective": objective,
                 "unit": _money_unit(case, index, p),
+                **level(f"capacity:{p}"),
             }
         )
 
@@ -97,6 +106,7 @@ def binding_reasons(
                     "bound": c.rhs,
                     "dual": price(dual),
                     "objective": objective,
+                    **level(f"extra:{c.name}"),
                 }
             )
 
@@ -112,6 +122,7 @@ def binding_reasons(
                     "bound": float(index.disagreement[p]),
                     "dual": price(dual),
                     "objective": objective,
+                    **level(f"utility:{p}"),
                 }
             )
     return reasons

@@ -22,6 +22,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "worst_off": "The worst-off ({parties}) reach {level}; no allocation lifts them higher.",
         "leximin_level": "Level {rank}: {parties} reach {level} and cannot rise further "
         "without lowering someone worse off.",
+        "leximin_level_one": "Level {rank}: {parties} reaches {level} and cannot rise further "
+        "without lowering someone worse off.",
         "weighted_sum": "The allocation maximises the entitlement-weighted sum of gains ({value}).",
         "nash_certificate": "The Nash bargaining solution, certified within {gap} of the optimum "
         "after {rounds} rounds of cuts.",
@@ -69,6 +71,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "price_points": "; each point less would raise {objective} by {amount}",
         "price_free": "; it costs the others nothing at the margin",
         "objective_min_gain": "the worst-off party's gain",
+        "objective_level_gain": "the gain of the parties at leximin level {level}",
         "objective_min_normalized_gain": "the worst-off party's share of its possible gain",
         "objective_weighted_sum": "the weighted sum of gains",
         "objective_nash_welfare": "the Nash welfare (sum of log gains)",
@@ -109,6 +112,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "zh": {
         "worst_off": "处境最差的一方（{parties}）达到{level}；任何方案都无法让其更高。",
         "leximin_level": "第{rank}层：{parties}达到{level}，若再提高就必须降低处境更差者。",
+        "leximin_level_one": "第{rank}层：{parties}达到{level}，若再提高就必须降低处境更差者。",
         "weighted_sum": "该方案使按权重加总的收益最大（{value}）。",
         "nash_certificate": "这是纳什谈判解，经{rounds}轮切割平面验证，与最优值相差不超过{gap}。",
         "nobody_to_compare": "没有任何一方能从协议中获益，因此无需平衡。",
@@ -150,6 +154,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "price_points": "；每降低一分，可使{objective}提高{amount}",
         "price_free": "；在边际上不影响其他各方",
         "objective_min_gain": "处境最差一方的收益",
+        "objective_level_gain": "第{level}层各方的收益",
         "objective_min_normalized_gain": "处境最差一方获得的可能收益比例",
         "objective_weighted_sum": "加权收益总和",
         "objective_nash_welfare": "纳什福利（收益对数之和）",
@@ -284,6 +289,8 @@ def _price(reason: Reason, settlement: Settlement, words: Mapping[str, str], nam
     if reason.dual <= 1e-12:
         return words["price_free"]
     what = words.get(f"objective_{objective}", objective)
+    if extra.get("level", 1) > 1:
+        what = words["objective_level_gain"].format(level=extra["level"])
     normalized = settlement.scale == "normalized" and objective in (
         "min_gain",
         "min_normalized_gain",
@@ -324,7 +331,8 @@ def _sentence(
     parties = _join(words, [names.party(p) for p in extra.get("parties", [])])
     price = _price(reason, settlement, words, names)
     if code in ("worst_off", "leximin_level"):
-        return words[code].format(
+        one = code == "leximin_level" and len(extra.get("parties", [])) == 1
+        return words[f"{code}_one" if one else code].format(
             parties=parties,
             level=_level(extra["level"], settlement, words),
             rank=extra.get("rank", 1),

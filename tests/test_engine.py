@@ -1040,3 +1040,25 @@ def test_nash_without_rationality_when_a_party_cannot_reach_its_no_deal_point() 
     assert result.diagnosis is not None
     assert result.diagnosis.code == "no_positive_gain"
     assert (reasons(result, "no_positive_gain")[0].model_extra or {})["parties"] == ["a"]
+
+
+def test_a_red_line_holding_back_a_later_level_is_priced_there() -> None:
+    # a and d share h (d's floor 0.9 leaves a 0.1); b and c share g (b's floor 0.8 leaves c
+    # 0.2): b's floor does not touch the worst-off (a) but holds c, the second level, back
+    case = make_case(
+        [party("a"), party("b"), party("c"), party("d")],
+        [resource("g"), resource("h")],
+        [
+            interest("a", "h", 1),
+            interest("d", "h", 1, min_share=0.9),
+            interest("b", "g", 1, min_share=0.8),
+            interest("c", "g", 1),
+        ],
+        policy={"scale": "raw"},
+    )
+    result = settle_checked(case, rule="leximin")
+    floors = {r.stakeholder: r for r in reasons(result, "floor_binding")}
+    assert floors["d"].dual == pytest.approx(1.0)
+    assert (floors["d"].model_extra or {}).get("level", 1) == 1
+    assert floors["b"].dual == pytest.approx(1.0)
+    assert (floors["b"].model_extra or {})["level"] == 2

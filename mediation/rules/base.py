@@ -24,6 +24,7 @@ __all__ = [
     "capture_prices",
     "envy_violations",
     "fix_parties",
+    "hold_at",
 ]
 
 #: Relative tolerance used to hold a level or a utility fixed while optimising something else:
@@ -53,6 +54,32 @@ class Prices:
     capacities: dict[int, float]
     extra: dict[str, float]
     policy: dict[str, float]
+    #: For leximin, the level (1 = the worst-off) whose LP gave each price: a red line that
+    #: does not bind the worst-off can hold back a later level. Keys as in :meth:`level_of`.
+    levels: dict[str, int] = field(default_factory=dict)
+
+    def level_of(self, key: str) -> int:
+        """The level a price comes from: ``share:k``, ``utility:p``, ``capacity:p``,
+        ``extra:name``."""
+        return self.levels.get(key, 1)
+
+    def merge(self, later: Prices, rank: int, tol: float = 1e-9) -> None:
+        """Take from ``later`` (level ``rank``) the prices this one does not have."""
+        for name, mine, theirs in (
+            ("share", self.shares, later.shares),
+            ("utility", self.utilities, later.utilities),
+        ):
+            fill = (np.abs(mine) <= tol) & (np.abs(theirs) > tol)
+            mine[fill] = theirs[fill]
+            self.levels.update({f"{name}:{k}": rank for k in np.flatnonzero(fill).tolist()})
+        for p, value in later.capacities.items():
+            if abs(self.capacities.get(p, 0.0)) <= tol < abs(value):
+                self.capacities[p] = value
+                self.levels[f"capacity:{p}"] = rank
+        for name, value in later.extra.items():
+            if abs(self.extra.get(name, 0.0)) <= tol < abs(value):
+                self.extra[name] = value
+                self.levels[f"extra:{name}"] = rank
 
 
 @dataclass
@@ -249,7 +276,7 @@ def add_level_rows(ctx: Context) -> Levels:
 
 def fix_parties(
     ctx: Context, levels: Levels, parties: list[int], level: float, gains: np.ndarray
-) -> None:
+) -> np.ndarray:
     """Hold ``parties`` at compared gain ``level`` (× weight) and take them out of the level.
 
     ``gains`` are the current compared gains (÷ weight): a party the solver left a hair below
@@ -257,23 +284,22 @@ def fix_parties(
     next LP starts from a feasible point (on ill-conditioned markets, holding it at the level
     itself left later LPs infeasible by ~1e-5 for every simplex variant).
     """
+    held = np.asarray(np.minimum(gains[parties], level), dtype=float)
     if not parties:
-        return
-    idx = ctx.index
-    w = ctx.weight[parties]
-    held = np.minimum(gains[parties], level) - HOLD * max(1.0, abs(level))
-    floor = idx.disagreement[parties] + ctx.rho[parties] * w * held
-    current_low = np.array(
-        [
-            ctx.model.u[p].lowBound if ctx.model.u[p].lowBound is not None else -np.inf
-            for p in parties
-        ]
-    )
-    ctx.session.set_bounds(
-        [ctx.model.u[p] for p in parties],
-        np.maximum(floor, current_low),
-        np.full(len(parties), np.inf),
-    )
+        return held
+    hold_at(ctx, parties, held, HOLD)
     ctx.session.set_bounds(
         [levels.release[p] for p in parties], np.zeros(len(parties)), np.full(len(parties), np.inf)
     )
+    return held
+
+
+def hold_at(ctx: Context, parties: list[int], held: np.ndarray, slack: float) -> None:
+    """Keep ``parties`` at compared gains (÷ weight) ``held``, less ``slack`` (relative)."""
+    idx = ctx.index
+    w = ctx.weight[parties]
+    held = held - slack * np.maximum(1.0, np.abs(held))
+    floor = idx.disagreement[parties] + ctx.rho[parties] * w * held
+    if ctx.policy.individually_rational:  # never below the disagreement point
+        floor = np.maximum(floor, idx.disagreement[parties])
+    ctx.session.set_bounds([ctx.model.u[p] for p in parties], floor, np.full(len(parties), np.inf))

@@ -7,7 +7,7 @@ import pulp
 
 from ..errors import SolverError
 from ..solver import Status
-from .base import HOLD, Context, Outcome, add_level_rows, capture_prices, fix_parties
+from .base import HOLD, Context, Outcome, add_level_rows, capture_prices, fix_parties, hold_at
 
 __all__ = ["NAME", "solve"]
 
@@ -64,11 +64,12 @@ def _saturation(ctx: Context) -> Outcome:
     levels = add_level_rows(ctx)
     free = sorted(levels.rows)
     found: list[tuple[float, list[int]]] = []
+    held: dict[int, float] = {}  # the compared gain each fixed party is held at
     stopped = False  # some level was found by a solve stopped at the time limit
     while free:
         status = ctx.solve()
         if not status.solved and found:
-            status = _widen_holds_and_retry(ctx, found)
+            status = _widen_holds_and_retry(ctx, held)
         stopped |= status == Status.FEASIBLE
         if not status.solved:
             if not found:
@@ -81,6 +82,12 @@ def _saturation(ctx: Context) -> Outcome:
         ctx.certify(accumulate=True)
         if not found:
             ctx.prices = capture_prices(ctx, "min_gain")
+        elif ctx.prices is not None:
+            # a red line slack for the worst-off may hold back a later level: its price is
+            # the one of the first level it binds
+            later = capture_prices(ctx, "min_gain")
+            if later is not None:
+                ctx.prices.merge(later, len(found) + 1)
         # no duals when the solve stopped at the time limit
         duals = session.row_duals([levels.rows[p] for p in free])
         gains = ctx.compared_gains(ctx.utilities()) / ctx.weight
@@ -100,7 +107,9 @@ def _saturation(ctx: Context) -> Outcome:
             # a solve stopped at the time limit may leave the level below every gain
             at = max(level, float(gains[free].min()))
             saturated = [p for p in free if gains[p] <= at + AT_LEVEL * max(1.0, abs(at))]
-        fix_parties(ctx, levels, saturated, level, gains)
+        held.update(
+            zip(saturated, fix_parties(ctx, levels, saturated, level, gains).tolist(), strict=True)
+        )
         found.append((level, saturated))
         chosen = set(saturated)
         free = [p for p in free if p not in chosen]
@@ -112,37 +121,20 @@ def _saturation(ctx: Context) -> Outcome:
     )
 
 
-def _widen_holds_and_retry(ctx: Context, found: list[tuple[float, list[int]]]) -> Status:
+def _widen_holds_and_retry(ctx: Context, held: dict[int, float]) -> Status:
     """Re-solve a later level with the earlier levels held more loosely.
 
     A level is held within ``HOLD``, but the solver meets its rows only within its own
     feasibility tolerance, and a party with large values can pass that on, many times over,
     to the level of a party with small ones: the levels fixed so far can then be out of reach
-    together. Holding them up to :data:`WIDEN` times more loosely restores room.
+    together. Holding them (at what each was held at) up to :data:`WIDEN` times more loosely
+    restores room.
     """
-    idx = ctx.index
-    parties = [p for _, group in found for p in group]
-    base = (
-        idx.disagreement[parties]
-        if ctx.policy.individually_rational
-        else np.full(len(parties), -np.inf)
-    )
+    parties = list(held)
+    values = np.array([held[p] for p in parties])
     status = Status.INFEASIBLE
     for factor in WIDEN:
-        floors = np.concatenate(
-            [
-                idx.disagreement[group]
-                + ctx.rho[group]
-                * ctx.weight[group]
-                * (level - factor * HOLD * max(1.0, abs(level)))
-                for level, group in found
-            ]
-        )
-        ctx.session.set_bounds(
-            [ctx.model.u[p] for p in parties],
-            np.maximum(floors, base),
-            np.full(len(parties), np.inf),
-        )
+        hold_at(ctx, parties, values, factor * HOLD)
         status = ctx.solve()
         if status.solved:
             break
