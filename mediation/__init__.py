@@ -7,6 +7,7 @@ settlement is asked for.
 
 from __future__ import annotations
 
+import logging
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,9 @@ __all__ = [
     "to_node_link",
     "validate_settlement",
 ]
+
+# the library never prints: its log records go nowhere unless the application configures them
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _HOME = {
     "Case": "case",

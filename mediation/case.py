@@ -136,10 +136,6 @@ class Issue(_Model):
     extensions: Extensions | None = None
 
     @property
-    def is_risk(self) -> bool:
-        return self.kind == "risk"
-
-    @property
     def likelihood(self) -> float:
         """Probability that the risk materialises (1 for a resource or when not given)."""
         return 1.0 if self.probability is None else self.probability

@@ -140,7 +140,7 @@ def settle(
     lang: Annotated[Language, typer.Option(help="Language of the explanation.")] = Language.en,
     solver: Annotated[Solver, typer.Option(help="LP/MIP solver.")] = Solver.highs,
     time_limit: Annotated[
-        float, typer.Option(min=0.001, help="Seconds allowed for each solve.")
+        float, typer.Option(min=0.001, help="Seconds allowed for the whole settlement.")
     ] = 60.0,
 ) -> None:
     """Propose a settlement, with its reasons; diagnose why when no deal is possible.

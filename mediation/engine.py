@@ -18,10 +18,11 @@ from .fairness import (
     NO_ROOM,
     envy_matrix,
     gini,
+    is_envy_free,
+    is_proportional,
     no_room,
     normalized_gains,
     pareto_optimal,
-    proportionality_gaps,
 )
 from .formulation import (
     AllocationModel,
@@ -88,7 +89,9 @@ def settle(
     solver
         ``highs`` (default, in-process) or ``cbc``.
     time_limit
-        Seconds per solve; a solve stopped by it gives status ``feasible``.
+        Seconds for the whole settlement, shared by all its solves (the ideal points, the
+        rule's LPs, the checks and any diagnosis): a settlement stopped by it gives status
+        ``feasible`` when it has an allocation, ``error`` when it has none.
     check
         Run the independent validator on the result; a failure turns the status into
         ``error`` with the problems as reasons (a safety net: it never happens on a sound
@@ -142,7 +145,11 @@ def settle(
     problems = policy_problems(case, policy)
     if problems:
         raise PolicyError(problems)
-    options = SolverOptions(solver=solver, time_limit=time_limit)  # type: ignore[arg-type]
+    options = SolverOptions(
+        solver=solver,  # type: ignore[arg-type]
+        time_limit=time_limit,
+        deadline=started + time_limit if isinstance(time_limit, int | float) else None,
+    )
     run = _Run(case, policy, options, timings)
     try:
         result = run.settle()
@@ -411,26 +418,13 @@ class _Run:
             flat = no_room(ideal, index.disagreement, index.stake)
             normalized = normalized_gains(utilities, index.disagreement, ideal, flat)
             envy = envy_matrix(index, shares)
-            envy_free = not bool(np.any(envy > 1e-6 * index.resource_stake[:, None]))
-            gaps = proportionality_gaps(index, shares)
-            due_scale = np.maximum(
-                index.weight
-                / index.weight.sum()
-                * np.bincount(
-                    index.pair_party[index.sign > 0],
-                    weights=index.value[index.sign > 0],
-                    minlength=len(index.parties),
-                ),
-                1.0,
-            )
-            proportional = not bool(np.any(gaps > 1e-6 * due_scale))
             valid = normalized[~np.isnan(normalized)]
             fairness = Fairness(
                 min_normalized_gain=float(valid.min()) if valid.size else None,
                 gini=gini(valid),
-                envy_free=envy_free,
+                envy_free=is_envy_free(index, envy),
                 max_envy=max(float(envy.max()), 0.0) if envy.size else 0.0,
-                proportional=proportional,
+                proportional=is_proportional(index, shares),
                 pareto_optimal=pareto,
             )
             parties = self._parties(shares, utilities, ideal, normalized)

@@ -12,6 +12,8 @@ __all__ = [
     "NO_ROOM",
     "envy_matrix",
     "gini",
+    "is_envy_free",
+    "is_proportional",
     "no_room",
     "normalized_gains",
     "pareto_optimal",
@@ -75,14 +77,34 @@ def proportionality_gaps(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
     Party ``s`` is due ``w_s / Σw`` of the value it puts on all resources; the gap is what
     it lacks of that, in its own points (0 when it has at least its due).
     """
+    return np.asarray(np.maximum(_proportional_due(index) - _resource_value(index, shares), 0.0))
+
+
+def is_proportional(index: CaseIndex, shares: np.ndarray) -> bool:
+    """Whether every party has its proportional due, up to :data:`ENVY_TOL` of it."""
+    due = _proportional_due(index)
+    return not bool(np.any(due - _resource_value(index, shares) > ENVY_TOL * np.maximum(due, 1.0)))
+
+
+def is_envy_free(index: CaseIndex, envy: np.ndarray) -> bool:
+    """Whether no entry of :func:`envy_matrix` exceeds :data:`ENVY_TOL` of the envious party's
+    resource value."""
+    return not bool(np.any(envy > ENVY_TOL * index.resource_stake[:, None]))
+
+
+def _resource_value(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
     resource = index.sign > 0
-    n = len(index.parties)
-    total = np.bincount(index.pair_party[resource], weights=index.value[resource], minlength=n)
-    got = np.bincount(
-        index.pair_party[resource], weights=(index.value * shares)[resource], minlength=n
+    return np.bincount(
+        index.pair_party[resource],
+        weights=(index.value * shares)[resource],
+        minlength=len(index.parties),
     )
-    due = index.weight / index.weight.sum() * total
-    return np.asarray(np.maximum(due - got, 0.0), dtype=float)
+
+
+def _proportional_due(index: CaseIndex) -> np.ndarray:
+    return np.asarray(
+        index.weight / index.weight.sum() * _resource_value(index, np.ones(len(index.value)))
+    )
 
 
 #: A party whose ideal exceeds its disagreement point by at most this fraction of its scale

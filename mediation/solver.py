@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any, Literal
 
 import numpy as np
@@ -262,14 +263,6 @@ class Session(ABC):
         """
         return None
 
-    # -- diagnosis --------------------------------------------------------------------------
-    def irreducible_infeasible_subset(
-        self,
-    ) -> tuple[list[pulp.LpConstraint], list[pulp.LpVariable]] | None:
-        """Rows and column bounds forming an irreducible infeasible subsystem, if the solver
-        computes one (HiGHS does for LPs); ``None`` otherwise."""
-        return None
-
 
 def open_session(
     problem: pulp.LpProblem,
@@ -289,6 +282,7 @@ def open_session(
     return HighsSession(problem, variables, options)
 
 
+@cache
 def solver_version(name: str) -> str:
     """The version string of a solver backend."""
     if name == "cbc":
@@ -539,11 +533,6 @@ class HighsSession(Session):
         col = np.asarray(self.highs.getSolution().col_value)
         return np.asarray(col[self.positions(variables)], dtype=float)
 
-    def all_values(self) -> np.ndarray:
-        """Every column's value, in the order of :attr:`variables`."""
-        self._require_solution()
-        return np.asarray(self.highs.getSolution().col_value)
-
     def objective_value(self) -> float:
         self._require_solution()
         return float(self.highs.getInfo().objective_function_value)
@@ -606,21 +595,6 @@ class HighsSession(Session):
             self.rows[id(c)] = first + k
             self._row_list.append(c)
         self.nonzeros += len(values)
-
-    def irreducible_infeasible_subset(
-        self,
-    ) -> tuple[list[pulp.LpConstraint], list[pulp.LpVariable]] | None:
-        if self.is_mip:
-            return None
-        try:
-            status, iis = self.highs.getIis()
-        except Exception:  # an older highspy without IIS support
-            return None
-        if status != self._hs.HighsStatus.kOk or not iis.valid_:
-            return None
-        rows = [self._row_list[r] for r in iis.row_index_]
-        cols = [self.variables[c] for c in iis.col_index_]
-        return rows, cols
 
 
 # --- CBC ---------------------------------------------------------------------------------

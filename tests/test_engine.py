@@ -32,7 +32,7 @@ from mediation.engine import settle
 from mediation.errors import PolicyError
 from mediation.rules import policy_problems
 from mediation.settlement import Settlement
-from mediation.solver import HighsSession, Status
+from mediation.solver import HighsSession, SolverOptions, Status
 
 INFEASIBLE = {"infeasible-red-lines"}
 
@@ -1062,3 +1062,36 @@ def test_a_red_line_holding_back_a_later_level_is_priced_there() -> None:
     assert (floors["d"].model_extra or {}).get("level", 1) == 1
     assert floors["b"].dual == pytest.approx(1.0)
     assert (floors["b"].model_extra or {})["level"] == 2
+
+
+def test_a_warm_re_solve_stopped_by_the_deadline_keeps_its_solution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Leximin's later levels are warm re-solves; when the settlement's time runs out during
+    # one, the solution HiGHS holds is used (status feasible), not turned into an error.
+    run = HighsSession._run
+    calls: list[int] = []
+
+    def stopped_after_the_first(
+        self: HighsSession, method: str, **options: Any
+    ) -> tuple[str, bool]:
+        outcome = run(self, method, **options)
+        calls.append(1)
+        return outcome if len(calls) == 1 else ("retry", outcome[1])
+
+    monkeypatch.setattr(HighsSession, "_run", stopped_after_the_first)
+    # the time runs out once the first LP is solved
+    monkeypatch.setattr(SolverOptions, "seconds_left", lambda self: 0.0 if calls else 60.0)
+    case = make_case(
+        [party("a"), party("b"), party("c")],
+        [resource("g"), resource("h")],
+        [
+            interest("a", "g", 1),
+            interest("b", "g", 1),
+            interest("b", "h", 1),
+            interest("c", "h", 1, min_share=0.9),
+        ],
+    )
+    result = settle_checked(case, rule="leximin")
+    assert result.status == "feasible"
+    assert reasons(result, "time_limit")

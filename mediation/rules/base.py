@@ -113,12 +113,6 @@ class Context:
     def weight(self) -> np.ndarray:
         return self.index.weight
 
-    def compared_gain_terms(
-        self, p: int, scale: float = 1.0
-    ) -> list[tuple[pulp.LpVariable, float]]:
-        """Terms of ``scale · u_p / rho_p`` (the compared gain's variable part)."""
-        return [(self.model.u[p], scale / float(self.rho[p]))]
-
     def utilitarian_weights(self) -> np.ndarray:
         """Coefficients on ``u`` of the entitlement-weighted sum of compared gains."""
         return np.asarray(self.weight / self.rho, dtype=float)
