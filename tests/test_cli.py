@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from conftest import CASES_DIR, load, settle_checked
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from mediation.cli import app
 from mediation.errors import SolverError
