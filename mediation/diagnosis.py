@@ -117,60 +117,14 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
     add = model.new_variable
     extra_rows: list[pulp.LpConstraint] = []
     for k, interest in enumerate(case.interests):
-        x = model.x[k]
         lo, hi = float(index.lower[k]), float(index.upper[k])
+        whole = bool(not index.divisible[index.pair_issue[k]])
         if interest.min_share and lo > 0:
-            e = add(f"e_floor{k}", 0.0, lo)
-            x.lowBound = 0.0
-            extra_rows.append(
-                pulp.LpConstraint(
-                    pulp.LpAffineExpression([(x, 1.0), (e, 1.0)]),
-                    pulp.LpConstraintGE,
-                    f"floor{k}",
-                    lo,
-                )
-            )
-            whole = not index.divisible[index.pair_issue[k]]
-            items.append(
-                _Item(
-                    "floor",
-                    interest.min_share if whole else lo,
-                    -1.0,
-                    "share",
-                    1.0,
-                    [e],
-                    lo,
-                    interest.stakeholder,
-                    interest.issue,
-                    whole=whole,
-                )
-            )
+            stated = interest.min_share if whole else lo
+            items.append(_elastic_share(model, extra_rows, k, "floor", lo, stated, whole))
         if interest.max_share is not None and hi < 1:
-            e = add(f"e_cap{k}", 0.0, 1.0 - hi)
-            x.upBound = 1.0
-            extra_rows.append(
-                pulp.LpConstraint(
-                    pulp.LpAffineExpression([(x, 1.0), (e, -1.0)]),
-                    pulp.LpConstraintLE,
-                    f"cap{k}",
-                    hi,
-                )
-            )
-            whole = not index.divisible[index.pair_issue[k]]
-            items.append(
-                _Item(
-                    "cap",
-                    interest.cap if whole else hi,
-                    1.0,
-                    "share",
-                    1.0,
-                    [e],
-                    1.0 - hi,
-                    interest.stakeholder,
-                    interest.issue,
-                    whole=whole,
-                )
-            )
+            stated = interest.cap if whole else hi
+            items.append(_elastic_share(model, extra_rows, k, "cap", hi, stated, whole))
     for p, row in model.capacity_rows.items():
         risky = [k for k in index.interests_of_party[p] if index.sign[k] < 0]
         exposure = float(index.amount[index.pair_issue[risky]].sum())
@@ -244,6 +198,48 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
         )
     model.problem.extend(extra_rows)
     return items
+
+
+def _elastic_share(
+    model: AllocationModel,
+    rows: list[pulp.LpConstraint],
+    k: int,
+    kind: str,
+    bound: float,
+    stated: float,
+    whole: bool,
+) -> _Item:
+    """Move interest ``k``'s floor or cap off its column into a row that may give way:
+    ``x + e ≥ floor`` or ``x − e ≤ cap``, with ``e`` at most the whole way to 0 or 1."""
+    x = model.x[k]
+    floor = kind == "floor"
+    limit = bound if floor else 1.0 - bound
+    e = model.new_variable(f"e_{kind}{k}", 0.0, limit)
+    if floor:
+        x.lowBound = 0.0
+    else:
+        x.upBound = 1.0
+    rows.append(
+        pulp.LpConstraint(
+            pulp.LpAffineExpression([(x, 1.0), (e, 1.0 if floor else -1.0)]),
+            pulp.LpConstraintGE if floor else pulp.LpConstraintLE,
+            f"{kind}{k}",
+            bound,
+        )
+    )
+    interest = model.case.interests[k]
+    return _Item(
+        kind,
+        stated,
+        -1.0 if floor else 1.0,
+        "share",
+        1.0,
+        [e],
+        limit,
+        interest.stakeholder,
+        interest.issue,
+        whole=whole,
+    )
 
 
 def _solve_with_envy(
