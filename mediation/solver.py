@@ -53,6 +53,12 @@ MIP_GAP = 1e-9
 FEASIBILITY_TOLERANCE = 1e-9
 #: A warm re-solve may take this many times the first solve before it is redone cold.
 WARM_PATIENCE = 10.0
+#: HiGHS silently drops matrix coefficients at or below its ``small_matrix_value``; the
+#: adapter sets it to HiGHS's own minimum and refuses a model whose scaled matrix still has a
+#: coefficient within a factor 10 of it (see :func:`equilibrate`).
+SMALL_MATRIX_VALUE = 1e-12
+#: Passes of the equilibration; each halves (in log terms) the spread left by the last one.
+EQUILIBRATION_PASSES = 24
 
 
 class Status(StrEnum):
@@ -148,6 +154,9 @@ class Session(ABC):
         #: The feasibility tolerance the backend solves to (HiGHS LPs: 1e-9; MIPs and CBC:
         #: their defaults, ~1e-6/1e-7), which bounds how finely a rule can certify a gap.
         self.tolerance = 1e-6
+        #: The primal and dual feasibility tolerance an LP is solved to; a rule whose
+        #: certificate needs more (Nash's gap, measured on tangent rows) may lower it.
+        self.feasibility_tolerance = FEASIBILITY_TOLERANCE
         #: A rule's hint for the ``auto`` method: ``simplex`` for LPs the simplex solves
         #: quickly whatever their size (a utilitarian LP: 0.2 s by simplex, 1 s by the
         #: interior point at 1,000 x 200, measured in bench/).
@@ -338,6 +347,62 @@ def _bounds(lo: float | None, hi: float | None) -> tuple[float, float]:
     return (-INF if lo is None else lo), (INF if hi is None else hi)
 
 
+def _power_of_two(x: np.ndarray) -> np.ndarray:
+    """The powers of two nearest to ``x`` (> 0): scaling by them is exact in floating point."""
+    return np.asarray(np.exp2(np.round(np.log2(x))), dtype=float)
+
+
+def equilibrate(
+    starts: np.ndarray, indices: np.ndarray, values: np.ndarray, n_cols: int, fixed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column scale factors (powers of two) that bring a rowwise sparse matrix to
+    coefficients of magnitude at most 1, each row and column reaching about 1.
+
+    Ruiz's iteration: divide every row and every column by the square root of its largest
+    magnitude, repeatedly; the spread between a row's (or column's) largest entry and 1
+    shrinks geometrically. Columns marked ``fixed`` (integer ones: a scaled integer column
+    would no longer be integer) keep the factor 1. A last pass divides each row by its
+    largest entry, so that no scaled coefficient exceeds 1.
+
+    In the scaled model ``Ã = R A C`` a utility measured in 元 becomes a utility measured in
+    units of the party's own values, a level row in units of its range: the solver's absolute
+    tolerances and its drop threshold then act relative to each party's and each issue's
+    scale, which the allocation rules compare.
+
+    References
+    ----------
+    Ruiz, D. (2001). A scaling algorithm to equilibrate both rows and columns norms in
+    matrices. Rutherford Appleton Laboratory, RAL-TR-2001-034.
+    """
+    m = len(starts) - 1
+    row_scale = np.ones(m)
+    col_scale = np.ones(n_cols)
+    if m == 0 or len(values) == 0:
+        return row_scale, col_scale
+    magnitude = np.abs(values)
+    counts = np.diff(starts)
+    rows = np.repeat(np.arange(m), counts)
+    nonempty = counts > 0
+    heads = starts[:-1][nonempty]
+    for _ in range(EQUILIBRATION_PASSES):
+        a = magnitude * row_scale[rows] * col_scale[indices]
+        row_max = np.ones(m)
+        row_max[nonempty] = np.maximum.reduceat(a, heads)
+        col_max = np.zeros(n_cols)
+        np.maximum.at(col_max, indices, a)
+        col_max[(col_max == 0) | fixed] = 1.0
+        if np.all(np.abs(np.log2(row_max)) < 0.5) and np.all(np.abs(np.log2(col_max)) < 0.5):
+            break
+        row_scale /= np.sqrt(row_max)
+        col_scale /= np.sqrt(col_max)
+    col_scale = _power_of_two(col_scale)
+    a = magnitude * col_scale[indices]
+    row_max = np.ones(m)
+    row_max[nonempty] = np.maximum.reduceat(a, heads)
+    # rounded down, so that no scaled coefficient exceeds 1
+    return np.exp2(np.floor(np.log2(1.0 / row_max))), col_scale
+
+
 class HighsSession(Session):
     """HiGHS through highspy, with the model kept live between solves."""
 
@@ -363,41 +428,72 @@ class HighsSession(Session):
         upper = np.empty(n)
         for k, v in enumerate(self.variables):
             lower[k], upper[k] = _bounds(v.lowBound, v.upBound)
-        cost = np.zeros(n)
-        objective = self.problem.objective
-        if objective is not None:
-            for v, a in objective.items():
-                cost[self.index[id(v)]] = a
         constraints = self.problem.constraints()
         row_lower, row_upper, starts, indices, values = self._rows(constraints)
         self.nonzeros = len(values)
+        integer = np.array([v.cat == pulp.LpInteger for v in self.variables], dtype=bool)
+        self._row_scale, self._col_scale = equilibrate(starts, indices, values, n, integer)
+        rows = np.repeat(np.arange(len(constraints)), np.diff(starts))
+        scaled = values * self._row_scale[rows] * self._col_scale[indices]
+        self._refuse_lost_coefficients(constraints, starts, indices, values, scaled)
 
         lp = hs.HighsLp()
         lp.num_col_ = n
         lp.num_row_ = len(constraints)
-        lp.col_cost_ = cost
-        lp.col_lower_ = lower
-        lp.col_upper_ = upper
-        lp.row_lower_ = row_lower
-        lp.row_upper_ = row_upper
-        lp.offset_ = float(objective.constant) if objective is not None else 0.0
-        lp.sense_ = (
-            hs.ObjSense.kMaximize
-            if self.problem.sense == pulp.LpMaximize
-            else hs.ObjSense.kMinimize
-        )
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = lower / self._col_scale
+        lp.col_upper_ = upper / self._col_scale
+        lp.row_lower_ = row_lower * self._row_scale
+        lp.row_upper_ = row_upper * self._row_scale
         lp.a_matrix_.format_ = hs.MatrixFormat.kRowwise
         lp.a_matrix_.start_ = starts
         lp.a_matrix_.index_ = indices
-        lp.a_matrix_.value_ = values
+        lp.a_matrix_.value_ = scaled
         if self.is_mip:
             lp.integrality_ = [
                 hs.HighsVarType.kInteger if v.cat == pulp.LpInteger else hs.HighsVarType.kContinuous
                 for v in self.variables
             ]
-        self.highs.passModel(lp)
+        self.highs.setOptionValue("small_matrix_value", SMALL_MATRIX_VALUE)
+        self._check(self.highs.passModel(lp), "load the model")
         self._row_list = list(constraints)
         self.rows = {id(c): k for k, c in enumerate(constraints)}
+        objective = self.problem.objective
+        self._set_objective(
+            objective if objective is not None else pulp.LpAffineExpression(),
+            self.problem.sense == pulp.LpMaximize,
+        )
+
+    def _check(self, status: Any, what: str) -> None:
+        if status == self._hs.HighsStatus.kError:
+            raise SolverError(f"HiGHS could not {what}")
+
+    def _refuse_lost_coefficients(
+        self,
+        constraints: Sequence[pulp.LpConstraint],
+        starts: np.ndarray,
+        indices: np.ndarray,
+        values: np.ndarray,
+        scaled: np.ndarray,
+    ) -> None:
+        """Raise :class:`SolverError` when a scaled coefficient is so small that HiGHS would
+        drop it (or lose it to its tolerances): the model spans more orders of magnitude
+        within one row than double precision and the solver's tolerances can carry, and any
+        "optimal" found would be optimal for another model."""
+        tiny = np.flatnonzero(np.abs(scaled) < 10 * SMALL_MATRIX_VALUE)
+        if not len(tiny):
+            return
+        k = int(tiny[0])
+        r = int(np.searchsorted(starts, k, side="right") - 1)
+        row = np.abs(values[starts[r] : starts[r + 1]])
+        column = self.variables[int(indices[k])].name
+        raise SolverError(
+            f"the model is too badly scaled to solve reliably: row '{constraints[r].name}' "
+            f"puts {abs(values[k]):.3g} on '{column}' beside {row.max():.3g} "
+            f"({np.log10(row.max() / abs(values[k])):.0f} orders of magnitude), which the "
+            "solver would treat as 0; bring the numbers of one party, issue or constraint "
+            "within 1e12 of each other"
+        )
 
     def _rows(self, constraints: Sequence[pulp.LpConstraint]) -> tuple[np.ndarray, ...]:
         index = self.index
@@ -423,7 +519,7 @@ class HighsSession(Session):
     def set_start(self, variables: Sequence[pulp.LpVariable], values: np.ndarray) -> None:
         # applied just before the next run: model edits in between would discard it
         idx = self.positions(variables)
-        self._start = (idx, np.asarray(values, dtype=float))
+        self._start = (idx, np.asarray(values, dtype=float) / self._col_scale[idx])
 
     def _choose_method(self) -> str:
         method = self.options.method
@@ -506,7 +602,7 @@ class HighsSession(Session):
         # found, and an error there is passed on multiplied by the parties' trade-off ratios
         # (~4,000 on a sparse 500 x 100 market): a first level found 2.2e-8 short with the
         # default tolerances (1e-7) moved later levels by 8e-5 (bench/).
-        tolerance = 1e-7 if robust else FEASIBILITY_TOLERANCE
+        tolerance = 1e-7 if robust else self.feasibility_tolerance
         h.setOptionValue("primal_feasibility_tolerance", tolerance)
         h.setOptionValue("dual_feasibility_tolerance", tolerance)
         if self.is_mip:
@@ -528,14 +624,17 @@ class HighsSession(Session):
             return "unbounded", has_solution
         return "retry", has_solution
 
+    # Values and duals are read back in the model's own units: x = C x̃, and the scaled
+    # objective is κ times the model's, so y = R ỹ / κ for rows and d = d̃ / (C κ) for columns.
     def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
         self._require_solution()
         col = np.asarray(self.highs.getSolution().col_value)
-        return np.asarray(col[self.positions(variables)], dtype=float)
+        idx = self.positions(variables)
+        return np.asarray(col[idx] * self._col_scale[idx], dtype=float)
 
     def objective_value(self) -> float:
         self._require_solution()
-        return float(self.highs.getInfo().objective_function_value)
+        return float(self.highs.getInfo().objective_function_value) / self._cost_scale
 
     def _duals_ok(self) -> bool:
         return not self.is_mip and self.highs.getInfo().dual_solution_status == 2
@@ -544,30 +643,39 @@ class HighsSession(Session):
         self._require_solution()
         if not self._duals_ok():
             return None
+        if not len(constraints):
+            return np.zeros(0)
         dual = np.asarray(self.highs.getSolution().row_dual)
-        return dual[[self.rows[id(c)] for c in constraints]] if len(constraints) else np.zeros(0)
+        rows = [self.rows[id(c)] for c in constraints]
+        return np.asarray(dual[rows] * self._row_scale[rows] / self._cost_scale, dtype=float)
 
     def reduced_costs(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray | None:
         self._require_solution()
         if not self._duals_ok():
             return None
         dual = np.asarray(self.highs.getSolution().col_dual)
-        return np.asarray(dual[self.positions(variables)], dtype=float)
+        idx = self.positions(variables)
+        return np.asarray(dual[idx] / (self._col_scale[idx] * self._cost_scale), dtype=float)
 
     def _set_bounds(
         self, variables: Sequence[pulp.LpVariable], lower: np.ndarray, upper: np.ndarray
     ) -> None:
         idx = self.positions(variables)
         if len(idx):
-            self.highs.changeColsBounds(len(idx), idx, lower, upper)
+            scale = self._col_scale[idx]
+            self.highs.changeColsBounds(len(idx), idx, lower / scale, upper / scale)
 
     def _set_objective(self, expression: pulp.LpAffineExpression, maximize: bool) -> None:
         n = len(self.variables)
         cost = np.zeros(n)
         for v, a in expression.items():
             cost[self.index[id(v)]] = a
-        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
-        self.highs.changeObjectiveOffset(float(expression.constant))
+        cost *= self._col_scale
+        top = float(np.abs(cost).max()) if n else 0.0
+        # the objective scaled to a largest coefficient of about 1, as the rows are
+        self._cost_scale = float(np.exp2(-np.round(np.log2(top)))) if top > 0 else 1.0
+        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), cost * self._cost_scale)
+        self.highs.changeObjectiveOffset(float(expression.constant) * self._cost_scale)
         self.highs.changeObjectiveSense(
             self._hs.ObjSense.kMaximize if maximize else self._hs.ObjSense.kMinimize
         )
@@ -576,25 +684,77 @@ class HighsSession(Session):
         self, constraints: Sequence[pulp.LpConstraint], new_variables: Sequence[pulp.LpVariable]
     ) -> None:
         h = self.highs
+        row_lower, row_upper, starts, indices, values = self._rows(constraints)
         if new_variables:
+            scale = self._new_column_scales(new_variables, starts, indices, values)
+            self._col_scale = np.concatenate([self._col_scale, scale])
             lower = np.empty(len(new_variables))
             upper = np.empty(len(new_variables))
             for k, v in enumerate(new_variables):
                 lower[k], upper[k] = _bounds(v.lowBound, v.upBound)
-            h.addVars(len(new_variables), lower, upper)
+            self._check(h.addVars(len(new_variables), lower / scale, upper / scale), "add columns")
             for v in new_variables:
                 if v.cat == pulp.LpInteger:
                     h.changeColIntegrality(self.index[id(v)], self._hs.HighsVarType.kInteger)
                     self.is_mip = True
         if not constraints:
             return
-        row_lower, row_upper, starts, indices, values = self._rows(constraints)
+        rows = np.repeat(np.arange(len(constraints)), np.diff(starts))
+        row_max = np.ones(len(constraints))
+        nonempty = np.diff(starts) > 0
+        if nonempty.any():
+            a = np.abs(values) * self._col_scale[indices]
+            row_max[nonempty] = np.maximum.reduceat(a, starts[:-1][nonempty])
+        row_scale = np.exp2(np.floor(np.log2(1.0 / row_max)))
+        scaled = values * row_scale[rows] * self._col_scale[indices]
+        self._refuse_lost_coefficients(constraints, starts, indices, values, scaled)
         first = len(self._row_list)
-        h.addRows(len(constraints), row_lower, row_upper, len(values), starts[:-1], indices, values)
+        self._check(
+            h.addRows(
+                len(constraints),
+                row_lower * row_scale,
+                row_upper * row_scale,
+                len(values),
+                starts[:-1],
+                indices,
+                scaled,
+            ),
+            "add rows",
+        )
+        self._row_scale = np.concatenate([self._row_scale, row_scale])
         for k, c in enumerate(constraints):
             self.rows[id(c)] = first + k
             self._row_list.append(c)
         self.nonzeros += len(values)
+
+    def _new_column_scales(
+        self,
+        new_variables: Sequence[pulp.LpVariable],
+        starts: np.ndarray,
+        indices: np.ndarray,
+        values: np.ndarray,
+    ) -> np.ndarray:
+        """Scale factors for columns added with rows: each new column is measured so that
+        its largest coefficient matches, in its rows, the scale the existing columns give
+        (a new level ``t`` in units of the compared gains, a Nash cut's column in log units)."""
+        known = len(self._col_scale)
+        scale = np.ones(len(new_variables))
+        if not len(values):
+            return scale
+        rows = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+        old = indices < known
+        # each row's largest coefficient on existing (scaled) columns; 1 if it has none
+        row_max = np.zeros(len(starts) - 1)
+        if old.any():
+            np.maximum.at(row_max, rows[old], np.abs(values[old]) * self._col_scale[indices[old]])
+        row_max[row_max == 0] = 1.0
+        new = ~old
+        peak = np.zeros(len(new_variables))
+        np.maximum.at(peak, indices[new] - known, np.abs(values[new]) / row_max[rows[new]])
+        integer = np.array([v.cat == pulp.LpInteger for v in new_variables], dtype=bool)
+        grow = (peak > 0) & ~integer
+        scale[grow] = _power_of_two(1.0 / peak[grow])
+        return scale
 
 
 # --- CBC ---------------------------------------------------------------------------------

@@ -113,6 +113,14 @@ class Context:
     def weight(self) -> np.ndarray:
         return self.index.weight
 
+    @property
+    def span(self) -> np.ndarray:
+        """Each party's own scale in utility units, whatever the comparison scale: its range
+        (ideal − disagreement), or its stake when it has no range. Tolerances on a party's
+        utility are relative to it."""
+        room = self.ideal - self.index.disagreement
+        return np.asarray(np.where(self.flat, self.index.stake, room), dtype=float)
+
     def utilitarian_weights(self) -> np.ndarray:
         """Coefficients on ``u`` of the entitlement-weighted sum of compared gains."""
         return np.asarray(self.weight / self.rho, dtype=float)
@@ -289,11 +297,17 @@ def fix_parties(
 
 
 def hold_at(ctx: Context, parties: list[int], held: np.ndarray, slack: float) -> None:
-    """Keep ``parties`` at compared gains (÷ weight) ``held``, less ``slack`` (relative)."""
+    """Keep ``parties`` at compared gains (÷ weight) ``held``, less ``slack`` relative to each
+    party's own range.
+
+    The slack is measured in the party's own gain, never in the compared units: a party with
+    weight 1e6 held at a level ``l`` has gain ``1e6 · l``, and a slack in level units would
+    let it give up a millionfold more than a light party (a 1 : 1e6 split came out with the
+    light party at 134x its weighted share).
+    """
     idx = ctx.index
-    w = ctx.weight[parties]
-    held = held - slack * np.maximum(1.0, np.abs(held))
-    floor = idx.disagreement[parties] + ctx.rho[parties] * w * held
+    gain = ctx.rho[parties] * ctx.weight[parties] * held
+    floor = idx.disagreement[parties] + gain - slack * np.maximum(ctx.span[parties], np.abs(gain))
     if ctx.policy.individually_rational:  # never below the disagreement point
         floor = np.maximum(floor, idx.disagreement[parties])
     ctx.session.set_bounds([ctx.model.u[p] for p in parties], floor, np.full(len(parties), np.inf))
