@@ -22,6 +22,7 @@ from .fairness import (
     is_proportional,
     no_room,
     normalized_gains,
+    own_scale,
     pareto_optimal,
 )
 from .formulation import (
@@ -220,7 +221,7 @@ class _Run:
         disagreement = index.disagreement
         room = ideal - disagreement
         flat = no_room(ideal, disagreement, index.stake)
-        scale = np.maximum(np.maximum(index.stake, np.abs(disagreement)), 1.0)
+        scale = own_scale(index.stake, disagreement)
         below = room < -NO_ROOM * scale  # not even the no-deal outcome is within reach
         if policy.individually_rational and below.any():
             return self._infeasible(ideal)

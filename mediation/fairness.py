@@ -16,6 +16,7 @@ __all__ = [
     "is_proportional",
     "no_room",
     "normalized_gains",
+    "own_scale",
     "pareto_optimal",
     "proportionality_gaps",
 ]
@@ -83,7 +84,9 @@ def proportionality_gaps(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
 def is_proportional(index: CaseIndex, shares: np.ndarray) -> bool:
     """Whether every party has its proportional due, up to :data:`ENVY_TOL` of it."""
     due = _proportional_due(index)
-    return not bool(np.any(due - _resource_value(index, shares) > ENVY_TOL * np.maximum(due, 1.0)))
+    return not bool(
+        np.any(due - _resource_value(index, shares) > ENVY_TOL * np.where(due > 0, due, 1.0))
+    )
 
 
 def is_envy_free(index: CaseIndex, envy: np.ndarray) -> bool:
@@ -112,8 +115,16 @@ def _proportional_due(index: CaseIndex) -> np.ndarray:
 NO_ROOM = 1e-9
 
 
+def own_scale(stake: np.ndarray, disagreement: np.ndarray) -> np.ndarray:
+    """Each party's own scale: ``max(stake, |d|)``, or 1 for a party with neither."""
+    scale = np.maximum(stake, np.abs(disagreement))
+    return np.asarray(np.where(scale > 0, scale, 1.0), dtype=float)
+
+
 def no_room(ideal: np.ndarray, disagreement: np.ndarray, stake: np.ndarray) -> np.ndarray:
-    """Which parties cannot gain from any deal: ``ideal − d ≤ NO_ROOM · max(stake, |d|, 1)``.
+    """Which parties cannot gain from any deal: ``ideal − d ≤ NO_ROOM · max(stake, |d|)``
+    (1 for a party with neither): relative to the party's own scale, so that a party valuing
+    in units of 1e-9 is not taken for one with no room.
 
     The one definition the rules, the explanations and the fairness figures share.
 
@@ -122,7 +133,7 @@ def no_room(ideal: np.ndarray, disagreement: np.ndarray, stake: np.ndarray) -> n
     >>> no_room(np.array([5.0, 1.0]), np.array([1.0, 1.0]), np.array([4.0, 2.0])).tolist()
     [False, True]
     """
-    scale = np.maximum(np.maximum(stake, np.abs(disagreement)), 1.0)
+    scale = own_scale(stake, disagreement)
     return np.asarray(ideal - disagreement <= NO_ROOM * scale, dtype=bool)
 
 

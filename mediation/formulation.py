@@ -69,13 +69,13 @@ class CaseIndex:
 
     @property
     def resource_stake(self) -> np.ndarray:
-        """Each party's total value over its resources, at least 1: the scale of its envy,
-        which compares resources only (risks do not count)."""
+        """Each party's total value over its resources (1 when it has none): the scale of its
+        envy, which compares resources only (risks do not count)."""
         resource = self.sign > 0
         total = np.bincount(
             self.pair_party[resource], weights=self.value[resource], minlength=len(self.parties)
         )
-        return np.maximum(total, 1.0)
+        return np.where(total > 0, total, 1.0)
 
     @property
     def coupled(self) -> bool:

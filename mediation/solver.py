@@ -49,6 +49,8 @@ IPM_THRESHOLD = 20_000
 #: Relative optimality gap at which a MIP stops: fairness rules compare small differences,
 #: so the HiGHS default of 1e-4 is too loose; MIP cases here are small.
 MIP_GAP = 1e-9
+#: The integrality and row tolerance of a MIP's incumbent (HiGHS's default: 1e-6).
+MIP_FEASIBILITY_TOLERANCE = 1e-9
 #: HiGHS's primal and dual feasibility tolerances (its defaults are 1e-7).
 FEASIBILITY_TOLERANCE = 1e-9
 #: A warm re-solve may take this many times the first solve before it is redone cold.
@@ -57,7 +59,7 @@ WARM_PATIENCE = 10.0
 #: adapter sets it to HiGHS's own minimum and refuses a model whose scaled matrix still has a
 #: coefficient within a factor 10 of it (see :func:`equilibrate`).
 SMALL_MATRIX_VALUE = 1e-12
-#: Passes of the equilibration; each halves (in log terms) the spread left by the last one.
+#: Passes of the geometric-mean scaling at most (it usually settles within a few).
 EQUILIBRATION_PASSES = 24
 
 
@@ -355,24 +357,29 @@ def _power_of_two(x: np.ndarray) -> np.ndarray:
 def equilibrate(
     starts: np.ndarray, indices: np.ndarray, values: np.ndarray, n_cols: int, fixed: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column scale factors (powers of two) that bring a rowwise sparse matrix to
-    coefficients of magnitude at most 1, each row and column reaching about 1.
+    """Row and column scale factors (powers of two) that centre a rowwise sparse matrix's
+    coefficients on 1, no coefficient above 1.
 
-    Ruiz's iteration: divide every row and every column by the square root of its largest
-    magnitude, repeatedly; the spread between a row's (or column's) largest entry and 1
-    shrinks geometrically. Columns marked ``fixed`` (integer ones: a scaled integer column
-    would no longer be integer) keep the factor 1. A last pass divides each row by its
-    largest entry, so that no scaled coefficient exceeds 1.
+    Geometric-mean scaling: divide every row and then every column by the geometric mean of
+    its largest and smallest magnitudes, repeatedly; a last pass divides each row by its
+    largest entry. A utility column ``u_b`` defined by ``u_b = 1e-9 · x`` is thereby measured
+    in units of 1e-9 (a max-norm equilibration would leave it at 1 and the 1e-9 beside it).
+    Columns marked ``fixed`` keep the factor 1 (integer ones, which scaled would no longer
+    be integer, and bounded ones such as shares, whose size is known: fixing them also pins
+    the scaling's free factor, which would otherwise drift between rows and columns).
 
     In the scaled model ``Ã = R A C`` a utility measured in 元 becomes a utility measured in
-    units of the party's own values, a level row in units of its range: the solver's absolute
-    tolerances and its drop threshold then act relative to each party's and each issue's
-    scale, which the allocation rules compare.
+    units of the party's own values, a level row one in units of its range: the solver's
+    absolute tolerances and its drop threshold then act relative to each party's and each
+    issue's scale, which is what the allocation rules compare.
 
     References
     ----------
-    Ruiz, D. (2001). A scaling algorithm to equilibrate both rows and columns norms in
-    matrices. Rutherford Appleton Laboratory, RAL-TR-2001-034.
+    Curtis, A. R. & Reid, J. K. (1972). On the automatic scaling of matrices for Gaussian
+    elimination. *IMA Journal of Applied Mathematics* 10(1), 118–124.
+    DOI 10.1093/imamat/10.1.118.
+    Gill, P. E., Murray, W. & Wright, M. H. (1981). *Practical Optimization*, §8.7.
+    Academic Press.
     """
     m = len(starts) - 1
     row_scale = np.ones(m)
@@ -384,23 +391,32 @@ def equilibrate(
     rows = np.repeat(np.arange(m), counts)
     nonempty = counts > 0
     heads = starts[:-1][nonempty]
+    free = ~fixed
+
+    def row_extremes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        high, low = np.ones(m), np.ones(m)
+        high[nonempty] = np.maximum.reduceat(a, heads)
+        low[nonempty] = np.minimum.reduceat(a, heads)
+        return high, low
+
     for _ in range(EQUILIBRATION_PASSES):
+        high, low = row_extremes(magnitude * row_scale[rows] * col_scale[indices])
+        row_scale /= np.sqrt(high * low)
         a = magnitude * row_scale[rows] * col_scale[indices]
-        row_max = np.ones(m)
-        row_max[nonempty] = np.maximum.reduceat(a, heads)
-        col_max = np.zeros(n_cols)
-        np.maximum.at(col_max, indices, a)
-        col_max[(col_max == 0) | fixed] = 1.0
-        if np.all(np.abs(np.log2(row_max)) < 0.5) and np.all(np.abs(np.log2(col_max)) < 0.5):
+        col_high = np.zeros(n_cols)
+        col_low = np.full(n_cols, np.inf)
+        np.maximum.at(col_high, indices, a)
+        np.minimum.at(col_low, indices, a)
+        step = np.ones(n_cols)
+        present = (col_high > 0) & free
+        step[present] = np.sqrt(col_high[present] * col_low[present])
+        col_scale /= step
+        if np.all(np.abs(np.log2(step)) < 0.25) and np.all(np.abs(np.log2(high * low)) < 0.5):
             break
-        row_scale /= np.sqrt(row_max)
-        col_scale /= np.sqrt(col_max)
     col_scale = _power_of_two(col_scale)
-    a = magnitude * col_scale[indices]
-    row_max = np.ones(m)
-    row_max[nonempty] = np.maximum.reduceat(a, heads)
+    high, _ = row_extremes(magnitude * col_scale[indices])
     # rounded down, so that no scaled coefficient exceeds 1
-    return np.exp2(np.floor(np.log2(1.0 / row_max))), col_scale
+    return np.exp2(np.floor(np.log2(1.0 / high))), col_scale
 
 
 class HighsSession(Session):
@@ -431,8 +447,11 @@ class HighsSession(Session):
         constraints = self.problem.constraints()
         row_lower, row_upper, starts, indices, values = self._rows(constraints)
         self.nonzeros = len(values)
-        integer = np.array([v.cat == pulp.LpInteger for v in self.variables], dtype=bool)
-        self._row_scale, self._col_scale = equilibrate(starts, indices, values, n, integer)
+        # bounded columns (shares in [0, 1]) are already O(1) and integer ones must stay
+        # integer: only the free columns (utilities, levels) and the rows are scaled
+        fixed = np.array([v.cat == pulp.LpInteger for v in self.variables], dtype=bool)
+        fixed |= np.isfinite(lower) & np.isfinite(upper)
+        self._row_scale, self._col_scale = equilibrate(starts, indices, values, n, fixed)
         rows = np.repeat(np.arange(len(constraints)), np.diff(starts))
         scaled = values * self._row_scale[rows] * self._col_scale[indices]
         self._refuse_lost_coefficients(constraints, starts, indices, values, scaled)
@@ -485,14 +504,12 @@ class HighsSession(Session):
             return
         k = int(tiny[0])
         r = int(np.searchsorted(starts, k, side="right") - 1)
-        row = np.abs(values[starts[r] : starts[r + 1]])
         column = self.variables[int(indices[k])].name
         raise SolverError(
-            f"the model is too badly scaled to solve reliably: row '{constraints[r].name}' "
-            f"puts {abs(values[k]):.3g} on '{column}' beside {row.max():.3g} "
-            f"({np.log10(row.max() / abs(values[k])):.0f} orders of magnitude), which the "
-            "solver would treat as 0; bring the numbers of one party, issue or constraint "
-            "within 1e12 of each other"
+            f"the model is too badly scaled to solve reliably: in row '{constraints[r].name}' "
+            f"the coefficient on '{column}' is {abs(scaled[k]):.1e} of the row's largest even "
+            "after scaling, which the solver would treat as 0; bring the numbers of one "
+            "party, issue or constraint within 1e11 of each other"
         )
 
     def _rows(self, constraints: Sequence[pulp.LpConstraint]) -> tuple[np.ndarray, ...]:
@@ -607,6 +624,9 @@ class HighsSession(Session):
         h.setOptionValue("dual_feasibility_tolerance", tolerance)
         if self.is_mip:
             h.setOptionValue("mip_rel_gap", MIP_GAP)
+            # HiGHS's default (1e-6) let a leximin stage breach a risk capacity by 0.474 元 of
+            # exposure and hold later stages out of reach; the MIPs here are small
+            h.setOptionValue("mip_feasibility_tolerance", MIP_FEASIBILITY_TOLERANCE)
         h.run()
         status = h.getModelStatus()
         s = hs.HighsModelStatus

@@ -1,9 +1,11 @@
-"""An independent check of a settlement against its case: no LP, no shared formulation code.
+"""An independent check of a settlement against its case: no shared formulation code.
 
 It restates the invariants from the case itself: shares in range and summing to one per
 issue, red lines, capacities and extra constraints kept, utilities, gains and exposures as
 reported, and the promised properties (individual rationality, envy-freeness,
-proportionality, the rules' own guarantees) actually holding.
+proportionality, the rules' own guarantees) actually holding; then, for an ``optimal``
+settlement of an LP rule, that it is the optimum (:mod:`mediation.optimality`, LPs of its
+own written from the case with scipy).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from .case import Case
 from .errors import Problem
+from .optimality import optimality_problems
 from .settlement import Settlement
 
 __all__ = ["TOLERANCE", "validate_settlement"]
@@ -154,7 +157,7 @@ def validate_settlement(case: Case, settlement: Settlement) -> list[Problem]:
         if out is None:
             fail(here, "missing")
             continue
-        scale = max(1.0, stake[p], abs(party.disagreement))
+        scale = max(stake[p], abs(party.disagreement)) or 1.0
         if out.utility is None or abs(out.utility - utility[p]) > TOLERANCE * scale:
             fail(f"{here}.utility", f"{out.utility} but the shares give {utility[p]:.9g}")
             continue
@@ -210,6 +213,9 @@ def validate_settlement(case: Case, settlement: Settlement) -> list[Problem]:
 
     _check_fairness(case, settlement, owner, topic, value, s, risk, fail)
     _check_rule(case, settlement, share, fail)
+    if not problems:
+        for path, message in optimality_problems(case, settlement):
+            fail(path, message)
     return problems
 
 
@@ -237,7 +243,8 @@ def _check_fairness(
     own = (values * bundles).sum(axis=1)
     envy = (values @ bundles.T) * (weight[:, None] / weight[None, :]) - own[:, None]
     np.fill_diagonal(envy, 0.0)
-    scale = np.maximum(values.sum(axis=1), 1.0)
+    total = values.sum(axis=1)
+    scale = np.where(total > 0, total, 1.0)
     max_envy = max(float(envy.max()), 0.0) if envy.size else 0.0
     envious = bool(np.any(envy > 1e-6 * scale[:, None]))
     if abs(report.max_envy - max_envy) > 1e-6 * max(1.0, max_envy):
@@ -249,7 +256,7 @@ def _check_fairness(
             "fairness.envy_free", f"the policy promises envy-freeness; largest envy {max_envy:.9g}"
         )
     due = weight / weight.sum() * values.sum(axis=1)
-    short = own < due - 1e-6 * np.maximum(due, 1.0)
+    short = own < due - 1e-6 * np.where(due > 0, due, 1.0)
     if settlement.policy.get("proportional"):
         for k in np.flatnonzero(short):
             fail(

@@ -171,23 +171,24 @@ def compared_minimum(case: Case, result: Settlement) -> float:
 def leximin_tolerance(case: Case, *results: Settlement) -> float:
     """How far leximin's normalized gains may be from the exact leximin's.
 
-    Each level is held within ``HOLD`` (relative) in compared-gain units, i.e. within
-    ``HOLD · w · ρ`` of a party's utility; a later party of smaller ``w · ρ`` may receive that
-    much, an error of ``HOLD`` times the ratio of the largest ``w · ρ`` to the smallest, per
-    level, in its compared gain (times its weight in its normalized gain). When the solver's
+    Each level is held within ``HOLD`` of each party's own range; a later party may receive
+    that much times the trade-off between them (at most 100 here, the largest value over
+    the smallest nonzero one) and the ratio of their weights, per level. When the solver's
     tolerance puts a later level out of reach, the holds are widened (``WIDEN``): the first
     widening is allowed for.
     """
     weight = {s.id: s.weight for s in case.stakeholders}
     error = 0.0
     for result in results:
+        # holds are relative to each party's own range, so only the weights and the trade-off
+        # between parties (values up to 100) pass them on, never the units
         scales = [
-            weight[p] * (o.ideal - o.disagreement)
+            weight[p]
             for p, o in result.parties.items()
             if o.normalized_gain is not None and o.ideal is not None
         ]
         if scales:
-            error = max(error, len(scales) * WIDEN[0] * HOLD * max(scales) / min(scales))
+            error = max(error, len(scales) * WIDEN[0] * HOLD * 100 * max(scales) / min(scales))
     return error * max(weight.values()) + 1e-9
 
 
@@ -379,7 +380,9 @@ def test_without_individual_rationality_every_case_settles(case: Case, rule: str
 # --- scale invariance ----------------------------------------------------------------------
 
 
-FACTORS = st.sampled_from([0.01, 0.5, 7.0, 1000.0])
+#: Per-party multipliers from 1e-6 to 1e9: a party valuing in 万元 beside one valuing in 元
+#: or in points (values reach 1e11, within the format's 1e12).
+FACTORS = st.sampled_from([1e-6, 1e-3, 0.01, 0.5, 7.0, 1000.0, 1e6, 1e8, 1e9])
 
 
 @settings(max_examples=40)
@@ -406,6 +409,47 @@ def test_normalized_rules_are_scale_invariant(
     else:  # the minimum is
         assert compared_minimum(case, after) == pytest.approx(
             compared_minimum(case, before), abs=1e-6
+        )
+
+
+def reweighted(case: Case, factor: float) -> Case:
+    """``case`` with every weight multiplied by ``factor``."""
+    data = case.model_dump(mode="json", exclude_none=True)
+    for s in data["stakeholders"]:
+        s["weight"] = s.get("weight", 1.0) * factor
+    return parse_case(data)
+
+
+@settings(max_examples=40)
+@given(
+    case=cases(weights=True),
+    rule=st.sampled_from(LP_RULES),
+    factor=st.sampled_from([1e-5, 1e-3, 0.1, 10.0, 1e3, 1e5]),
+)
+def test_only_the_ratios_of_weights_matter(case: Case, rule: str, factor: float) -> None:
+    # weights from 1 to 3 times 1e-5…1e5: within the format's 1e-6…1e6
+    other = reweighted(case, factor)
+    before = settle_checked(case, rule=rule)
+    after = settle_checked(other, rule=rule)
+    assert after.status == before.status
+    g0, g1 = normalized(before), normalized(after)
+    assert [g is None for g in g0.values()] == [g is None for g in g1.values()]
+    if rule == "nash":
+        gaps = nash_gaps(before, after)
+        for p, gain in g0.items():
+            if gain is not None:
+                weight = case.stakeholder_by_id[p].weight
+                tolerance = nash_gain_tolerance(case, gaps, gain, weight)
+                assert g1[p] == pytest.approx(gain, abs=tolerance)
+    elif rule == "leximin":
+        assert g1 == pytest.approx(g0, abs=2 * leximin_tolerance(case, before, after))
+    elif rule == "utilitarian":
+        (v0,), (v1,) = reasons(before, "weighted_sum"), reasons(after, "weighted_sum")
+        value = (v0.model_extra or {})["value"] * factor
+        assert (v1.model_extra or {})["value"] == pytest.approx(value, rel=1e-6, abs=1e-9)
+    else:
+        assert compared_minimum(other, after) * factor == pytest.approx(
+            compared_minimum(case, before), rel=1e-6, abs=1e-9
         )
 
 

@@ -16,6 +16,7 @@ from ..solver import Session, Status
 __all__ = [
     "ENVY_SLACK",
     "HOLD",
+    "MIP_HOLD",
     "Context",
     "Levels",
     "Outcome",
@@ -25,6 +26,7 @@ __all__ = [
     "envy_violations",
     "fix_parties",
     "hold_at",
+    "hold_slack",
 ]
 
 #: Relative tolerance used to hold a level or a utility fixed while optimising something else:
@@ -33,6 +35,9 @@ __all__ = [
 #: ~1e3 in bench/), and 1e-8 put leximin vectors 1.7e-6 off; a later level that the
 #: solver's tolerance makes infeasible is retried with wider holds (see leximin).
 HOLD = 1e-10
+#: The same for a MIP, whose incumbent meets its rows only to the MIP tolerance (1e-9 on the
+#: scaled rows): a maximin level held within 1e-10 left the second stage infeasible.
+MIP_HOLD = 1e-7
 #: Envy up to this fraction of the value a party puts on resources is solver noise: it is not
 #: a violation, and an envy row, added once envy goes beyond it, allows it too. The two must
 #: agree: leximin fixes a level reached by an allocation that may carry such noise in a pair
@@ -294,6 +299,12 @@ def fix_parties(
         [levels.release[p] for p in parties], np.zeros(len(parties)), np.full(len(parties), np.inf)
     )
     return held
+
+
+def hold_slack(session: Session) -> float:
+    """How loosely an earlier stage's optimum is held: :data:`HOLD`, :data:`MIP_HOLD` for a
+    MIP."""
+    return MIP_HOLD if session.is_mip else HOLD
 
 
 def hold_at(ctx: Context, parties: list[int], held: np.ndarray, slack: float) -> None:

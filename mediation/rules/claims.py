@@ -235,8 +235,9 @@ def _awards_level(estate: float, claims: list[float]) -> float:
     for claim in ordered:
         left = estate - paid
         if left <= remaining * claim:
-            # max(): rounding must not put λ below a claim already paid in full.
-            return max(left / remaining, floor)
+            # rounding must neither put λ below a claim already paid in full nor above the
+            # claim that stopped it (1048576.537905 / 3 came out above three equal claims)
+            return min(max(left / remaining, floor), claim)
         paid += claim
         floor = claim
         remaining -= 1

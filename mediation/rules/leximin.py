@@ -7,7 +7,16 @@ import pulp
 
 from ..errors import SolverError
 from ..solver import Status
-from .base import HOLD, Context, Outcome, add_level_rows, capture_prices, fix_parties, hold_at
+from .base import (
+    HOLD,
+    Context,
+    Outcome,
+    add_level_rows,
+    capture_prices,
+    fix_parties,
+    hold_at,
+    hold_slack,
+)
 
 __all__ = ["NAME", "solve"]
 
@@ -178,7 +187,10 @@ def _ordered_outcomes(ctx: Context) -> Outcome:
         total = session.objective_value()
         sums.append(total)
         hold = pulp.LpConstraint(
-            objective, pulp.LpConstraintGE, f"ordhold{k}", total - HOLD * max(1.0, abs(total))
+            objective,
+            pulp.LpConstraintGE,
+            f"ordhold{k}",
+            total - hold_slack(session) * max(1.0, abs(total)),
         )
         session.add_constraints([hold])
     gains = ctx.compared_gains(ctx.utilities()) / ctx.weight

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..solver import Status
-from .base import HOLD, Context, Outcome, add_level_rows, capture_prices
+from .base import Context, Outcome, add_level_rows, capture_prices, hold_slack
 
 __all__ = ["NAME", "solve"]
 
@@ -48,7 +48,8 @@ def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
         ctx.prices = capture_prices(ctx, objective)
         members = sorted(levels.rows)
         duals = session.row_duals([levels.rows[p] for p in members])
-        session.set_bounds([levels.t], [level - HOLD * max(1.0, abs(level))], [np.inf])
+        slack = hold_slack(session)
+        session.set_bounds([levels.t], [level - slack * max(1.0, abs(level))], [np.inf])
     weights = ctx.utilitarian_weights()
     session.set_objective(ctx.model.utility_expression(weights), maximize=True)
     status = ctx.solve()

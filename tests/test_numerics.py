@@ -1,0 +1,221 @@
+"""Numbers spanning many orders of magnitude: no wrong "optimal", whatever the units.
+
+Values stated in 元 beside values in points put 1e9 beside 1 in one model. Before the
+adapter scaled its models, HiGHS dropped the small coefficients without a word and every
+egalitarian rule returned a wrong allocation labelled optimal; these tests pin the right
+answers, the refusal of what cannot be solved reliably, and the validator's independent
+optimality certificate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import interest, make_case, normalized, party, resource, settle_checked
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+import mediation.solver as solver_module
+from mediation.case import Case
+from mediation.engine import settle
+
+EGALITARIAN = ["leximin", "maximin", "kalai_smorodinsky"]
+
+
+def one_issue(value_b: float, weight_b: float = 1.0) -> Case:
+    return make_case(
+        [party("a"), party("b", weight=weight_b)],
+        [resource("g")],
+        [interest("a", "g", 1), interest("b", "g", value_b)],
+        policy={"scale": "normalized"},
+    )
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("rule", [*EGALITARIAN, "nash"])
+@pytest.mark.parametrize("value_b", [1e-9, 1e9, 1e11])
+def test_values_a_billion_apart_are_split_evenly(rule: str, value_b: float, solver: str) -> None:
+    # normalized, each party's whole range is the issue: the fair split is half each
+    result = settle_checked(one_issue(value_b), rule=rule, solver=solver)
+    if solver == "cbc" and rule == "nash" and value_b < 1:
+        # CBC is handed the unscaled model: its cuts stall short of the gap on values of
+        # 1e-9, and the settlement says so (feasible, not optimal)
+        assert result.status == "feasible"
+    else:
+        assert result.status == "optimal"
+    tolerance = 1e-3 if rule == "nash" else 1e-8
+    assert result.shares["g"]["a"] == pytest.approx(0.5, abs=tolerance)
+
+
+def test_a_weighted_street_office_gets_its_share_of_a_budget_of_200_million() -> None:
+    # a 2亿元 budget: the street office (weight 10) values it in 元, the NGO in points
+    case = make_case(
+        [party("office", kind="government", weight=10), party("ngo", kind="social_organization")],
+        [resource("budget", 2e8, unit="元"), resource("venue", 1)],
+        [
+            interest("office", "budget", 2e8),
+            interest("ngo", "budget", 60),
+            interest("ngo", "venue", 40),
+        ],
+        policy={"scale": "normalized"},
+    )
+    result = settle_checked(case, rule="leximin")
+    # by hand: with the whole budget the office's weighted gain is 1/10, below the NGO's 0.4
+    # from the venue alone, so leximin gives the office all of it (it used to get nothing:
+    # its level row's coefficient 1/(10 · 2e8) was dropped)
+    assert result.shares["budget"]["office"] == pytest.approx(1.0, abs=1e-9)
+    assert result.shares["venue"]["ngo"] == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("rule", ["leximin", "maximin"])
+def test_a_weight_ratio_of_a_million_gives_the_light_party_its_weighted_share(
+    rule: str, solver: str
+) -> None:
+    case = make_case(
+        [party("a"), party("b", weight=1e6)],
+        [resource("g"), resource("h")],
+        [
+            interest("a", "g", 1),
+            interest("a", "h", 2),
+            interest("b", "g", 1),
+            interest("b", "h", 1),
+        ],
+        policy={"scale": "normalized"},
+    )
+    result = settle_checked(case, rule=rule, solver=solver)
+    # by hand: a gets y of h, 2y/3 = t and (2 - y)/2 = 1e6 t, so y = 1 / 666,667.17
+    y = 1 / (1e6 * 2 / 3 + 0.5)
+    gains = normalized(result)
+    assert gains["a"] == pytest.approx(2 * y / 3, rel=1e-3)
+    assert gains["b"] == pytest.approx((2 - y) / 2, rel=1e-9)
+
+
+def test_a_row_beyond_what_the_solver_can_represent_is_refused_not_solved() -> None:
+    # 1e12 and 1e-9 in one extra constraint, crossed in another: 21 orders of magnitude in a
+    # row that no scaling of the columns can bring closer
+    case = make_case(
+        [party("a"), party("b")],
+        [resource("g"), resource("h")],
+        [
+            interest("a", "g", 1),
+            interest("b", "g", 1),
+            interest("a", "h", 1),
+            interest("b", "h", 1),
+        ],
+        constraints=[
+            {
+                "name": "mixed",
+                "terms": [
+                    {"stakeholder": "a", "issue": "g", "coef": 1e12},
+                    {"stakeholder": "a", "issue": "h", "coef": 1e-9},
+                ],
+                "sense": "<=",
+                "rhs": 5e11,
+            },
+            {
+                "name": "crossed",
+                "terms": [
+                    {"stakeholder": "a", "issue": "g", "coef": 1e-9},
+                    {"stakeholder": "a", "issue": "h", "coef": 1e12},
+                ],
+                "sense": "<=",
+                "rhs": 5e11,
+            },
+        ],
+    )
+    result = settle(case, rule="leximin")
+    assert result.status == "error"
+    (reason,) = result.reasons
+    message = (reason.model_extra or {}).get("message", "")
+    assert "too badly scaled" in message
+    assert "extra0" in message
+
+
+def test_the_validator_refuses_the_wrong_optimum_of_an_unscaled_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # switch the adapter's scaling off: HiGHS drops the 1e-9 coefficient as it used to, and
+    # the allocation it returns must not pass as optimal
+    def unit(starts: np.ndarray, *args: Any) -> tuple[np.ndarray, np.ndarray]:
+        return np.ones(len(starts) - 1), np.ones(args[2])
+
+    monkeypatch.setattr(solver_module, "equilibrate", unit)
+    monkeypatch.setattr(
+        solver_module.HighsSession, "_new_column_scales", lambda self, new, *a: np.ones(len(new))
+    )
+    monkeypatch.setattr(
+        solver_module.HighsSession, "_refuse_lost_coefficients", lambda self, *a: None
+    )
+    monkeypatch.setattr(solver_module, "SMALL_MATRIX_VALUE", 1e-9)
+    for rule in [*EGALITARIAN, "nash"]:
+        result = settle(one_issue(1e9), rule=rule)
+        assert result.status == "error", rule
+        message = (result.reasons[0].model_extra or {}).get("message", "")
+        assert "not optimal" in message
+
+
+# --- a reference written here, on values spanning 1e-9…1e9 ---------------------------------
+
+
+@st.composite
+def spread_cases(draw: st.DrawFn) -> Case:
+    """2-4 parties, 1-4 resources, each party valuing in its own unit 10^k, k in -9…9."""
+    n = draw(st.integers(2, 4))
+    m = draw(st.integers(1, 4))
+    unit = [10.0 ** draw(st.integers(-9, 9)) for _ in range(n)]
+    interests = []
+    for p in range(n):
+        issues = draw(st.lists(st.integers(0, m - 1), min_size=1, max_size=m, unique=True))
+        interests += [
+            interest(f"p{p}", f"i{q}", unit[p] * draw(st.integers(1, 100))) for q in issues
+        ]
+    held = {x["issue"] for x in interests}
+    return make_case(
+        [party(f"p{p}") for p in range(n)],
+        [resource(f"i{q}") for q in range(m) if f"i{q}" in held],
+        interests,
+        policy={"scale": "normalized"},
+    )
+
+
+def reference_maximin(case: Case) -> float:
+    """The largest smallest normalized gain, by an LP of its own in normalized units
+    (resources only, no bounds: each party's ideal is the sum of its values)."""
+    parties = [s.id for s in case.stakeholders]
+    k = len(case.interests)
+    issues = [i.id for i in case.issues]
+    a_eq = np.zeros((len(issues), k + 1))
+    rows = np.zeros((len(parties), k + 1))
+    ideal = {p: sum(x.value for x in case.interests_by_stakeholder[p]) for p in parties}
+    for j, x in enumerate(case.interests):
+        a_eq[issues.index(x.issue), j] = 1.0
+        rows[parties.index(x.stakeholder), j] = -x.value / ideal[x.stakeholder]
+    rows[:, k] = 1.0
+    objective = np.zeros(k + 1)
+    objective[k] = -1.0
+    solved = linprog(
+        objective,
+        A_ub=rows,
+        b_ub=np.zeros(len(parties)),
+        A_eq=a_eq,
+        b_eq=np.ones(len(issues)),
+        bounds=[(0, 1)] * k + [(None, None)],
+        method="highs",
+    )
+    assert solved.status == 0
+    return float(-solved.fun)
+
+
+@settings(max_examples=40)
+@given(case=spread_cases(), rule=st.sampled_from(EGALITARIAN))
+def test_the_worst_off_agrees_with_a_reference_across_eighteen_orders_of_magnitude(
+    case: Case, rule: str
+) -> None:
+    result = settle_checked(case, rule=rule)
+    assert result.status == "optimal"
+    worst = min(g for g in normalized(result).values() if g is not None)
+    assert worst == pytest.approx(reference_maximin(case), abs=1e-7)
