@@ -15,7 +15,6 @@ from .diagnosis import diagnose
 from .errors import PolicyError, SolverError
 from .explain import allocation_reasons, binding_reasons
 from .fairness import (
-    NO_ROOM,
     envy_matrix,
     gini,
     is_envy_free,
@@ -50,7 +49,12 @@ from .settlement import (
 from .solver import Session, SolverOptions, Status, open_session, solver_version
 from .validator import validate_settlement
 
-__all__ = ["engine_version", "settle"]
+__all__ = ["REACH", "engine_version", "settle"]
+
+#: A no-deal point above what a party can reach by less than this fraction of its own scale
+#: counts as reached (the party is held at its ideal): the diagnosis cannot tell so small a
+#: gap from solver noise, and a case 1e-7 short ended in "error" instead of a settlement.
+REACH = 1e-7
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +226,7 @@ class _Run:
         room = ideal - disagreement
         flat = no_room(ideal, disagreement, index.stake)
         scale = own_scale(index.stake, disagreement)
-        below = room < -NO_ROOM * scale  # not even the no-deal outcome is within reach
+        below = room < -REACH * scale  # not even the no-deal outcome is within reach
         if policy.individually_rational and below.any():
             return self._infeasible(ideal)
         nash = policy.rule == "nash"
@@ -245,7 +249,8 @@ class _Run:
         else:
             compared, held = np.ones_like(flat), np.zeros_like(flat)
         if held.any():
-            lower = np.where(held, disagreement, -np.inf)
+            # a no-deal point within REACH above the ideal is held at the ideal
+            lower = np.where(held, np.minimum(disagreement, ideal), -np.inf)
             session.set_bounds(model.u, lower, np.full(len(lower), np.inf))
         ctx = Context(
             case=case,
@@ -308,17 +313,24 @@ class _Run:
         released = model.policy_release
         if released:
             session.set_bounds(released, np.zeros(len(released)), np.full(len(released), np.inf))
-        if rational:
-            session.set_bounds(model.u, index.disagreement, np.full(len(index.parties), np.inf))
+        floors = [index.disagreement] if rational else [np.full(len(index.parties), -np.inf)]
+        if rational:  # no-deal points within REACH of reachable count as reached
+            floors.append(index.disagreement - REACH * own_scale(index.stake, index.disagreement))
         ideal = np.empty(len(index.parties))
-        for p, u in enumerate(model.u):
-            session.set_objective(pulp.LpAffineExpression([(u, 1.0)]), maximize=True)
-            status = session.solve()
-            if status == Status.UNKNOWN:
-                raise SolverError("the solver ran into numerical trouble; try the other solver")
-            if not status.solved:
-                return None
-            ideal[p] = session.objective_value()
+        for floor in floors:
+            session.set_bounds(model.u, floor, np.full(len(index.parties), np.inf))
+            for p, u in enumerate(model.u):
+                session.set_objective(pulp.LpAffineExpression([(u, 1.0)]), maximize=True)
+                status = session.solve()
+                if status == Status.UNKNOWN:
+                    raise SolverError("the solver ran into numerical trouble; try the other solver")
+                if not status.solved:
+                    break
+                ideal[p] = session.objective_value()
+            else:
+                break
+        else:
+            return None
         if released:
             session.set_bounds(released, np.zeros(len(released)), np.zeros(len(released)))
         return ideal

@@ -509,7 +509,7 @@ class HighsSession(Session):
             f"the model is too badly scaled to solve reliably: in row '{constraints[r].name}' "
             f"the coefficient on '{column}' is {abs(scaled[k]):.1e} of the row's largest even "
             "after scaling, which the solver would treat as 0; bring the numbers of one "
-            "party, issue or constraint within 1e11 of each other"
+            "party, issue or constraint within 1e10 of each other"
         )
 
     def _rows(self, constraints: Sequence[pulp.LpConstraint]) -> tuple[np.ndarray, ...]:

@@ -219,3 +219,51 @@ def test_the_worst_off_agrees_with_a_reference_across_eighteen_orders_of_magnitu
     assert result.status == "optimal"
     worst = min(g for g in normalized(result).values() if g is not None)
     assert worst == pytest.approx(reference_maximin(case), abs=1e-7)
+
+
+# --- no-deal points at and beyond the ideal ----------------------------------------------
+
+
+@pytest.mark.parametrize("rule", ["leximin", "maximin", "kalai_smorodinsky", "nash", "utilitarian"])
+@pytest.mark.parametrize("rational", [True, False])
+@pytest.mark.parametrize("above", [1e-9, 1e-7, 1e-3, 40.0, 1e6])
+def test_a_no_deal_point_above_the_ideal_is_infeasible_or_settled_never_an_error(
+    rule: str, rational: bool, above: float
+) -> None:
+    # a can get at most 10; its no-deal point is a hair or far above that
+    case = make_case(
+        [party("a", disagreement=10 + above), party("b")],
+        [resource("g")],
+        [interest("a", "g", 10), interest("b", "g", 5)],
+    )
+    result = settle_checked(case, rule=rule, individually_rational=rational)
+    assert result.status in ("optimal", "infeasible")
+    if rational and above >= 1e-3:  # beyond the engine's resolution: a diagnosis
+        assert result.status == "infeasible"
+        assert result.diagnosis is not None
+    if result.status == "optimal":  # a is held at what it can get: all of g
+        assert result.shares["g"]["a"] == pytest.approx(1.0, abs=1e-6)
+
+
+@settings(max_examples=40)
+@given(case=spread_cases(), data=st.data())
+def test_indivisible_cases_with_capacities_settle_or_explain(
+    case: Case, data: st.DataObject
+) -> None:
+    # every issue indivisible and a risk with a tight capacity: the MIP's incumbent must keep
+    # the capacity exactly (HiGHS's default MIP tolerance let one breach it by 0.474 元)
+    doc = case.model_dump(mode="json", exclude_none=True)
+    for issue in doc["issues"]:
+        issue["divisible"] = False
+    doc["issues"].append(
+        {"id": "r", "name": "R", "kind": "risk", "amount": 1e6, "divisible": False}
+    )
+    for s in doc["stakeholders"]:
+        own = max(x["value"] for x in doc["interests"] if x["stakeholder"] == s["id"])
+        doc["interests"].append({"stakeholder": s["id"], "issue": "r", "value": own})
+        s["risk_capacity"] = data.draw(st.sampled_from([5e5, 999_999.5, 1e6]))
+    rule = data.draw(st.sampled_from(["leximin", "maximin", "nash", "utilitarian"]))
+    from mediation.case import parse_case
+
+    result = settle_checked(parse_case(doc), rule=rule, individually_rational=False)
+    assert result.status in ("optimal", "infeasible")

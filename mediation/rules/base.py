@@ -126,6 +126,12 @@ class Context:
         room = self.ideal - self.index.disagreement
         return np.asarray(np.where(self.flat, self.index.stake, room), dtype=float)
 
+    def level_unit(self) -> float:
+        """The smallest compared party's range in level units (``span / (ρ w)``): a level
+        held within ``HOLD`` of it costs no party more than ``HOLD`` of its own range."""
+        unit = self.span / (self.rho * self.weight)
+        return float(unit[self.compared].min()) if self.compared.any() else 1.0
+
     def utilitarian_weights(self) -> np.ndarray:
         """Coefficients on ``u`` of the entitlement-weighted sum of compared gains."""
         return np.asarray(self.weight / self.rho, dtype=float)
@@ -318,7 +324,7 @@ def hold_at(ctx: Context, parties: list[int], held: np.ndarray, slack: float) ->
     """
     idx = ctx.index
     gain = ctx.rho[parties] * ctx.weight[parties] * held
-    floor = idx.disagreement[parties] + gain - slack * np.maximum(ctx.span[parties], np.abs(gain))
-    if ctx.policy.individually_rational:  # never below the disagreement point
-        floor = np.maximum(floor, idx.disagreement[parties])
+    floor = idx.disagreement[parties] + gain - slack * ctx.span[parties]
+    if ctx.policy.individually_rational:  # never below the disagreement point (or the ideal)
+        floor = np.maximum(floor, np.minimum(idx.disagreement[parties], ctx.ideal[parties]))
     ctx.session.set_bounds([ctx.model.u[p] for p in parties], floor, np.full(len(parties), np.inf))

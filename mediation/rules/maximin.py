@@ -48,8 +48,10 @@ def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
         ctx.prices = capture_prices(ctx, objective)
         members = sorted(levels.rows)
         duals = session.row_duals([levels.rows[p] for p in members])
-        slack = hold_slack(session)
-        session.set_bounds([levels.t], [level - slack * max(1.0, abs(level))], [np.inf])
+        # within HOLD of each party's own range (a slack in level units would be multiplied by
+        # the weights: with every weight 1e5 the worst-off lost 1e-5 of its range)
+        slack = hold_slack(session) * ctx.level_unit()
+        session.set_bounds([levels.t], [level - slack], [np.inf])
     weights = ctx.utilitarian_weights()
     session.set_objective(ctx.model.utility_expression(weights), maximize=True)
     status = ctx.solve()
