@@ -12,7 +12,7 @@ import pulp
 
 from .case import Case, Policy
 from .diagnosis import diagnose
-from .errors import PolicyError, SolverError
+from .errors import PolicyError, SolverError, TimeLimitError
 from .explain import allocation_reasons, binding_reasons
 from .fairness import (
     envy_matrix,
@@ -33,7 +33,7 @@ from .formulation import (
     separable_ideals,
 )
 from .rules import LP_RULES, PROCEDURAL_RULES, policy_problems
-from .rules.base import Context
+from .rules.base import Context, Outcome
 from .settlement import (
     Concession,
     Conflict,
@@ -49,12 +49,14 @@ from .settlement import (
 from .solver import Session, SolverOptions, Status, open_session, solver_version
 from .validator import validate_settlement
 
-__all__ = ["REACH", "engine_version", "settle"]
+__all__ = ["DEADLINE_MARGIN", "REACH", "engine_version", "settle"]
 
 #: A no-deal point above what a party can reach by less than this fraction of its own scale
 #: counts as reached (the party is held at its ideal): the diagnosis cannot tell so small a
 #: gap from solver noise, and a case 1e-7 short ended in "error" instead of a settlement.
 REACH = 1e-7
+#: Seconds a settlement may run past its time limit: the checks after the last solve.
+DEADLINE_MARGIN = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +165,11 @@ def settle(
         result = run.error(str(exc))
     if check and result.status in ("optimal", "feasible", "infeasible"):
         with run.clock("validate"):
-            found = validate_settlement(case, result)
+            # the optimality check's LPs share what is left of the time limit (at least 1 s:
+            # the documented margin)
+            found = validate_settlement(
+                case, result, time_limit=max(options.seconds_left(), DEADLINE_MARGIN)
+            )
         if found:
             logger.error("settlement of %s failed validation: %s", case.id, found)
             result = run.error(
@@ -263,22 +269,46 @@ class _Run:
             compared=compared,
             flat=flat,
         )
+        if self.options.expired():
+            raise TimeLimitError(
+                "the time limit ran out while the model was built and the ideal points were "
+                "found, before any allocation; raise it"
+            )
         with self.clock("solve"):
-            outcome = LP_RULES[policy.rule].solve(ctx)
+            try:
+                outcome = LP_RULES[policy.rule].solve(ctx)
+            except TimeLimitError:
+                if ctx.last_shares is None:
+                    raise
+                # a later stage ran out of time: the allocation of the last stage solved stands
+                outcome = Outcome(Status.FEASIBLE, lps=session.solves, shares=ctx.last_shares)
+        if (
+            outcome.status == Status.UNKNOWN
+            and ctx.last_shares is not None
+            and self.options.seconds_left() <= 2e-3
+        ):
+            # the last solve was cut short by the deadline, not by numerical trouble
+            outcome = Outcome(Status.FEASIBLE, lps=outcome.lps, shares=ctx.last_shares)
         if not outcome.status.solved:
             if outcome.details.get("no_positive_gain"):
                 return self._no_positive_gain(ideal, outcome.details["no_positive_gain"])
             if outcome.status == Status.UNKNOWN:
-                raise SolverError("the solver ran into numerical trouble; try the other solver")
+                raise self._trouble()
             return self._infeasible(ideal)
         status = outcome.status
-        shares = session.values(model.x)
-        with self.clock("solve"):
-            shares = self._control_tiebreak(ctx, shares)
+        stopped = outcome.shares is not None or self.options.expired()
+        shares = session.values(model.x) if outcome.shares is None else outcome.shares
+        if not stopped:  # refinements and checks only while time remains
+            with self.clock("solve"):
+                shares = self._control_tiebreak(ctx, shares)
         shares = self._clean(shares)
         utilities = index.utilities(shares)
         with self.clock("fairness"):
-            pareto = ctx.certified_pareto_optimal() or self._pareto(model, session, utilities, rho)
+            pareto: bool | None = None
+            if not stopped:
+                pareto = ctx.certified_pareto_optimal() or self._pareto(
+                    model, session, utilities, rho
+                )
         with self.clock("reasons"):
             reasons = list(ctx.reasons)
             reasons += binding_reasons(
@@ -295,6 +325,15 @@ class _Run:
             if status == Status.FEASIBLE and not outcome.details.get("short"):
                 reasons.append({"code": "time_limit", "seconds": self.options.time_limit})
         return self._assemble(status.value, shares, ideal, pareto, reasons)
+
+    def _trouble(self) -> SolverError:
+        """The error for a solve that ended without an answer: the deadline, when it has
+        passed (the solve was cut short), else numerical trouble."""
+        if self.options.seconds_left() <= 2e-3:
+            return TimeLimitError(
+                "the time limit ran out before any allocation was found; raise it"
+            )
+        return SolverError("the solver ran into numerical trouble; try the other solver")
 
     def _ideals(self, model: AllocationModel, session: Session) -> np.ndarray | None:
         """Each party's best utility under the hard constraints, and under individual
@@ -323,7 +362,7 @@ class _Run:
                 session.set_objective(pulp.LpAffineExpression([(u, 1.0)]), maximize=True)
                 status = session.solve()
                 if status == Status.UNKNOWN:
-                    raise SolverError("the solver ran into numerical trouble; try the other solver")
+                    raise self._trouble()
                 if not status.solved:
                     break
                 ideal[p] = session.objective_value()

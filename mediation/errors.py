@@ -11,6 +11,7 @@ __all__ = [
     "PolicyError",
     "Problem",
     "SolverError",
+    "TimeLimitError",
 ]
 
 
@@ -61,3 +62,7 @@ class PolicyError(_ProblemsError):
 
 class SolverError(MediationError):
     """The LP/MIP solver failed or is unavailable; no trustworthy values were produced."""
+
+
+class TimeLimitError(SolverError):
+    """The time limit ran out before the solve in progress found a solution."""

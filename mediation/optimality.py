@@ -20,6 +20,7 @@ lazily by the rule) it says it was not made.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,11 +60,20 @@ class _Polytope:
     b_eq: np.ndarray
     a_ub: sparse.csr_matrix
     b_ub: np.ndarray
+    #: A ``time.perf_counter()`` instant the LPs must not run past (``None``: none).
+    deadline: float | None = None
 
 
-def optimality_problems(case: Case, settlement: Settlement) -> list[tuple[str, str]]:
+def optimality_problems(
+    case: Case, settlement: Settlement, *, time_limit: float | None = None
+) -> list[tuple[str, str]]:
     """``(path, message)`` for each way the settlement is not the rule's optimum (empty when
-    it is, or when the check does not apply: see the module's docstring)."""
+    it is, or when the check does not apply: see the module's docstring).
+
+    ``time_limit`` bounds the seconds the check's LPs may take; an LP stopped by it gives no
+    verdict (the settlement's own time limit was then spent).
+    """
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     rule = settlement.rule
     if (
         rule not in CERTIFIED_RULES
@@ -109,6 +119,7 @@ def optimality_problems(case: Case, settlement: Settlement) -> list[tuple[str, s
         else (flat if rule == "nash" else np.zeros(n_parties, dtype=bool)),
         proportional=bool(settlement.policy.get("proportional")),
     )
+    polytope.deadline = deadline
     # utility rows: u = M x, one row per party
     m = sparse.csr_matrix(
         (sign * value, (owner, np.arange(len(value)))), shape=(n_parties, len(value))
@@ -223,7 +234,15 @@ def _maximize(
         # the interior point is ~4x faster on a large allocation LP (11 s → 3 s at
         # 1,000 x 200); a vertex is not needed, only the value
         method="highs-ipm" if a_eq.nnz > _IPM_NONZEROS else "highs",
-        options={"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9},
+        options={
+            "primal_feasibility_tolerance": 1e-9,
+            "dual_feasibility_tolerance": 1e-9,
+            **(
+                {}
+                if polytope.deadline is None
+                else {"time_limit": max(polytope.deadline - time.perf_counter(), 1e-3)}
+            ),
+        },
     )
     if result.status != 0:
         return None

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pulp
 
-from .errors import PolicyError, Problem, SolverError
+from .errors import PolicyError, Problem, SolverError, TimeLimitError
 
 __all__ = [
     "SOLVERS",
@@ -110,6 +110,10 @@ class SolverOptions:
         if self.deadline is None:
             return float(self.time_limit)
         return max(min(float(self.time_limit), self.deadline - time.perf_counter()), 1e-3)
+
+    def expired(self) -> bool:
+        """Whether the deadline has passed (never, without one)."""
+        return self.deadline is not None and time.perf_counter() >= self.deadline
 
     def __post_init__(self) -> None:
         problems = []
@@ -578,7 +582,8 @@ class HighsSession(Session):
         outcome = self._run(self._choose_method())
         for presolve in ("off", "on"):
             remaining = limit - (time.perf_counter() - started)
-            if outcome[0] != "retry" or remaining <= 1e-3:
+            # a warm run stopped by its patience (or stalled) is redone cold while time remains
+            if outcome[0] not in ("retry", "time") or remaining <= 1e-3:
                 break
             h.clearSolver()
             h.setOptionValue("time_limit", remaining)
@@ -592,9 +597,9 @@ class HighsSession(Session):
             return Status(kind)
         if has_solution:
             return Status.FEASIBLE  # stopped with a usable, perhaps suboptimal, solution
-        if not ran_out:
+        if not ran_out and kind != "time":
             return Status.UNKNOWN
-        raise SolverError(
+        raise TimeLimitError(
             f"HiGHS found no feasible solution within its time limit ({limit:.3g} s); raise it"
         )
 
@@ -642,6 +647,8 @@ class HighsSession(Session):
             return "infeasible", False
         if status == s.kUnbounded:
             return "unbounded", has_solution
+        if status == s.kTimeLimit:
+            return "time", has_solution
         return "retry", has_solution
 
     # Values and duals are read back in the model's own units: x = C x̃, and the scaled

@@ -28,8 +28,13 @@ TOLERANCE = 1e-6
 _SHOWN = 20
 
 
-def validate_settlement(case: Case, settlement: Settlement) -> list[Problem]:
+def validate_settlement(
+    case: Case, settlement: Settlement, *, time_limit: float | None = None
+) -> list[Problem]:
     """Every way ``settlement`` breaks the rules of ``case`` (an empty list when it is sound).
+
+    ``time_limit`` bounds the seconds of the optimality check's LPs (none by default); one
+    stopped by it gives no verdict.
 
     Examples
     --------
@@ -214,7 +219,7 @@ def validate_settlement(case: Case, settlement: Settlement) -> list[Problem]:
     _check_fairness(case, settlement, owner, topic, value, s, risk, fail)
     _check_rule(case, settlement, share, fail)
     if not problems:
-        for path, message in optimality_problems(case, settlement):
+        for path, message in optimality_problems(case, settlement, time_limit=time_limit):
             fail(path, message)
     return problems
 

@@ -267,3 +267,74 @@ def test_indivisible_cases_with_capacities_settle_or_explain(
 
     result = settle_checked(parse_case(doc), rule=rule, individually_rational=False)
     assert result.status in ("optimal", "infeasible")
+
+
+# --- the time limit ---------------------------------------------------------------------------
+
+
+def market(n: int, m: int, seed: int = 1) -> Case:
+    rng = np.random.default_rng(seed)
+    return make_case(
+        [party(f"p{p}") for p in range(n)],
+        [resource(f"i{q}") for q in range(m)],
+        [
+            interest(f"p{p}", f"i{q}", float(rng.integers(1, 100)))
+            for p in range(n)
+            for q in range(m)
+            if rng.random() < 0.3
+        ],
+        policy={"scale": "normalized"},
+    )
+
+
+def test_a_leximin_stopped_by_the_time_limit_keeps_the_levels_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mediation.errors import TimeLimitError
+
+    # raw scale, three levels by hand: b at 0.6 (capped on g, 0.5 from k), a at 0.9, c at 2
+    case = make_case(
+        [party("a"), party("b"), party("c")],
+        [resource("g"), resource("h"), resource("k")],
+        [
+            interest("a", "g", 1),
+            interest("b", "g", 1, max_share=0.1),
+            interest("b", "k", 0.5),
+            interest("c", "g", 1),
+            interest("c", "h", 2),
+        ],
+        policy={"scale": "raw"},
+    )
+    full = settle_checked(case, rule="leximin")
+    levels = [r for r in full.reasons if r.code == "leximin_level"]
+    assert len(levels) >= 3
+    solve = solver_module.HighsSession._solve
+
+    def third_level_runs_out(self: solver_module.HighsSession) -> solver_module.Status:
+        # the ideal points are separable (no LP): solves 1 and 2 are leximin's first levels
+        if self.solves >= 2:
+            raise TimeLimitError("HiGHS found no feasible solution within its time limit")
+        return solve(self)
+
+    monkeypatch.setattr(solver_module.HighsSession, "_solve", third_level_runs_out)
+    stopped = settle_checked(case, rule="leximin")
+    assert stopped.status == "feasible"
+    found = [r for r in stopped.reasons if r.code == "leximin_level"]
+    assert [r.model_extra for r in found] == [r.model_extra for r in levels[: len(found)]]
+    assert any(r.code == "time_limit" for r in stopped.reasons)
+
+
+@pytest.mark.parametrize("rule", ["leximin", "maximin", "nash"])
+def test_the_time_limit_holds_for_the_whole_settlement(rule: str) -> None:
+    # a 400 x 80 market takes a few seconds; after the model is built, a limit of 0.3 s is
+    # kept within the documented margin, with an allocation or a clear error
+    from mediation.engine import DEADLINE_MARGIN
+
+    case = market(400, 80)
+    result = settle(case, rule=rule, time_limit=0.3)
+    timings = result.solver.timings
+    assert timings["total"] - timings["build"] <= 0.3 + DEADLINE_MARGIN
+    assert result.status in ("feasible", "optimal", "error")
+    if result.status == "error":
+        message = (result.reasons[0].model_extra or {}).get("message", "")
+        assert "time limit" in message

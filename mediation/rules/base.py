@@ -113,6 +113,9 @@ class Context:
     #: attains (see :meth:`certify`); ``None`` when some solve gave no duals.
     certificate: np.ndarray | None = None
     policy_duals: float = 0.0
+    #: The allocation of the last successful solve (every stage's LP keeps the hard and
+    #: policy constraints): what a settlement stopped by its time limit falls back on.
+    last_shares: np.ndarray | None = None
 
     @property
     def weight(self) -> np.ndarray:
@@ -145,6 +148,8 @@ class Context:
         """
         while True:
             status = self.session.solve()
+            if status.solved and not self.policy.envy_free:
+                self.last_shares = self.session.values(self.model.x)
             if not status.solved or not self.policy.envy_free:
                 return status
             shares = self.session.values(self.model.x)
@@ -155,6 +160,7 @@ class Context:
                     continue
                 rows.append(add_envy_row(self.model, s, t, slack=ENVY_SLACK))
             if not rows:
+                self.last_shares = shares
                 return status
             self.session.add_constraints(rows, self.model.variables[first_new:])
 
@@ -209,6 +215,9 @@ class Outcome:
     status: Status
     lps: int = 0
     details: dict[str, Any] = field(default_factory=dict)
+    #: The allocation, when it is not the session's last solution (a rule stopped by the
+    #: time limit returns the one its last successful stage found).
+    shares: np.ndarray | None = None
 
 
 def capture_prices(ctx: Context, objective: str) -> Prices | None:

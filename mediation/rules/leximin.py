@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pulp
 
-from ..errors import SolverError
+from ..errors import SolverError, TimeLimitError
 from ..solver import Status
 from .base import (
     HOLD,
@@ -76,7 +76,20 @@ def _saturation(ctx: Context) -> Outcome:
     held: dict[int, float] = {}  # the compared gain each fixed party is held at
     stopped = False  # some level was found by a solve stopped at the time limit
     while free:
-        status = ctx.solve()
+        try:
+            status = ctx.solve()
+        except TimeLimitError:
+            if not found:
+                raise
+            # the time limit ran out within a level: the levels found so far stand, with the
+            # allocation that reached them
+            _report(ctx, found)
+            return Outcome(
+                Status.FEASIBLE,
+                lps=session.solves,
+                details={"levels": len(found)},
+                shares=ctx.last_shares,
+            )
         if not status.solved and found:
             status = _widen_holds_and_retry(ctx, held)
         stopped |= status == Status.FEASIBLE
