@@ -509,8 +509,10 @@ class HighsSession(Session):
         k = int(tiny[0])
         r = int(np.searchsorted(starts, k, side="right") - 1)
         column = self.variables[int(indices[k])].name
+        name = constraints[r].name
+        where = "a row the rule added" if name is None else f"row '{name}'"
         raise SolverError(
-            f"the model is too badly scaled to solve reliably: in row '{constraints[r].name}' "
+            f"the model is too badly scaled to solve reliably: in {where} "
             f"the coefficient on '{column}' is {abs(scaled[k]):.1e} of the row's largest even "
             "after scaling, which the solver would treat as 0; bring the numbers of one "
             "party, issue or constraint within 1e10 of each other"
@@ -762,7 +764,7 @@ class HighsSession(Session):
         values: np.ndarray,
     ) -> np.ndarray:
         """Scale factors for columns added with rows: each new column is measured so that
-        its largest coefficient matches, in its rows, the scale the existing columns give
+        its coefficients straddle, in its rows, the scale the existing columns give
         (a new level ``t`` in units of the compared gains, a Nash cut's column in log units)."""
         known = len(self._col_scale)
         scale = np.ones(len(new_variables))
@@ -776,11 +778,18 @@ class HighsSession(Session):
             np.maximum.at(row_max, rows[old], np.abs(values[old]) * self._col_scale[indices[old]])
         row_max[row_max == 0] = 1.0
         new = ~old
+        relative = np.abs(values[new]) / row_max[rows[new]]
         peak = np.zeros(len(new_variables))
-        np.maximum.at(peak, indices[new] - known, np.abs(values[new]) / row_max[rows[new]])
+        low = np.full(len(new_variables), np.inf)
+        np.maximum.at(peak, indices[new] - known, relative)
+        np.minimum.at(low, indices[new] - known, relative)
         integer = np.array([v.cat == pulp.LpInteger for v in new_variables], dtype=bool)
         grow = (peak > 0) & ~integer
-        scale[grow] = _power_of_two(1.0 / peak[grow])
+        # matched to its largest entry, unless its entries spread so far (a level column
+        # meeting parties whose weights are 1e12 apart) that the smallest would be lost:
+        # then the geometric middle of them
+        middle = np.where(peak > 1e6 * low, np.sqrt(peak * low), peak)
+        scale[grow] = _power_of_two(1.0 / middle[grow])
         return scale
 
 

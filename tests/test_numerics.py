@@ -338,3 +338,17 @@ def test_the_time_limit_holds_for_the_whole_settlement(rule: str) -> None:
     if result.status == "error":
         message = (result.reasons[0].model_extra or {}).get("message", "")
         assert "time limit" in message
+
+
+def test_nash_refuses_weights_too_far_apart_to_resolve() -> None:
+    from mediation.errors import PolicyError
+
+    case = make_case(
+        [party("a", weight=1e-6), party("b", weight=1e6)],
+        [resource("g")],
+        [interest("a", "g", 1), interest("b", "g", 1)],
+    )
+    with pytest.raises(PolicyError, match="more than 1e\\+09 apart"):
+        settle(case, rule="nash")
+    # leximin takes them (the light party gets its weighted share)
+    assert settle_checked(case, rule="leximin").status == "optimal"
