@@ -7,6 +7,7 @@ Heavy modules are imported inside the commands so that ``mediation --help`` star
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from enum import StrEnum
@@ -216,6 +217,14 @@ def graph(
         console.print(part)
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    # unwinding (instead of dying) lets every `finally` run: a CBC solve stops its
+    # watchdog, which kills CBC and removes the solve's files
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point of the console script."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit_on_signal)
     app()

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -824,10 +826,9 @@ class CbcSession(Session):
             self.problem.setObjective(
                 pulp.LpAffineExpression([(self.variables[0], 0.0)], constant=constant)
             )
-        try:
-            self.problem.solve(solver)
-        except pulp.PulpSolverError as exc:
-            raise SolverError(f"CBC failed: {exc}") from None
+        # every file of this solve lives in its own directory, removed whatever happens
+        with tempfile.TemporaryDirectory(prefix="mediation-cbc-") as folder:
+            self._run_cbc(solver, folder)
         status = self.problem.status
         solution = self.problem.sol_status
         if status == pulp.LpStatusOptimal:
@@ -845,6 +846,54 @@ class CbcSession(Session):
         objective = self.problem.objective
         self._objective = float(pulp.value(objective)) if objective is not None else 0.0
         return result
+
+    def _run_cbc(self, solver: Any, folder: str) -> None:
+        """What PuLP's ``COIN_CMD.solve_CBC`` does (its MPS writer and solution reader are
+        used), with CBC run under :data:`_WATCHDOG`, which takes CBC and ``folder`` down
+        with the engine however it ends, and a wall-clock stop at the time limit plus
+        :data:`CBC_GRACE` seconds should CBC not stop by itself."""
+        problem = self.problem
+        mps, solution = os.path.join(folder, "model.mps"), os.path.join(folder, "model.sol")
+        columns, column_names, row_names, _ = problem.writeMPS(mps, rename=1)
+        limit = float(solver.timeLimit)
+        args = [self._path, mps, *(["-max"] if problem.sense == pulp.LpMaximize else [])]
+        args += ["-sec", f"{limit:.3f}", "-ratio", str(MIP_GAP)]
+        for option in self._cbc_options:
+            args += [f"-{option.split()[0]}", *option.split()[1:]]
+        args += ["-solve" if self.is_mip else "-initialSolve", "-printingOptions", "all"]
+        args += ["-solution", solution]
+        process = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, folder, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            code = process.wait(timeout=limit + CBC_GRACE)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            if process.poll() is None:  # overran, or the engine is being interrupted
+                process.terminate()
+                try:
+                    process.wait(timeout=CBC_GRACE)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        if code is None:
+            raise TimeLimitError(
+                f"CBC did not stop at its time limit ({limit:.3g} s) and was stopped"
+            )
+        if code != 0 or not os.path.exists(solution):
+            raise SolverError(f"CBC failed (exit code {code}) on a model of {len(columns)} columns")
+        status, values, reduced, prices, slacks, solution_status = solver.readsol_MPS(
+            solution, problem, columns, column_names, row_names
+        )
+        problem.assignVarsVals(values)
+        problem.assignVarsDj(reduced)
+        problem.assignConsPi(prices)
+        problem.assignConsSlack(slacks, activity=True)
+        problem.assignStatus(status, solution_status)
 
     # CBC is given the PuLP problem afresh at every solve: edits need no mirroring.
     def _set_bounds(
@@ -879,6 +928,44 @@ class CbcSession(Session):
         if self.is_mip or any(v.dj is None for v in variables):
             return None
         return np.asarray([v.dj for v in variables], dtype=float)
+
+
+#: Seconds CBC may run past its time limit before it is stopped (and as long again to stop).
+CBC_GRACE = 1.0
+
+#: Runs CBC as its child and goes down with the engine: on Linux the kernel sends it SIGTERM
+#: when the engine's process ends, even by SIGKILL (``PR_SET_PDEATHSIG``), and CBC gets
+#: SIGKILL when the watchdog ends; on SIGTERM, SIGINT or SIGHUP it kills CBC and removes the
+#: solve's folder (the .mps of a 1,000 x 200 model is 27 MB). Without it, a killed engine
+#: left CBC running ~45 s and its files behind.
+_WATCHDOG = """
+import os, shutil, signal, subprocess, sys
+folder, args = sys.argv[1], sys.argv[2:]
+def die_with_parent(sig):
+    if sys.platform.startswith("linux"):
+        import ctypes
+        ctypes.CDLL(None).prctl(1, sig)  # PR_SET_PDEATHSIG
+die_with_parent(signal.SIGTERM)
+child = None
+def stop(*_):
+    # no child.wait() here: the main thread is inside it, holding its lock
+    if child is not None:
+        try:
+            os.kill(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    shutil.rmtree(folder, ignore_errors=True)
+    os._exit(1)
+for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(sig, stop)
+if os.getppid() == 1:
+    stop()
+child = subprocess.Popen(
+    args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    preexec_fn=lambda: die_with_parent(signal.SIGKILL),
+)
+sys.exit(child.wait())
+"""
 
 
 def _cbc_path() -> tuple[str, list[str]]:
