@@ -32,6 +32,7 @@ from .formulation import (
     index_case,
     separable_ideals,
 )
+from .optimality import optimality_problems
 from .rules import LP_RULES, PROCEDURAL_RULES, policy_problems
 from .rules.base import Context, Outcome
 from .settlement import (
@@ -167,9 +168,20 @@ def settle(
         with run.clock("validate"):
             # the optimality check's LPs share what is left of the time limit (at least 1 s:
             # the documented margin)
-            found = validate_settlement(
-                case, result, time_limit=max(options.seconds_left(), DEADLINE_MARGIN)
-            )
+            found = validate_settlement(case, result, optimality=False)
+            if not found and result.status == "optimal":
+                worse = optimality_problems(
+                    case, result, time_limit=max(options.seconds_left(), DEADLINE_MARGIN)
+                )
+                if worse:
+                    # a sound allocation that is not the rule's optimum: never "optimal"
+                    logger.warning("settlement of %s is not optimal: %s", case.id, worse)
+                    reason = Reason.model_validate(
+                        {"code": "not_certified_optimal", "message": worse[0][1]}
+                    )
+                    result = result.model_copy(
+                        update={"status": "feasible", "reasons": [*result.reasons, reason]}
+                    )
         if found:
             logger.error("settlement of %s failed validation: %s", case.id, found)
             result = run.error(

@@ -29,12 +29,17 @@ _SHOWN = 20
 
 
 def validate_settlement(
-    case: Case, settlement: Settlement, *, time_limit: float | None = None
+    case: Case,
+    settlement: Settlement,
+    *,
+    time_limit: float | None = None,
+    optimality: bool = True,
 ) -> list[Problem]:
     """Every way ``settlement`` breaks the rules of ``case`` (an empty list when it is sound).
 
     ``time_limit`` bounds the seconds of the optimality check's LPs (none by default); one
-    stopped by it gives no verdict.
+    stopped by it gives no verdict. ``optimality=False`` leaves that check out (the engine
+    runs it itself, to report a feasible but suboptimal allocation as ``feasible``).
 
     Examples
     --------
@@ -218,7 +223,7 @@ def validate_settlement(
 
     _check_fairness(case, settlement, owner, topic, value, s, risk, fail)
     _check_rule(case, settlement, share, fail)
-    if not problems:
+    if optimality and not problems:
         for path, message in optimality_problems(case, settlement, time_limit=time_limit):
             fail(path, message)
     return problems

@@ -54,6 +54,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "nash_gap_not_reached": "The cutting planes stopped {gap} from the optimum, short of "
         "the {target} aimed at: the allocation is feasible but not certified optimal.",
         "solver_error": "The solver failed: {message}",
+        "not_certified_optimal": "The independent optimality check found a better allocation: "
+        "this one is feasible but not optimal.",
         "rule_below_disagreement": "The rule leaves {parties} below their no-deal outcome.",
         "aw_winner": "{issue} first goes to {party}, who gives it more points ({points}).",
         "aw_transfer": "{issue} {moves} from {party} to {to} (point ratio {ratio}) to equalise "
@@ -138,6 +140,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "nash_gap_not_reached": "切割平面在距最优值{gap}处停止，未达到目标{target}："
         "方案可行，但未经最优性验证。",
         "solver_error": "求解器出错：{message}",
+        "not_certified_optimal": "独立的最优性校验找到了更优的方案：本方案可行，但并非最优。",
         "rule_below_disagreement": "该规则使{parties}低于其无协议结果。",
         "aw_winner": "{issue}先归{party}，因其给分更高（{points}）。",
         "aw_transfer": "{issue}{moves}从{party}转给{to}（分值比{ratio}），以使双方总分相等。",
