@@ -19,6 +19,7 @@ from .errors import CaseError, Problem
 from .limits import (
     MAX_CONSTRAINTS,
     MAX_DEPTH,
+    MAX_EXPANDED_TEXT,
     MAX_INTERESTS,
     MAX_ISSUES,
     MAX_NODES,
@@ -691,38 +692,59 @@ def _kind(value: object) -> str:
 def _check_shape(data: object) -> None:
     """Reject documents nested too deep or too large before any validation touches them.
 
-    Counts the values the document expands to, each shared container (a YAML alias) as often
-    as it is used, but computes each container's size once: a YAML alias bomb is stopped in
-    time proportional to its text, not to its expansion.
+    Counts the values the document expands to and the characters of its keys and strings,
+    each shared container (a YAML alias) and each shared string as often as it is used, but
+    computes each container's size once: a YAML alias bomb, of many values or of one long
+    string repeated, is stopped in time proportional to its text, not to its expansion.
     """
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}
 
-    def size(node: dict[Any, Any] | list[Any], depth: int) -> int:
+    def size(node: dict[Any, Any] | list[Any], depth: int) -> tuple[int, int]:
         known = sizes.get(id(node))
         if known is not None:
             return known
         if depth > MAX_DEPTH:
             raise CaseError([Problem("", f"the document is nested deeper than {MAX_DEPTH} levels")])
+        chars = 0
         if isinstance(node, dict):
-            if not all(type(key) is str for key in node):
-                key = next(key for key in node if not isinstance(key, str))
-                raise CaseError([Problem("", f"keys must be strings, got {_kind(key)}")])
+            for key in node:
+                if type(key) is not str and not isinstance(key, str):
+                    raise CaseError([Problem("", f"keys must be strings, got {_kind(key)}")])
+                chars += len(key)
             children: Any = node.values()
         else:
             children = node
         total = 1
         for child in children:
             kind = type(child)
-            if kind is dict and depth + 1 < MAX_DEPTH and _flat_record(child):
+            if kind is str:
+                total += 1
+                chars += len(child)
+            elif kind is dict and depth + 1 < MAX_DEPTH and (flat := _flat_chars(child)) >= 0:
                 total += 1 + len(child)  # a record of scalars (an interest): no call needed
+                chars += flat
             elif kind is dict or kind is list or isinstance(child, dict | list):
-                total += size(child, depth + 1)
+                values, text = size(child, depth + 1)
+                total += values
+                chars += text
             else:
                 total += 1
+                if isinstance(child, str):
+                    chars += len(child)
         if total > MAX_NODES:
             raise CaseError([Problem("", f"the document expands to more than {MAX_NODES} values")])
-        sizes[id(node)] = total
-        return total
+        if chars > MAX_EXPANDED_TEXT:
+            raise CaseError(
+                [
+                    Problem(
+                        "",
+                        f"the document expands to more than {MAX_EXPANDED_TEXT} characters of "
+                        "text (a YAML alias counts at every use)",
+                    )
+                ]
+            )
+        sizes[id(node)] = total, chars
+        return total, chars
 
     if isinstance(data, dict | list):
         size(data, 0)
@@ -731,12 +753,22 @@ def _check_shape(data: object) -> None:
 _CONTAINERS = (dict, list)
 
 
-def _flat_record(node: dict[Any, Any]) -> bool:
-    """A mapping with string keys and no mapping or list among its values."""
+def _flat_chars(node: dict[Any, Any]) -> int:
+    """Characters of a mapping's keys and strings when it holds no mapping or list and only
+    string keys, else -1."""
+    chars = 0
     for key, value in node.items():
-        if type(key) is not str or type(value) in _CONTAINERS or isinstance(value, _CONTAINERS):
-            return False
-    return True
+        if type(key) is not str:
+            return -1
+        chars += len(key)
+        kind = type(value)
+        if kind is str:
+            chars += len(value)
+        elif kind in _CONTAINERS or isinstance(value, _CONTAINERS):
+            return -1
+        elif isinstance(value, str):
+            chars += len(value)
+    return chars
 
 
 def _size_problems(data: dict[str, Any]) -> list[Problem]:

@@ -6,6 +6,7 @@ __all__ = [
     "MAX_CONSTRAINTS",
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
+    "MAX_EXPANDED_TEXT",
     "MAX_INTERESTS",
     "MAX_ISSUES",
     "MAX_NODES",
@@ -35,3 +36,8 @@ MAX_DEPTH = 32
 MAX_NODES = 20_000_000
 #: Bytes of a case document given as text.
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+#: Characters of text (keys and strings) in the parsed document, counting every repeat of a
+#: YAML alias: no more than a document of ``MAX_DOCUMENT_BYTES`` could spell out, so that an
+#: alias repeating a long string is refused before anything (the case's digest, its JSON)
+#: writes the repeats out.
+MAX_EXPANDED_TEXT = MAX_DOCUMENT_BYTES

@@ -6,13 +6,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
+from mediation import case as case_module
 from mediation import limits
+from mediation.case import parse_case
 from mediation.cli import app
+from mediation.documents import parse_document
+from mediation.errors import CaseError
 
 MINIMAL_YAML = """\
 id: hall
@@ -100,3 +105,44 @@ def test_endless_standard_input_is_refused_at_the_real_limit() -> None:
     assert process.returncode == 2, text
     assert f"larger than the limit of {limits.MAX_DOCUMENT_BYTES} bytes" in text
     assert "Traceback" not in text
+
+
+# --- alias bombs ---------------------------------------------------------------------------
+
+
+def _string_bomb(length: int = 900_000, repeats: int = 11_000) -> str:
+    """About 1 MB of YAML whose aliases repeat one long string: 9.9 GB once written out."""
+    refs = ", ".join(["*s"] * repeats)
+    return MINIMAL_YAML + f"extensions:\n  seed: &s {'x' * length}\n  copies: [{refs}]\n"
+
+
+def _text_of(value: object) -> int:
+    """Characters of every key and string in ``value``, repeats included."""
+    if isinstance(value, dict):
+        return sum(len(k) + _text_of(v) for k, v in value.items())
+    if isinstance(value, list):
+        return sum(_text_of(v) for v in value)
+    return len(value) if isinstance(value, str) else 0
+
+
+@pytest.mark.parametrize("command", ["validate", "settle"])
+def test_alias_bomb_of_one_long_string_is_refused_quickly(command: str) -> None:
+    started = time.perf_counter()
+    refused(
+        run(command, "-", stdin=_string_bomb().encode()),
+        f"the document expands to more than {limits.MAX_EXPANDED_TEXT} characters of text",
+    )
+    assert time.perf_counter() - started < 5
+
+
+def test_expanded_text_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = parse_document(MINIMAL_YAML)
+    assert isinstance(doc, dict)
+    shared = "x" * 1000
+    doc["extensions"] = {"copies": [shared] * 50}  # one string, 50 uses
+    limit = _text_of(doc)
+    monkeypatch.setattr(case_module, "MAX_EXPANDED_TEXT", limit)
+    assert parse_case(doc).extensions == {"copies": [shared] * 50}
+    doc["extensions"]["copies"].append("y")
+    with pytest.raises(CaseError, match=f"more than {limit} characters of text"):
+        parse_case(doc)
