@@ -15,18 +15,15 @@ from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from .errors import CaseError, Problem
+from .errors import CaseError, Problem, describe, field_path
+from .gc_pause import paused_gc
 from .limits import (
-    MAX_CONSTRAINTS,
     MAX_DEPTH,
     MAX_EXPANDED_TEXT,
-    MAX_INTERESTS,
-    MAX_ISSUES,
     MAX_NODES,
-    MAX_RELATIONS,
-    MAX_STAKEHOLDERS,
     MAX_TERMS,
     MAX_TEXT,
+    SECTION_LIMITS,
 )
 
 __all__ = [
@@ -302,13 +299,6 @@ _SECTIONS: dict[str, type[_Model]] = {
     "relations": Relation,
     "constraints": LinearConstraint,
 }
-_SECTION_LIMITS = {
-    "stakeholders": MAX_STAKEHOLDERS,
-    "issues": MAX_ISSUES,
-    "interests": MAX_INTERESTS,
-    "relations": MAX_RELATIONS,
-    "constraints": MAX_CONSTRAINTS,
-}
 
 
 def parse_case(data: object) -> Case:
@@ -351,14 +341,20 @@ def parse_case(data: object) -> Case:
       stakeholders: required field is missing
       issues: required field is missing
     """
+    with paused_gc():
+        return _parse_case(data)
+
+
+def _parse_case(data: object) -> Case:
+    if isinstance(data, dict):  # counting a section's items is cheaper than walking them
+        problems = _size_problems(data)
+        if problems:
+            raise CaseError(problems)
     _check_shape(data)
     if not isinstance(data, dict):
         raise CaseError(
-            [Problem("", f"a case must be a mapping of keys to values, got {_kind(data)}")]
+            [Problem("", f"a case must be a mapping of keys to values, got {describe(data)}")]
         )
-    problems = _size_problems(data)
-    if problems:
-        raise CaseError(problems)
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
@@ -594,16 +590,6 @@ def _closest(word: str, candidates: list[str]) -> str | None:
     return match[0] if match else None
 
 
-def _path(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
 _KEYS_OF: dict[str, type[BaseModel]] = {"policy": Policy}
 
 
@@ -637,7 +623,7 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
         message = f"unknown key '{loc[-1]}'"
         if allowed:
             message += f" (allowed: {allowed}; put your own data under 'extensions')"
-        return Problem(_path(prefix + loc[:-1]), message)
+        return Problem(field_path(prefix + loc[:-1]), message)
     messages = {
         "missing": "required field is missing",
         "float_type": "must be a number",
@@ -661,32 +647,15 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
     }
     if loc and loc[-1] == "[key]":
         return Problem(
-            _path(prefix + loc[:-2]),
+            field_path(prefix + loc[:-2]),
             f"'{loc[-2]}' is not a language code (use e.g. 'en', 'zh', 'zh-Hant')",
         )
     message = messages.get(kind, str(error.get("msg", "is invalid")).lower())
     if kind == "float_type" and isinstance(got, int) and not isinstance(got, bool):
         message = "is too large to be a number"
     elif kind.endswith("_type") and got is not None:
-        message += f", got {_kind(got)}"
-    return Problem(_path(prefix + loc), message)
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value!r})"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"a string ({shown!r})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if value is None:
-        return "null"
-    return type(value).__name__
+        message += f", got {describe(got)}"
+    return Problem(field_path(prefix + loc), message)
 
 
 def _check_shape(data: object) -> None:
@@ -709,7 +678,7 @@ def _check_shape(data: object) -> None:
         if isinstance(node, dict):
             for key in node:
                 if type(key) is not str and not isinstance(key, str):
-                    raise CaseError([Problem("", f"keys must be strings, got {_kind(key)}")])
+                    raise CaseError([Problem("", f"keys must be strings, got {describe(key)}")])
                 chars += len(key)
             children: Any = node.values()
         else:
@@ -773,7 +742,7 @@ def _flat_chars(node: dict[Any, Any]) -> int:
 
 def _size_problems(data: dict[str, Any]) -> list[Problem]:
     problems = []
-    for section, limit in _SECTION_LIMITS.items():
+    for section, limit in SECTION_LIMITS.items():
         items = data.get(section)
         if isinstance(items, list) and len(items) > limit:
             problems.append(Problem(section, f"{len(items)} items, above the limit of {limit}"))

@@ -3,57 +3,31 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Literal
 
 import yaml
 
 from .case import Case, parse_case
 from .errors import CaseError, Problem
+from .gc_pause import paused_gc
 from .limits import MAX_DOCUMENT_BYTES
+from .yaml_reader import EXPONENT_FLOAT, read_yaml
 
 __all__ = ["Format", "dump_case", "guess_format", "load_case", "parse_document"]
 
 Format = Literal["yaml", "json"]
 
-try:  # the C loader is ~10x faster on large cases; fall back when libyaml is absent
-    _Base: Any = yaml.CSafeLoader
+try:  # the C dumper is ~10x faster on large cases; fall back when libyaml is absent
     _Dumper: Any = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Base = yaml.SafeLoader
     _Dumper = yaml.SafeDumper
 
 
-class _Loader(_Base):  # type: ignore[misc]
-    """A safe YAML loader that rejects repeated keys and reads ``1e6`` as a number.
-
-    PyYAML follows YAML 1.1, where a float needs a dot (``1.0e6``); YAML 1.2 and JSON also
-    accept ``1e6``, which users write for money amounts.
-    """
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"repeated key '{key}'", key_node.start_mark
-                )
-            if isinstance(key, str | int | float | bool):
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 class _Writer(_Dumper):  # type: ignore[misc]
-    """A YAML dumper that quotes what :class:`_Loader` would read as a number (``1e6``)."""
+    """A YAML dumper that quotes what :func:`read_yaml` would read as a number (``1e6``)."""
 
 
-for _cls in (_Loader, _Writer):
-    _cls.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-        list("-+0123456789"),
-    )
+_Writer.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_FLOAT, list("-+0123456789"))
 
 
 def guess_format(name: str) -> Format:
@@ -67,7 +41,9 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
     Raises
     ------
     CaseError
-        When the text is too large, not UTF-8, not well-formed, or nested too deep.
+        When the text is too large, not UTF-8, not well-formed, or nested too deep; for YAML
+        also as soon as the document passes a limit of :mod:`mediation.limits` (values,
+        characters of text, items of a section), before the rest of it is read.
     """
     if len(text) > MAX_DOCUMENT_BYTES:
         unit = "bytes" if isinstance(text, bytes) else "characters"
@@ -87,9 +63,12 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
                 [Problem("", f"the document is not UTF-8 text (byte {exc.start})")]
             ) from None
     try:
-        if format == "json":
-            return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_repeats)
-        return yaml.load(text, Loader=_Loader)
+        with paused_gc():
+            if format == "json":
+                return json.loads(
+                    text, parse_constant=_reject_constant, object_pairs_hook=_no_repeats
+                )
+            return read_yaml(text)
     except json.JSONDecodeError as exc:
         raise CaseError(
             [Problem("", f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]
@@ -100,6 +79,8 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
         raise CaseError([Problem("", f"malformed YAML{where}: {exc.problem or exc}")]) from None
     except yaml.YAMLError as exc:
         raise CaseError([Problem("", f"malformed YAML: {exc}")]) from None
+    except CaseError:
+        raise
     except RecursionError:
         raise CaseError([Problem("", "the document is nested too deeply")]) from None
     except ValueError as exc:  # NaN/Infinity constants in JSON
@@ -123,7 +104,8 @@ def load_case(text: str | bytes, *, format: Format = "yaml") -> Case:
     >>> case.stakeholders[1].name
     '乙'
     """
-    return parse_case(parse_document(text, format=format))
+    with paused_gc():
+        return parse_case(parse_document(text, format=format))
 
 
 def dump_case(case: Case, *, format: Format = "yaml") -> str:

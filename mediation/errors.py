@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -11,6 +11,8 @@ __all__ = [
     "PolicyError",
     "Problem",
     "SolverError",
+    "describe",
+    "field_path",
 ]
 
 
@@ -27,6 +29,47 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """The :attr:`Problem.path` of a location given as keys and list positions.
+
+    Examples
+    --------
+    >>> field_path(["interests", 3, "stakeholder"])
+    'interests[3].stakeholder'
+    """
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def describe(value: object) -> str:
+    """A value as an error message shows what was found: ``a number (42)``, ``a list``.
+
+    Examples
+    --------
+    >>> describe(True), describe("社区"), describe([1])
+    ('a boolean (true)', "a string ('社区')", 'a list')
+    """
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "null"
+    return type(value).__name__
 
 
 class MediationError(Exception):

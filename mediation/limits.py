@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 __all__ = [
     "MAX_CONSTRAINTS",
     "MAX_DEPTH",
@@ -14,6 +17,7 @@ __all__ = [
     "MAX_STAKEHOLDERS",
     "MAX_TERMS",
     "MAX_TEXT",
+    "SECTION_LIMITS",
 ]
 
 #: Parties in one case. The benchmarks use 1,000.
@@ -41,3 +45,14 @@ MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 #: alias repeating a long string is refused before anything (the case's digest, its JSON)
 #: writes the repeats out.
 MAX_EXPANDED_TEXT = MAX_DOCUMENT_BYTES
+
+#: The most items each list at the top of a case may hold.
+SECTION_LIMITS: Mapping[str, int] = MappingProxyType(
+    {
+        "stakeholders": MAX_STAKEHOLDERS,
+        "issues": MAX_ISSUES,
+        "interests": MAX_INTERESTS,
+        "relations": MAX_RELATIONS,
+        "constraints": MAX_CONSTRAINTS,
+    }
+)

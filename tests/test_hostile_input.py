@@ -10,13 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner, Result
 
 from mediation import case as case_module
-from mediation import limits
+from mediation import limits, yaml_reader
 from mediation.case import parse_case
 from mediation.cli import app
-from mediation.documents import parse_document
+from mediation.documents import Format, load_case, parse_document
 from mediation.errors import CaseError
 
 MINIMAL_YAML = """\
@@ -40,6 +41,13 @@ def run(*args: str, stdin: bytes | None = None) -> Result:
         assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output + result.stderr
     return result
+
+
+def _doc_problems(text: str, fmt: Format = "yaml") -> list[tuple[str, str]]:
+    """The (path, message) pairs of the CaseError that loading ``text`` must raise."""
+    with pytest.raises(CaseError) as info:
+        load_case(text, format=fmt)
+    return [(p.path, p.message) for p in info.value.problems]
 
 
 def refused(result: Result, *phrases: str) -> None:
@@ -146,3 +154,141 @@ def test_expanded_text_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     doc["extensions"]["copies"].append("y")
     with pytest.raises(CaseError, match=f"more than {limit} characters of text"):
         parse_case(doc)
+
+
+# --- oversized documents are refused early --------------------------------------------------
+
+
+def _interests(count: int) -> str:
+    return "".join(
+        f"  - {{stakeholder: p{k}, issue: hours, value: {k + 1}}}\n" for k in range(count)
+    )
+
+
+def test_yaml_section_over_its_limit_is_refused_before_the_rest_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(yaml_reader, "SECTION_LIMITS", {**limits.SECTION_LIMITS, "interests": 3})
+    head = MINIMAL_YAML.split("interests:\n")[0] + "interests:\n"
+    text = head + _interests(4) + "  - [this is never read\n"
+    problems = _doc_problems(text)
+    line = head.count("\n") + 4
+    assert problems == [
+        ("interests", f"more than 3 items, above the limit of 3 (at line {line}, column 5)")
+    ]
+
+
+def test_yaml_terms_over_their_limit_are_refused_as_they_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(yaml_reader, "MAX_TERMS", 2)
+    term = "{stakeholder: yikang, issue: hours, coef: 1}"
+    text = MINIMAL_YAML + (
+        "constraints:\n"
+        f"  - {{name: a, sense: '<=', rhs: 1, terms: [{term}]}}\n"
+        f"  - {{name: b, sense: '<=', rhs: 1, terms: [{term}, {term}, [never read\n"
+    )
+    ((path, message),) = _doc_problems(text)
+    assert path == "constraints"
+    assert message.startswith("more than 2 terms in all, above the limit (at line 13, column")
+
+
+def test_yaml_with_one_interest_too_many_is_refused_at_the_real_limit() -> None:
+    head = MINIMAL_YAML.split("interests:\n")[0]
+    text = (
+        head
+        + "interests:\n  - &x {stakeholder: yikang, issue: hours, value: 60}\n"
+        + "  - *x\n" * limits.MAX_INTERESTS
+    )
+    ((path, message),) = _doc_problems(text)
+    assert path == "interests"
+    assert message.startswith(
+        f"more than {limits.MAX_INTERESTS} items, above the limit of {limits.MAX_INTERESTS}"
+    )
+
+
+def test_section_sizes_are_checked_before_the_document_is_walked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(case_module, "SECTION_LIMITS", {**limits.SECTION_LIMITS, "interests": 1})
+    doc = parse_document(MINIMAL_YAML)
+    assert isinstance(doc, dict)
+    junk: list[object] = []
+    for _ in range(limits.MAX_DEPTH + 5):
+        junk = [junk]
+    doc["extensions"] = {"junk": junk}
+    with pytest.raises(CaseError) as info:
+        parse_case(doc)
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("interests", "2 items, above the limit of 1")
+    ]
+
+
+# --- the YAML reader reads what PyYAML reads ------------------------------------------------
+
+
+class _PyYaml(yaml.CSafeLoader):
+    """PyYAML's own safe loader with the exponent floats that the case format reads."""
+
+
+_PyYaml.add_implicit_resolver(
+    "tag:yaml.org,2002:float", yaml_reader.EXPONENT_FLOAT, list("-+0123456789")
+)
+
+TRICKY_YAML = """\
+plain: [60, -3, 0x1F, 0o17, 017, 1_000, 1:30, 2.5, 1e6, -2.5E-3, .5, yes, No, off, ~, null, '']
+quoted: ["60", 'yes', "null", "a\\tb", "\\u4e2d"]
+block: |
+  two
+  lines
+folded: >
+  one
+  line
+anchors: {a: &a [1, {b: &b two}], again: *a, b: *b}
+tagged: [!!str 60, !!int "7", !!float "2", !!bool "true", !!null "", ! 12]
+long: "%s"
+""" % ("长" * 100)
+
+
+def test_yaml_reader_agrees_with_pyyaml_on_tricky_scalars() -> None:
+    assert yaml_reader.read_yaml(TRICKY_YAML) == yaml.load(TRICKY_YAML, Loader=_PyYaml)
+
+
+def test_yaml_reader_agrees_with_pyyaml_on_bundled_cases(case_path: Path) -> None:
+    text = case_path.read_text(encoding="utf-8")
+    assert yaml_reader.read_yaml(text) == yaml.load(text, Loader=_PyYaml)
+
+
+def test_yaml_aliases_share_their_data_as_in_pyyaml() -> None:
+    data = yaml_reader.read_yaml("a: &a [1]\nb: *a\n")
+    assert isinstance(data, dict)
+    assert data["a"] is data["b"]
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "fragments"),
+    [
+        ("a: *nowhere\n", "a", ["unknown alias '*nowhere' (line 1, column 4)"]),
+        ("a: &a [1, *a]\n", "a[1]", ["'*a' is inside what it refers to (line 1, column 11)"]),
+        ("a: &a 1\nb: &a 2\n", "b", ["the anchor '&a' is defined twice (line 2, column 4)"]),
+        ("a: !!python/name:os.system x\n", "a", ["the tag !!python/name:os.system is not allowed"]),
+        ("a: !!set {x, y}\n", "a", ["the tag !!set is not allowed (line 1, column 4)"]),
+        ("a: !!omap [{x: 1}]\n", "a", ["the tag !!omap is not allowed"]),
+        ("a: !mine 3\n", "a", ["the tag !mine is not allowed"]),
+        ("a: {[1]: x}\n", "a", ["keys must be strings, got a list (line 1, column 5)"]),
+        ("a: {b: 1, b: 2}\n", "a", ["repeated key 'b' (line 1, column 11)"]),
+    ],
+)
+def test_yaml_structure_errors_give_the_position(
+    text: str, path: str, fragments: list[str]
+) -> None:
+    ((got_path, message),) = _doc_problems(text)
+    assert got_path == path
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_yaml_with_two_documents_is_refused() -> None:
+    ((path, message),) = _doc_problems(MINIMAL_YAML + "---\n" + MINIMAL_YAML)
+    assert path == ""
+    assert message.startswith("malformed YAML at line 11, column 1: but found another document")
