@@ -59,13 +59,25 @@ _SEQ_TAGS = frozenset({"tag:yaml.org,2002:seq", "!"})
 _SHARED_LENGTH = 64
 
 _NO_KEY: Any = object()  # a mapping waiting for its next key
+_MERGE: Any = object()  # the merge key '<<'
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _OPEN: Any = object()  # an anchor whose mapping or list is still being read
 
 
 class _Frame:
     """A mapping or list being read, with the counts at its start (to size its anchor)."""
 
-    __slots__ = ("anchor", "chars", "container", "counter", "height", "key", "mark", "nodes")
+    __slots__ = (
+        "anchor",
+        "chars",
+        "container",
+        "counter",
+        "height",
+        "key",
+        "mark",
+        "merges",
+        "nodes",
+    )
 
     def __init__(
         self,
@@ -84,6 +96,7 @@ class _Frame:
         self.counter = counter
         self.key: Any = _NO_KEY
         self.height = 0
+        self.merges: list[dict[str, Any]] | None = None
 
 
 def read_yaml(text: str) -> object:
@@ -201,6 +214,10 @@ class _Reader:
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 frame = stack.pop()
                 value = frame.container
+                if frame.merges is not None:
+                    for merged in frame.merges:  # explicit keys win, then earlier mappings
+                        for key, item in merged.items():
+                            value.setdefault(key, item)
                 mark = frame.mark
                 height = frame.height + 1
                 if frame.anchor is not None:
@@ -236,6 +253,8 @@ class _Reader:
             if chars > MAX_EXPANDED_TEXT:
                 self.too_much_text()
             if not stack:
+                if value is _MERGE:
+                    self.misplaced_merge(mark)
                 return value
             self.put(value, height, mark)
 
@@ -243,22 +262,52 @@ class _Reader:
         """Place a value read whole (it starts at ``mark``) into the mapping or list being
         read."""
         frame = self.stack[-1]
+        if frame.key is _MERGE:  # the merged mappings' values land one level up
+            height -= 1 if type(value) is dict else 2
         if height > frame.height:
             frame.height = height
         container = frame.container
+        if value is _MERGE and (type(container) is list or frame.key is not _NO_KEY):
+            self.misplaced_merge(mark)
         if type(container) is list:
             container.append(value)
             if frame.counter is not None:
                 self.count(frame.counter, mark)
         elif frame.key is _NO_KEY:
+            if value is _MERGE:
+                if frame.merges is not None:
+                    self.fail("repeated key '<<'", mark, "a key may appear once in a mapping")
+                frame.key = _MERGE
+                return
             if type(value) is not str:
                 self.fail(f"keys must be strings, got {describe(value)}", mark, "quote the key")
             if value in container:
                 self.fail(f"repeated key '{value}'", mark, "a key may appear once in a mapping")
             frame.key = value
+        elif frame.key is _MERGE:
+            frame.merges = self.merged(value, mark)
+            frame.key = _NO_KEY
         else:
             container[frame.key] = value
             frame.key = _NO_KEY
+
+    def merged(self, value: object, mark: Any) -> list[dict[str, Any]]:
+        """The mappings that a merge key (``<<: *base`` or ``<<: [*a, *b]``) brings in."""
+        sources = value if type(value) is list else [value]
+        if any(type(source) is not dict for source in sources):
+            self.fail(
+                f"the merge key '<<' needs a mapping or a list of mappings, got {describe(value)}",
+                mark,
+                "write '<<: *name' with '&name' on a mapping",
+            )
+        return sources  # type: ignore[return-value]
+
+    def misplaced_merge(self, mark: Any) -> NoReturn:
+        self.fail(
+            "'<<' is YAML's merge key and can only be a key",
+            mark,
+            'quote it ("<<") to make it a string',
+        )
 
     def counter(self) -> str | None:
         """The section whose items the list about to be read holds, if any."""
@@ -301,6 +350,8 @@ class _Reader:
         """A scalar of a tag, explicit (``!!int "3"``) or resolved."""
         if tag == _STR:
             return str(event.value)
+        if tag == _MERGE_TAG:
+            return _MERGE
         constructor = self.loader.yaml_constructors.get(tag) if tag in _SCALAR_TAGS else None
         if constructor is None:
             self.not_allowed(tag, event.start_mark)
@@ -315,6 +366,8 @@ class _Reader:
                 loc.append(len(frame.container))
             elif frame.key is _NO_KEY:
                 break  # the next value is a key of this mapping
+            elif frame.key is _MERGE:
+                loc.append("<<")
             else:
                 loc.append(frame.key)
         return field_path(loc)

@@ -292,3 +292,69 @@ def test_yaml_with_two_documents_is_refused() -> None:
     ((path, message),) = _doc_problems(MINIMAL_YAML + "---\n" + MINIMAL_YAML)
     assert path == ""
     assert message.startswith("malformed YAML at line 11, column 1: but found another document")
+
+
+# --- YAML merge keys -----------------------------------------------------------------------
+
+MERGED_YAML = """\
+id: hall
+title: 社区活动大厅
+extensions:
+  party: &party {kind: resident_group, weight: 2, disagreement: -1}
+  senior: &senior {kind: social_organization, weight: 3}
+stakeholders:
+  - {<<: *party, id: dancers, name: 广场舞队}
+  - {weight: 5, <<: *party, id: youth, name: 青少年}
+  - <<: [*senior, *party]
+    id: yikang
+    name: 颐康
+issues:
+  - {id: hours, name: 大厅时段, kind: resource, amount: 40}
+interests:
+  - &edge {stakeholder: dancers, issue: hours, value: 40}
+  - {<<: *edge, stakeholder: youth}
+  - {<<: *edge, stakeholder: yikang, value: 60}
+"""
+
+
+def test_yaml_merge_keys_bring_in_keys_that_explicit_keys_override() -> None:
+    case = load_case(MERGED_YAML)
+    dancers, youth, yikang = case.stakeholders
+    assert (dancers.kind, dancers.weight, dancers.disagreement) == ("resident_group", 2, -1)
+    assert youth.weight == 5, "an explicit key wins over a merged one, before or after '<<'"
+    assert (yikang.kind, yikang.weight) == ("social_organization", 3), "earlier mappings win"
+    assert yikang.disagreement == -1, "keys only the later mapping has still come in"
+    assert [(x.stakeholder, x.value) for x in case.interests] == [
+        ("dancers", 40),
+        ("youth", 40),
+        ("yikang", 60),
+    ]
+
+
+def test_yaml_merge_of_one_mapping_means_what_it_means_to_pyyaml() -> None:
+    # Not with a list of mappings: PyYAML 6 lets the *later* mapping win when the keys are
+    # distinct string objects (its check compares key ids), against the YAML 1.1 spec
+    # (https://yaml.org/type/merge.html: "keys in mapping nodes earlier in the sequence
+    # override keys specified in later mapping nodes"), which the reader follows.
+    single = MERGED_YAML.replace("<<: [*senior, *party]", "<<: *senior")
+    assert yaml_reader.read_yaml(single) == yaml.load(single, Loader=_PyYaml)
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "fragment"),
+    [
+        ("a: &a {x: 1}\nb: {<<: *a, y: 1, y: 2}\n", "b", "repeated key 'y' (line 2, column 19)"),
+        ("a: &a {x: 1}\nb: {<<: *a, <<: *a}\n", "b", "repeated key '<<' (line 2, column 13)"),
+        ("a: {<<: 3}\n", "a.<<", "'<<' needs a mapping or a list of mappings, got a number (3)"),
+        ("a: &a {x: 1}\nb: {<<: [*a, 2]}\n", "b.<<", "needs a mapping or a list of mappings"),
+        ("a: <<\n", "a", "'<<' is YAML's merge key and can only be a key (line 1, column 4)"),
+        ("a: [<<]\n", "a[0]", "can only be a key"),
+    ],
+)
+def test_yaml_merge_key_errors_give_the_position(text: str, path: str, fragment: str) -> None:
+    ((got_path, message),) = _doc_problems(text)
+    assert (got_path, fragment in message) == (path, True), message
+
+
+def test_quoted_merge_key_is_an_ordinary_key() -> None:
+    assert yaml_reader.read_yaml('a: {"<<": 1}\n') == {"a": {"<<": 1}}
