@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Literal
 
 import yaml
 
 from .case import Case, parse_case
-from .errors import CaseError, Problem
+from .errors import CaseError, Problem, field_path
 from .gc_pause import paused_gc
 from .limits import MAX_DOCUMENT_BYTES
 from .yaml_reader import EXPONENT_FLOAT, read_yaml
@@ -64,11 +65,7 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
             ) from None
     try:
         with paused_gc():
-            if format == "json":
-                return json.loads(
-                    text, parse_constant=_reject_constant, object_pairs_hook=_no_repeats
-                )
-            return read_yaml(text)
+            return _read_json(text) if format == "json" else read_yaml(text)
     except json.JSONDecodeError as exc:
         raise CaseError(
             [Problem("", f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]
@@ -83,8 +80,6 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
         raise
     except RecursionError:
         raise CaseError([Problem("", "the document is nested too deeply")]) from None
-    except ValueError as exc:  # NaN/Infinity constants in JSON
-        raise CaseError([Problem("", str(exc))]) from None
 
 
 def load_case(text: str | bytes, *, format: Format = "yaml") -> Case:
@@ -116,14 +111,64 @@ def dump_case(case: Case, *, format: Format = "yaml") -> str:
     return str(yaml.dump(data, Dumper=_Writer, allow_unicode=True, sort_keys=False, width=100))
 
 
-def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
+class _Unreadable:
+    """A JSON value that cannot be case data, left in its place so that its path is found."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _read_json(text: str) -> object:
+    """JSON text as plain data; what cannot be read is reported with its path.
+
+    The decoder's hooks do not know where they are, so each marks what it refuses
+    (a repeated key, ``NaN``, an integer too long to convert) and the marks are looked for
+    afterwards, only when there are any.
+    """
+    refused: list[_Unreadable] = []
+
+    def refuse(reason: str) -> _Unreadable:
+        refused.append(_Unreadable(reason))
+        return refused[-1]
+
+    def mapping(pairs: list[tuple[str, Any]]) -> object:
+        result = dict(pairs)
+        if len(result) == len(pairs):
+            return result
         seen: set[str] = set()
         repeated = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        raise ValueError(f"malformed JSON: repeated key '{repeated}'")
-    return result
+        return refuse(f"repeated key '{repeated}'; a key may appear once in a mapping")
+
+    def integer(digits: str) -> object:
+        try:
+            return int(digits)
+        except ValueError:  # longer than sys.get_int_max_str_digits()
+            return refuse(
+                f"an integer of {len(digits.lstrip('-'))} digits is too long to read; numbers "
+                f"may have at most {sys.get_int_max_str_digits()} digits"
+            )
+
+    def constant(name: str) -> object:
+        return refuse(f"{name} is not allowed in a case: numbers must be finite")
+
+    data = json.loads(text, object_pairs_hook=mapping, parse_int=integer, parse_constant=constant)
+    if refused:
+        raise CaseError(Problem(path, mark.reason) for path, mark in _marks(data))
+    return data
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not allowed in a case: numbers must be finite")
+def _marks(data: object) -> list[tuple[str, _Unreadable]]:
+    """Every :class:`_Unreadable` in ``data`` with its field path, in document order."""
+    found: list[tuple[str, _Unreadable]] = []
+    todo: list[tuple[list[int | str], object]] = [([], data)]
+    while todo:
+        loc, value = todo.pop()
+        if isinstance(value, _Unreadable):
+            found.append((field_path(loc), value))
+        elif isinstance(value, dict):
+            todo.extend(([*loc, k], v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            todo.extend(([*loc, k], v) for k, v in reversed(list(enumerate(value))))
+    return found

@@ -11,6 +11,7 @@ passes a limit of :mod:`mediation.limits`.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, NoReturn
 
 import yaml
@@ -48,6 +49,16 @@ class Loader(_Base):  # type: ignore[misc]
 Loader.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_FLOAT, list("-+0123456789"))
 
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_NOUNS = {
+    "tag:yaml.org,2002:int": "an integer",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean (true or false)",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "a date or time (YYYY-MM-DD, YYYY-MM-DD hh:mm:ss)",
+    "tag:yaml.org,2002:binary": "base64 text",
+}
 #: Scalar tags a case may use, explicitly (``!!int 3``) or as YAML 1.1 resolves plain text.
 _SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
@@ -172,7 +183,7 @@ class _Reader:
                 text = event.value
                 nodes += 1
                 if event.tag is not None and event.tag != "!":
-                    value = self.construct(event.tag, event)
+                    value = self.construct(event.tag, event, explicit=True)
                 elif not event.implicit[0]:  # quoted: a string
                     value = quoted.get(text)
                     if value is None:
@@ -343,11 +354,11 @@ class _Reader:
         text = event.value
         for tag, pattern in self.resolvers.get(text[0] if text else "", ()):
             if pattern.match(text):
-                return self.construct(tag, event)
+                return self.construct(tag, event, explicit=False)
         return text
 
-    def construct(self, tag: str, event: Any) -> object:
-        """A scalar of a tag, explicit (``!!int "3"``) or resolved."""
+    def construct(self, tag: str, event: Any, *, explicit: bool) -> object:
+        """A scalar of a tag, ``explicit`` (``!!int "3"``) or resolved from plain text."""
         if tag == _STR:
             return str(event.value)
         if tag == _MERGE_TAG:
@@ -355,8 +366,30 @@ class _Reader:
         constructor = self.loader.yaml_constructors.get(tag) if tag in _SCALAR_TAGS else None
         if constructor is None:
             self.not_allowed(tag, event.start_mark)
+        if tag == _TIMESTAMP and not self.loader.timestamp_regexp.match(event.value):
+            self.unreadable(tag, event, explicit=explicit)  # PyYAML fails on AttributeError
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-        return constructor(self.loader, node)
+        try:
+            return constructor(self.loader, node)
+        except (ValueError, LookupError, ArithmeticError, yaml.YAMLError):
+            self.unreadable(tag, event, explicit=explicit)
+
+    def unreadable(self, tag: str, event: Any, *, explicit: bool) -> NoReturn:
+        """Fail on a scalar that its tag's constructor cannot read, saying what it should be."""
+        text = event.value
+        shown = repr(text) if len(text) <= 40 else repr(text[:37]) + "..."
+        most = sys.get_int_max_str_digits()
+        digits = sum(c.isdigit() for c in text)
+        if tag == _INT and most and digits > most:
+            what = f"an integer of {digits} digits is too long to read"
+            hint = f"numbers may have at most {most} digits"
+        elif explicit:
+            what = f"{_short(tag)} {shown} is not {_NOUNS[tag]}"
+            hint = f"write {_NOUNS[tag]}, or drop the tag"
+        else:
+            what = f"{shown} is not {_NOUNS[tag]}"
+            hint = "quote it to make it a string"
+        self.fail(what, event.start_mark, hint)
 
     def path(self) -> str:
         """Where the next value goes, as a field path."""

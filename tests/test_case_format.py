@@ -497,7 +497,9 @@ def test_json_nan_is_rejected(constant: str) -> None:
     text = json.dumps(data).replace('"value": 60.0', f'"value": {constant}')
     assert constant in text
     problems = _doc_problems(text, "json")
-    assert problems == [("", f"{constant} is not allowed in a case: numbers must be finite")]
+    assert problems == [
+        ("interests[0].value", f"{constant} is not allowed in a case: numbers must be finite")
+    ]
 
 
 def test_yaml_true_is_not_a_number() -> None:

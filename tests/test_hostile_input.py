@@ -3,6 +3,7 @@ the field or the position, cheaply, and never with a traceback."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -358,3 +359,86 @@ def test_yaml_merge_key_errors_give_the_position(text: str, path: str, fragment:
 
 def test_quoted_merge_key_is_an_ordinary_key() -> None:
     assert yaml_reader.read_yaml('a: {"<<": 1}\n') == {"a": {"<<": 1}}
+
+
+# --- numbers and tags that cannot be read: the message says where and what is allowed ------
+
+BIG = "9" * 5_001
+TOO_LONG = "an integer of 5001 digits is too long to read; numbers may have at most 4300 digits"
+
+
+@pytest.mark.parametrize(
+    ("value", "fragments"),
+    [
+        ('!!int "abc"', ["!!int 'abc' is not an integer (line 9, column 48)", "drop the tag"]),
+        ('!!float "x"', ["!!float 'x' is not a number (line 9, column 48)"]),
+        ('!!bool "maybe"', ["!!bool 'maybe' is not a boolean (true or false)"]),
+        ('!!timestamp "x"', ["!!timestamp 'x' is not a date or time (YYYY-MM-DD"]),
+        ('!!binary "abc"', ["!!binary 'abc' is not base64 text"]),
+        ("2025-13-45", ["'2025-13-45' is not a date or time", "quote it to make it a string"]),
+        (BIG, ["an integer of 5001 digits is too long to read (line 9, column 48)", "4300"]),
+        (f"-{BIG}", ["an integer of 5001 digits is too long to read"]),
+        ("!!python/object:os.system x", ["the tag !!python/object:os.system is not allowed"]),
+        (".nan", ["must be a finite number"]),
+        ("-.inf", ["must be a finite number"]),
+        ("1e999", ["must be a finite number"]),
+    ],
+)
+def test_unreadable_yaml_scalar_names_its_field_and_position(
+    value: str, fragments: list[str]
+) -> None:
+    ((path, message),) = _doc_problems(MINIMAL_YAML.replace("value: 60", f"value: {value}"))
+    assert path == "interests[0].value"
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def _minimal_json(value: str) -> str:
+    data = parse_document(MINIMAL_YAML)
+    return json.dumps(data).replace('"value": 60', f'"value": {value}')
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("NaN", "NaN is not allowed in a case: numbers must be finite"),
+        ("Infinity", "Infinity is not allowed in a case: numbers must be finite"),
+        ("-Infinity", "-Infinity is not allowed in a case: numbers must be finite"),
+        (
+            BIG,
+            "an integer of 5001 digits is too long to read; numbers may have at most 4300 digits",
+        ),
+        (
+            f"-{BIG}",
+            "an integer of 5001 digits is too long to read; numbers may have at most 4300 digits",
+        ),
+        ("1e999", "must be a finite number (NaN and infinities are not allowed)"),
+        ("-1e999", "must be a finite number (NaN and infinities are not allowed)"),
+    ],
+)
+def test_unreadable_json_number_names_its_field(value: str, message: str) -> None:
+    assert _doc_problems(_minimal_json(value), "json") == [("interests[0].value", message)]
+
+
+def test_json_repeated_key_names_its_mapping() -> None:
+    text = _minimal_json('60, "value": 6')
+    assert _doc_problems(text, "json") == [
+        ("interests[0]", "repeated key 'value'; a key may appear once in a mapping")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (MINIMAL_YAML.replace("value: 60", 'value: !!timestamp "x"'), "case.yaml"),
+        (MINIMAL_YAML.replace("value: 60", f"value: {BIG}"), "case.yaml"),
+        (_minimal_json(BIG), "case.json"),
+        (_minimal_json("NaN"), "case.json"),
+    ],
+)
+def test_cli_refuses_unreadable_numbers_without_traceback(
+    tmp_path: Path, text: str, name: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    refused(run("validate", str(path)), "interests[0].value: ")
