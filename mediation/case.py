@@ -8,14 +8,25 @@ offending field. Semantics are documented in ``cases/README.md``.
 
 from __future__ import annotations
 
+import datetime
+import math
+import sys
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from functools import cached_property
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
-from .errors import CaseError, Problem, describe, field_path
+from .errors import CaseError, Problem, describe, field_path, lone_surrogate
 from .gc_pause import paused_gc
 from .limits import (
     MAX_DEPTH,
@@ -76,7 +87,20 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Extensions = dict[str, Any]
+
+
+def _json_data(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` when it is JSON data; else a validation error saying where it is not."""
+    found = _not_json(value)
+    if found is not None:
+        where, what = found
+        raise PydanticCustomError("json_data", "{what}", {"what": what, "where": where})
+    return value
+
+
+#: Data of the user's own, kept but never interpreted: it must survive JSON (the case's
+#: digest, a settlement's echo, a service's response) unchanged.
+Extensions = Annotated[dict[str, Any], AfterValidator(_json_data)]
 
 
 class _Model(BaseModel):
@@ -645,6 +669,14 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
         "string_too_short": "must not be empty",
         "string_too_long": f"must have at most {ctx.get('max_length')} characters",
     }
+    if kind == "json_data":
+        return Problem(field_path(prefix + loc + tuple(ctx["where"])), str(ctx["what"]))
+    if kind == "string_unicode":
+        where = lone_surrogate(got) if isinstance(got, str) else None
+        at = f" at character {where + 1}" if where is not None else ""
+        if loc and loc[-1] == "[key]":
+            return Problem(field_path(prefix + loc[:-2]), f"a key holds a {_LONE}{at}; {_VALID}")
+        return Problem(field_path(prefix + loc), f"holds a {_LONE}{at}; {_VALID}")
     if loc and loc[-1] == "[key]":
         return Problem(
             field_path(prefix + loc[:-2]),
@@ -656,6 +688,61 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
     elif kind.endswith("_type") and got is not None:
         message += f", got {describe(got)}"
     return Problem(field_path(prefix + loc), message)
+
+
+_LONE = "lone surrogate (\\ud800-\\udfff without its pair)"
+_VALID = "text must be valid Unicode"
+_JSON_ONLY = (
+    "extensions hold JSON data only (strings, finite numbers, true/false, null, lists, and "
+    "mappings with string keys)"
+)
+
+
+def _not_json(value: object) -> tuple[list[int | str], str] | None:
+    """Where and why ``value`` is not JSON data, for the first place in document order that
+    is not; ``None`` when all of it is."""
+    todo: list[tuple[list[int | str], object]] = [([], value)]
+    while todo:
+        loc, item = todo.pop()
+        if isinstance(item, str):
+            where = lone_surrogate(item)
+            if where is not None:
+                return loc, f"holds a {_LONE} at character {where + 1}; {_VALID}"
+        elif isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    return loc, f"keys must be strings, got {describe(key)}: {_JSON_ONLY}"
+                if lone_surrogate(key) is not None:
+                    return loc, f"a key holds a {_LONE}; {_VALID}"
+            todo.extend(([*loc, k], v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            todo.extend(([*loc, k], v) for k, v in reversed(list(enumerate(item))))
+        elif item is None or isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            most = sys.get_int_max_str_digits()  # 10**most has 3.3 * most bits
+            if most and item.bit_length() > 3 * most and abs(item) >= 10**most:
+                return loc, f"an integer of more than {most} digits is not allowed: {_JSON_ONLY}"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return loc, f"{item!r} is not allowed: {_JSON_ONLY}"
+        else:
+            what, instead = _unlike_json(item)
+            return loc, f"{what} is not allowed: {_JSON_ONLY}; {instead}"
+    return None
+
+
+def _unlike_json(item: object) -> tuple[str, str]:
+    """What a value that JSON cannot hold is, and what to write instead."""
+    if isinstance(item, bytes | bytearray):
+        return "binary data (YAML !!binary)", "write it as a base64 string"
+    if isinstance(item, datetime.date | datetime.time):
+        return f"a date or time ({item.isoformat()})", "quote it to keep it a string"
+    if isinstance(item, set | frozenset):
+        return "a set", "write a list"
+    if isinstance(item, tuple):
+        return "a tuple", "write a list"
+    return f"a {type(item).__name__}", "write a string, a number, a list or a mapping"
 
 
 def _check_shape(data: object) -> None:
@@ -678,7 +765,8 @@ def _check_shape(data: object) -> None:
         if isinstance(node, dict):
             for key in node:
                 if type(key) is not str and not isinstance(key, str):
-                    raise CaseError([Problem("", f"keys must be strings, got {describe(key)}")])
+                    where = _path_to(data, node)
+                    raise CaseError([Problem(where, f"keys must be strings, got {describe(key)}")])
                 chars += len(key)
             children: Any = node.values()
         else:
@@ -717,6 +805,24 @@ def _check_shape(data: object) -> None:
 
     if isinstance(data, dict | list):
         size(data, 0)
+
+
+def _path_to(data: object, target: object) -> str:
+    """The field path of the container ``target`` within ``data`` (for an error message)."""
+    seen: set[int] = set()
+    todo: list[tuple[list[int | str], object]] = [([], data)]
+    while todo:
+        loc, node = todo.pop()
+        if node is target:
+            return field_path(loc)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            todo.extend(([*loc, k], v) for k, v in node.items() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            todo.extend(([*loc, k], v) for k, v in enumerate(node) if isinstance(v, dict | list))
+    return ""  # pragma: no cover - target is always found in data
 
 
 _CONTAINERS = (dict, list)

@@ -78,6 +78,19 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
         raise CaseError([Problem("", f"malformed YAML: {exc}")]) from None
     except CaseError:
         raise
+    except UnicodeEncodeError as exc:  # libyaml reads UTF-8: a str with a lone surrogate
+        assert isinstance(text, str)
+        line = text.count("\n", 0, exc.start) + 1
+        column = exc.start - text.rfind("\n", 0, exc.start)
+        raise CaseError(
+            [
+                Problem(
+                    "",
+                    f"the document holds a lone surrogate (\\ud800-\\udfff without its pair) "
+                    f"at line {line}, column {column}; text must be valid Unicode",
+                )
+            ]
+        ) from None
     except RecursionError:
         raise CaseError([Problem("", "the document is nested too deeply")]) from None
 

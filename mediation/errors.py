@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ __all__ = [
     "SolverError",
     "describe",
     "field_path",
+    "lone_surrogate",
 ]
 
 
@@ -27,8 +29,35 @@ class Problem:
     path: str
     message: str
 
+    def __post_init__(self) -> None:
+        # A message may quote the input, and the input may hold a lone surrogate (JSON's
+        # "\ud800"): escape it, so that every message can be printed and sent as UTF-8.
+        for name in ("path", "message"):
+            text = getattr(self, name)
+            if lone_surrogate(text) is not None:
+                escaped = text.encode("utf-8", "backslashreplace").decode("utf-8")
+                object.__setattr__(self, name, escaped)
+
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def lone_surrogate(text: str) -> int | None:
+    """The position of the first lone surrogate in ``text`` (which UTF-8 cannot encode), or
+    ``None`` when ``text`` is valid Unicode.
+
+    Examples
+    --------
+    >>> lone_surrogate("社区"), lone_surrogate("ab\\ud800")
+    (None, 2)
+    """
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
 
 
 def field_path(loc: Sequence[int | str]) -> str:
@@ -69,6 +98,10 @@ def describe(value: object) -> str:
         return "a mapping"
     if value is None:
         return "null"
+    if isinstance(value, datetime.date | datetime.time):  # YAML reads 2025-01-01 as a date
+        return f"a date or time ({value.isoformat()}; quote it to make it a string)"
+    if isinstance(value, bytes | bytearray):
+        return "binary data"
     return type(value).__name__
 
 

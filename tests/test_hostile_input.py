@@ -3,6 +3,7 @@ the field or the position, cheaply, and never with a traceback."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
@@ -442,3 +443,149 @@ def test_cli_refuses_unreadable_numbers_without_traceback(
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     refused(run("validate", str(path)), "interests[0].value: ")
+
+
+# --- extensions hold JSON data; text is valid Unicode ---------------------------------------
+
+#: Where ``extensions`` may go, as a path to a mapping of the minimal case.
+EXTENDED = ["", "stakeholders.0", "issues.0", "interests.1", "relations.0"]
+
+NOT_JSON: list[tuple[object, str, str]] = [
+    (b"\x89PNG", "", "binary data (YAML !!binary) is not allowed"),
+    ("ok\ud800", "", "holds a lone surrogate (\\ud800-\\udfff without its pair) at character 3"),
+    (datetime.date(2025, 1, 1), "", "a date or time (2025-01-01) is not allowed"),
+    (datetime.datetime(2025, 1, 1, 8, 30), "", "a date or time (2025-01-01T08:30:00)"),
+    ({"a", "b"}, "", "a set is not allowed"),
+    ((1, 2), "", "a tuple is not allowed"),
+    (float("nan"), "", "nan is not allowed"),
+    (float("inf"), "", "inf is not allowed"),
+    (10**5000, "", "an integer of more than 4300 digits is not allowed"),
+    ([1, {"deep": [b"x"]}], "[1].deep[0]", "binary data"),
+    ({1: "one"}, "", "keys must be strings, got a number (1)"),
+    ({"k\udc80": 1}, "", "a key holds a lone surrogate"),
+    (object(), "", "a object is not allowed"),
+]
+
+
+def _extended(where: str, value: object) -> dict[str, object]:
+    doc = parse_document(MINIMAL_YAML)
+    assert isinstance(doc, dict)
+    doc["relations"] = [{"source": "yikang", "target": "dancers", "kind": "dialogue"}]
+    node: object = doc
+    for part in filter(None, where.split(".")):
+        node = node[int(part)] if isinstance(node, list) else node[part]  # type: ignore[index]
+    node["extensions"] = {"mine": value}  # type: ignore[index]
+    return doc
+
+
+@pytest.mark.parametrize("where", EXTENDED, ids=lambda w: w or "case")
+@pytest.mark.parametrize(
+    ("value", "subpath", "fragment"), NOT_JSON, ids=[f[2][:24] for f in NOT_JSON]
+)
+def test_extensions_must_be_json_data(
+    where: str, value: object, subpath: str, fragment: str
+) -> None:
+    with pytest.raises(CaseError) as info:
+        parse_case(_extended(where, value))
+    head = where.replace(".", "[", 1) + "]" if where else ""
+    path = (f"{head}." if head else "") + "extensions.mine" + subpath
+    ((got_path, message),) = [(p.path, p.message) for p in info.value.problems]
+    assert got_path == path
+    assert fragment in message, message
+    str(info.value).encode("utf-8")  # the message itself is valid Unicode
+
+
+def test_json_data_of_every_kind_is_accepted_in_extensions() -> None:
+    anything = {"s": "社区 ✓", "n": [0, -1, 2.5, 1e300, 10**4000], "b": [True, False], "z": None}
+    case = parse_case(_extended("stakeholders.0", anything))
+    assert case.stakeholders[0].extensions == {"mine": anything}
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "path", "fragment"),
+    [
+        (
+            MINIMAL_YAML + "extensions: {photo: !!binary aGVsbG8=}\n",
+            "yaml",
+            "extensions.photo",
+            "binary data",
+        ),
+        (
+            MINIMAL_YAML.replace("value: 60}", "value: 60, extensions: {day: 2025-01-01}}"),
+            "yaml",
+            "interests[0].extensions.day",
+            "a date or time (2025-01-01)",
+        ),
+        (
+            _minimal_json('60, "extensions": {"x": ["\\ud800"]}'),
+            "json",
+            "interests[0].extensions.x[0]",
+            "lone surrogate",
+        ),
+        (
+            _minimal_json('60, "extensions": {"x": 1e999}'),
+            "json",
+            "interests[0].extensions.x",
+            "inf",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "settle"])
+def test_cli_refuses_extensions_that_are_not_json(
+    tmp_path: Path, command: str, text: str, fmt: str, path: str, fragment: str
+) -> None:
+    file = tmp_path / f"case.{fmt}"
+    file.write_text(text, encoding="utf-8", errors="surrogatepass")
+    refused(run(command, str(file)), f"{path}: ", fragment)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "title",
+        "description",
+        "stakeholders.0.name",
+        "stakeholders.0.id",
+        "stakeholders.0.description",
+        "issues.0.unit",
+        "interests.0.note",
+        "relations.0.description",
+        "stakeholders.0.translations.en.name",
+    ],
+)
+def test_lone_surrogate_in_any_text_field_is_named(path: str) -> None:
+    doc = _extended("", "x")
+    *head, last = path.split(".")
+    node: object = doc
+    for part in head:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})  # type: ignore[union-attr]
+    node[last] = "名\ud800"  # type: ignore[index]
+    text = json.dumps(doc)  # JSON writes it as the escape "\ud800", which json.loads reads back
+    assert "\\ud800" in text
+    problems = _doc_problems(text, "json")
+    expected = path.replace(".0.", "[0].").replace(".0", "[0]")
+    messages = [m for p, m in problems if p == expected]
+    assert messages, problems
+    assert "lone surrogate (\\ud800-\\udfff without its pair) at character 2" in messages[0]
+
+
+@pytest.mark.parametrize("where", ["translations", "extensions", ""])
+def test_lone_surrogate_in_a_key_is_named_and_escaped(where: str) -> None:
+    doc = _extended("", "x")
+    if where:
+        doc[where] = {"\ud800": {"title": "x"}}
+    else:
+        doc["\ud800"] = 1
+    with pytest.raises(CaseError) as info:
+        parse_case(doc)
+    (problem,) = info.value.problems
+    assert problem.path == where
+    assert "lone surrogate" in problem.message or "unknown key" in problem.message
+    str(info.value).encode("utf-8")
+
+
+def test_lone_surrogate_in_yaml_text_given_as_str_is_refused_with_its_position() -> None:
+    ((path, message),) = _doc_problems(MINIMAL_YAML.replace("广场舞队", "广场\ud800"))
+    assert path == ""
+    assert "lone surrogate" in message
+    assert "at line 5, column 27" in message
