@@ -8,24 +8,33 @@ offending field. Semantics are documented in ``cases/README.md``.
 
 from __future__ import annotations
 
+import datetime
+import math
+import sys
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from functools import cached_property
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
-from .errors import CaseError, Problem
+from .errors import CaseError, Problem, describe, field_path, lone_surrogate
+from .gc_pause import paused_gc
 from .limits import (
-    MAX_CONSTRAINTS,
     MAX_DEPTH,
-    MAX_INTERESTS,
-    MAX_ISSUES,
+    MAX_EXPANDED_TEXT,
     MAX_NODES,
-    MAX_RELATIONS,
-    MAX_STAKEHOLDERS,
     MAX_TERMS,
     MAX_TEXT,
+    SECTION_LIMITS,
 )
 
 __all__ = [
@@ -78,7 +87,20 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Extensions = dict[str, Any]
+
+
+def _json_data(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` when it is JSON data; else a validation error saying where it is not."""
+    found = _not_json(value)
+    if found is not None:
+        where, what = found
+        raise PydanticCustomError("json_data", "{what}", {"what": what, "where": where})
+    return value
+
+
+#: Data of the user's own, kept but never interpreted: it must survive JSON (the case's
+#: digest, a settlement's echo, a service's response) unchanged.
+Extensions = Annotated[dict[str, Any], AfterValidator(_json_data)]
 
 
 class _Model(BaseModel):
@@ -301,13 +323,6 @@ _SECTIONS: dict[str, type[_Model]] = {
     "relations": Relation,
     "constraints": LinearConstraint,
 }
-_SECTION_LIMITS = {
-    "stakeholders": MAX_STAKEHOLDERS,
-    "issues": MAX_ISSUES,
-    "interests": MAX_INTERESTS,
-    "relations": MAX_RELATIONS,
-    "constraints": MAX_CONSTRAINTS,
-}
 
 
 def parse_case(data: object) -> Case:
@@ -350,14 +365,20 @@ def parse_case(data: object) -> Case:
       stakeholders: required field is missing
       issues: required field is missing
     """
+    with paused_gc():
+        return _parse_case(data)
+
+
+def _parse_case(data: object) -> Case:
+    if isinstance(data, dict):  # counting a section's items is cheaper than walking them
+        problems = _size_problems(data)
+        if problems:
+            raise CaseError(problems)
     _check_shape(data)
     if not isinstance(data, dict):
         raise CaseError(
-            [Problem("", f"a case must be a mapping of keys to values, got {_kind(data)}")]
+            [Problem("", f"a case must be a mapping of keys to values, got {describe(data)}")]
         )
-    problems = _size_problems(data)
-    if problems:
-        raise CaseError(problems)
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
@@ -593,16 +614,6 @@ def _closest(word: str, candidates: list[str]) -> str | None:
     return match[0] if match else None
 
 
-def _path(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
 _KEYS_OF: dict[str, type[BaseModel]] = {"policy": Policy}
 
 
@@ -636,7 +647,7 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
         message = f"unknown key '{loc[-1]}'"
         if allowed:
             message += f" (allowed: {allowed}; put your own data under 'extensions')"
-        return Problem(_path(prefix + loc[:-1]), message)
+        return Problem(field_path(prefix + loc[:-1]), message)
     messages = {
         "missing": "required field is missing",
         "float_type": "must be a number",
@@ -658,90 +669,186 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
         "string_too_short": "must not be empty",
         "string_too_long": f"must have at most {ctx.get('max_length')} characters",
     }
+    if kind == "json_data":
+        return Problem(field_path(prefix + loc + tuple(ctx["where"])), str(ctx["what"]))
+    if kind == "string_unicode":
+        where = lone_surrogate(got) if isinstance(got, str) else None
+        at = f" at character {where + 1}" if where is not None else ""
+        if loc and loc[-1] == "[key]":
+            return Problem(field_path(prefix + loc[:-2]), f"a key holds a {_LONE}{at}; {_VALID}")
+        return Problem(field_path(prefix + loc), f"holds a {_LONE}{at}; {_VALID}")
     if loc and loc[-1] == "[key]":
         return Problem(
-            _path(prefix + loc[:-2]),
+            field_path(prefix + loc[:-2]),
             f"'{loc[-2]}' is not a language code (use e.g. 'en', 'zh', 'zh-Hant')",
         )
     message = messages.get(kind, str(error.get("msg", "is invalid")).lower())
     if kind == "float_type" and isinstance(got, int) and not isinstance(got, bool):
         message = "is too large to be a number"
     elif kind.endswith("_type") and got is not None:
-        message += f", got {_kind(got)}"
-    return Problem(_path(prefix + loc), message)
+        message += f", got {describe(got)}"
+    return Problem(field_path(prefix + loc), message)
 
 
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value!r})"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"a string ({shown!r})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if value is None:
-        return "null"
-    return type(value).__name__
+_LONE = "lone surrogate (\\ud800-\\udfff without its pair)"
+_VALID = "text must be valid Unicode"
+_JSON_ONLY = (
+    "extensions hold JSON data only (strings, finite numbers, true/false, null, lists, and "
+    "mappings with string keys)"
+)
+
+
+def _not_json(value: object) -> tuple[list[int | str], str] | None:
+    """Where and why ``value`` is not JSON data, for the first place in document order that
+    is not; ``None`` when all of it is."""
+    todo: list[tuple[list[int | str], object]] = [([], value)]
+    while todo:
+        loc, item = todo.pop()
+        if isinstance(item, str):
+            where = lone_surrogate(item)
+            if where is not None:
+                return loc, f"holds a {_LONE} at character {where + 1}; {_VALID}"
+        elif isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    return loc, f"keys must be strings, got {describe(key)}: {_JSON_ONLY}"
+                if lone_surrogate(key) is not None:
+                    return loc, f"a key holds a {_LONE}; {_VALID}"
+            todo.extend(([*loc, k], v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            todo.extend(([*loc, k], v) for k, v in reversed(list(enumerate(item))))
+        elif item is None or isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            most = sys.get_int_max_str_digits()  # 10**most has 3.3 * most bits
+            if most and item.bit_length() > 3 * most and abs(item) >= 10**most:
+                return loc, f"an integer of more than {most} digits is not allowed: {_JSON_ONLY}"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return loc, f"{item!r} is not allowed: {_JSON_ONLY}"
+        else:
+            what, instead = _unlike_json(item)
+            return loc, f"{what} is not allowed: {_JSON_ONLY}; {instead}"
+    return None
+
+
+def _unlike_json(item: object) -> tuple[str, str]:
+    """What a value that JSON cannot hold is, and what to write instead."""
+    if isinstance(item, bytes | bytearray):
+        return "binary data (YAML !!binary)", "write it as a base64 string"
+    if isinstance(item, datetime.date | datetime.time):
+        return f"a date or time ({item.isoformat()})", "quote it to keep it a string"
+    if isinstance(item, set | frozenset):
+        return "a set", "write a list"
+    if isinstance(item, tuple):
+        return "a tuple", "write a list"
+    return f"a {type(item).__name__}", "write a string, a number, a list or a mapping"
 
 
 def _check_shape(data: object) -> None:
     """Reject documents nested too deep or too large before any validation touches them.
 
-    Counts the values the document expands to, each shared container (a YAML alias) as often
-    as it is used, but computes each container's size once: a YAML alias bomb is stopped in
-    time proportional to its text, not to its expansion.
+    Counts the values the document expands to and the characters of its keys and strings,
+    each shared container (a YAML alias) and each shared string as often as it is used, but
+    computes each container's size once: a YAML alias bomb, of many values or of one long
+    string repeated, is stopped in time proportional to its text, not to its expansion.
     """
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}
 
-    def size(node: dict[Any, Any] | list[Any], depth: int) -> int:
+    def size(node: dict[Any, Any] | list[Any], depth: int) -> tuple[int, int]:
         known = sizes.get(id(node))
         if known is not None:
             return known
         if depth > MAX_DEPTH:
             raise CaseError([Problem("", f"the document is nested deeper than {MAX_DEPTH} levels")])
+        chars = 0
         if isinstance(node, dict):
-            if not all(type(key) is str for key in node):
-                key = next(key for key in node if not isinstance(key, str))
-                raise CaseError([Problem("", f"keys must be strings, got {_kind(key)}")])
+            for key in node:
+                if type(key) is not str and not isinstance(key, str):
+                    where = _path_to(data, node)
+                    raise CaseError([Problem(where, f"keys must be strings, got {describe(key)}")])
+                chars += len(key)
             children: Any = node.values()
         else:
             children = node
         total = 1
         for child in children:
             kind = type(child)
-            if kind is dict and depth + 1 < MAX_DEPTH and _flat_record(child):
+            if kind is str:
+                total += 1
+                chars += len(child)
+            elif kind is dict and depth + 1 < MAX_DEPTH and (flat := _flat_chars(child)) >= 0:
                 total += 1 + len(child)  # a record of scalars (an interest): no call needed
+                chars += flat
             elif kind is dict or kind is list or isinstance(child, dict | list):
-                total += size(child, depth + 1)
+                values, text = size(child, depth + 1)
+                total += values
+                chars += text
             else:
                 total += 1
+                if isinstance(child, str):
+                    chars += len(child)
         if total > MAX_NODES:
             raise CaseError([Problem("", f"the document expands to more than {MAX_NODES} values")])
-        sizes[id(node)] = total
-        return total
+        if chars > MAX_EXPANDED_TEXT:
+            raise CaseError(
+                [
+                    Problem(
+                        "",
+                        f"the document expands to more than {MAX_EXPANDED_TEXT} characters of "
+                        "text (a YAML alias counts at every use)",
+                    )
+                ]
+            )
+        sizes[id(node)] = total, chars
+        return total, chars
 
     if isinstance(data, dict | list):
         size(data, 0)
 
 
+def _path_to(data: object, target: object) -> str:
+    """The field path of the container ``target`` within ``data`` (for an error message)."""
+    seen: set[int] = set()
+    todo: list[tuple[list[int | str], object]] = [([], data)]
+    while todo:
+        loc, node = todo.pop()
+        if node is target:
+            return field_path(loc)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            todo.extend(([*loc, k], v) for k, v in node.items() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            todo.extend(([*loc, k], v) for k, v in enumerate(node) if isinstance(v, dict | list))
+    return ""  # pragma: no cover - target is always found in data
+
+
 _CONTAINERS = (dict, list)
 
 
-def _flat_record(node: dict[Any, Any]) -> bool:
-    """A mapping with string keys and no mapping or list among its values."""
+def _flat_chars(node: dict[Any, Any]) -> int:
+    """Characters of a mapping's keys and strings when it holds no mapping or list and only
+    string keys, else -1."""
+    chars = 0
     for key, value in node.items():
-        if type(key) is not str or type(value) in _CONTAINERS or isinstance(value, _CONTAINERS):
-            return False
-    return True
+        if type(key) is not str:
+            return -1
+        chars += len(key)
+        kind = type(value)
+        if kind is str:
+            chars += len(value)
+        elif kind in _CONTAINERS or isinstance(value, _CONTAINERS):
+            return -1
+        elif isinstance(value, str):
+            chars += len(value)
+    return chars
 
 
 def _size_problems(data: dict[str, Any]) -> list[Problem]:
     problems = []
-    for section, limit in _SECTION_LIMITS.items():
+    for section, limit in SECTION_LIMITS.items():
         items = data.get(section)
         if isinstance(items, list) and len(items) > limit:
             problems.append(Problem(section, f"{len(items)} items, above the limit of {limit}"))

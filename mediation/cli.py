@@ -6,13 +6,15 @@ Heavy modules are imported inside the commands so that ``mediation --help`` star
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import signal
 import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
 
 import typer
 
@@ -46,19 +48,54 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 def _read_case(path: str) -> Case:
     from .documents import guess_format, load_case
     from .errors import CaseError
+    from .limits import MAX_DOCUMENT_BYTES
 
     try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            data = _read_at_most(sys.stdin.buffer, MAX_DOCUMENT_BYTES)
+        else:
+            with Path(path).open("rb") as file:
+                data = _read_at_most(file, MAX_DOCUMENT_BYTES)
     except FileNotFoundError:
         _fail(f"{path}: no such file")
     except IsADirectoryError:
         _fail(f"{path}: is a directory, not a case file")
     except OSError as exc:
         _fail(f"{path}: cannot read ({exc.strerror})")
+    if data is None:
+        _fail(f"{path}: the document is larger than the limit of {MAX_DOCUMENT_BYTES} bytes")
     try:
         return load_case(data, format=guess_format(path))
     except CaseError as exc:
         _fail(f"{path}: {exc}")
+
+
+#: Bytes read at a time: small enough that a stream far over the limit costs no more memory
+#: than the limit itself.
+_CHUNK = 1 << 20
+
+
+def _read_at_most(stream: BinaryIO, limit: int) -> bytes | None:
+    """The whole of ``stream`` when it holds at most ``limit`` bytes, else ``None``.
+
+    Reads at most ``limit + 1`` bytes, so that an endless stream (``/dev/zero``, a pipe that
+    never closes its end) is refused instead of filling memory.
+    """
+    try:
+        size = os.fstat(stream.fileno()).st_size
+    except (OSError, ValueError, io.UnsupportedOperation):
+        size = 0  # not a file: a pipe, a terminal, a test's stream
+    if size > limit:
+        return None  # a regular file over the limit: no need to read it
+    chunks: list[bytes] = []
+    left = limit + 1
+    while left > 0:
+        chunk = stream.read(min(left, _CHUNK))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        left -= len(chunk)
+    return None
 
 
 @app.command()

@@ -3,57 +3,32 @@
 from __future__ import annotations
 
 import json
-import re
+import sys
 from typing import Any, Literal
 
 import yaml
 
 from .case import Case, parse_case
-from .errors import CaseError, Problem
+from .errors import CaseError, Problem, field_path
+from .gc_pause import paused_gc
 from .limits import MAX_DOCUMENT_BYTES
+from .yaml_reader import EXPONENT_FLOAT, read_yaml
 
 __all__ = ["Format", "dump_case", "guess_format", "load_case", "parse_document"]
 
 Format = Literal["yaml", "json"]
 
-try:  # the C loader is ~10x faster on large cases; fall back when libyaml is absent
-    _Base: Any = yaml.CSafeLoader
+try:  # the C dumper is ~10x faster on large cases; fall back when libyaml is absent
     _Dumper: Any = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Base = yaml.SafeLoader
     _Dumper = yaml.SafeDumper
 
 
-class _Loader(_Base):  # type: ignore[misc]
-    """A safe YAML loader that rejects repeated keys and reads ``1e6`` as a number.
-
-    PyYAML follows YAML 1.1, where a float needs a dot (``1.0e6``); YAML 1.2 and JSON also
-    accept ``1e6``, which users write for money amounts.
-    """
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"repeated key '{key}'", key_node.start_mark
-                )
-            if isinstance(key, str | int | float | bool):
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 class _Writer(_Dumper):  # type: ignore[misc]
-    """A YAML dumper that quotes what :class:`_Loader` would read as a number (``1e6``)."""
+    """A YAML dumper that quotes what :func:`read_yaml` would read as a number (``1e6``)."""
 
 
-for _cls in (_Loader, _Writer):
-    _cls.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-        list("-+0123456789"),
-    )
+_Writer.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_FLOAT, list("-+0123456789"))
 
 
 def guess_format(name: str) -> Format:
@@ -67,7 +42,9 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
     Raises
     ------
     CaseError
-        When the text is too large, not UTF-8, not well-formed, or nested too deep.
+        When the text is too large, not UTF-8, not well-formed, or nested too deep; for YAML
+        also as soon as the document passes a limit of :mod:`mediation.limits` (values,
+        characters of text, items of a section), before the rest of it is read.
     """
     if len(text) > MAX_DOCUMENT_BYTES:
         unit = "bytes" if isinstance(text, bytes) else "characters"
@@ -87,9 +64,8 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
                 [Problem("", f"the document is not UTF-8 text (byte {exc.start})")]
             ) from None
     try:
-        if format == "json":
-            return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_repeats)
-        return yaml.load(text, Loader=_Loader)
+        with paused_gc():
+            return _read_json(text) if format == "json" else read_yaml(text)
     except json.JSONDecodeError as exc:
         raise CaseError(
             [Problem("", f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]
@@ -100,10 +76,23 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
         raise CaseError([Problem("", f"malformed YAML{where}: {exc.problem or exc}")]) from None
     except yaml.YAMLError as exc:
         raise CaseError([Problem("", f"malformed YAML: {exc}")]) from None
+    except CaseError:
+        raise
+    except UnicodeEncodeError as exc:  # libyaml reads UTF-8: a str with a lone surrogate
+        assert isinstance(text, str)
+        line = text.count("\n", 0, exc.start) + 1
+        column = exc.start - text.rfind("\n", 0, exc.start)
+        raise CaseError(
+            [
+                Problem(
+                    "",
+                    f"the document holds a lone surrogate (\\ud800-\\udfff without its pair) "
+                    f"at line {line}, column {column}; text must be valid Unicode",
+                )
+            ]
+        ) from None
     except RecursionError:
         raise CaseError([Problem("", "the document is nested too deeply")]) from None
-    except ValueError as exc:  # NaN/Infinity constants in JSON
-        raise CaseError([Problem("", str(exc))]) from None
 
 
 def load_case(text: str | bytes, *, format: Format = "yaml") -> Case:
@@ -123,7 +112,8 @@ def load_case(text: str | bytes, *, format: Format = "yaml") -> Case:
     >>> case.stakeholders[1].name
     '乙'
     """
-    return parse_case(parse_document(text, format=format))
+    with paused_gc():
+        return parse_case(parse_document(text, format=format))
 
 
 def dump_case(case: Case, *, format: Format = "yaml") -> str:
@@ -134,14 +124,64 @@ def dump_case(case: Case, *, format: Format = "yaml") -> str:
     return str(yaml.dump(data, Dumper=_Writer, allow_unicode=True, sort_keys=False, width=100))
 
 
-def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
+class _Unreadable:
+    """A JSON value that cannot be case data, left in its place so that its path is found."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _read_json(text: str) -> object:
+    """JSON text as plain data; what cannot be read is reported with its path.
+
+    The decoder's hooks do not know where they are, so each marks what it refuses
+    (a repeated key, ``NaN``, an integer too long to convert) and the marks are looked for
+    afterwards, only when there are any.
+    """
+    refused: list[_Unreadable] = []
+
+    def refuse(reason: str) -> _Unreadable:
+        refused.append(_Unreadable(reason))
+        return refused[-1]
+
+    def mapping(pairs: list[tuple[str, Any]]) -> object:
+        result = dict(pairs)
+        if len(result) == len(pairs):
+            return result
         seen: set[str] = set()
         repeated = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        raise ValueError(f"malformed JSON: repeated key '{repeated}'")
-    return result
+        return refuse(f"repeated key '{repeated}'; a key may appear once in a mapping")
+
+    def integer(digits: str) -> object:
+        try:
+            return int(digits)
+        except ValueError:  # longer than sys.get_int_max_str_digits()
+            return refuse(
+                f"an integer of {len(digits.lstrip('-'))} digits is too long to read; numbers "
+                f"may have at most {sys.get_int_max_str_digits()} digits"
+            )
+
+    def constant(name: str) -> object:
+        return refuse(f"{name} is not allowed in a case: numbers must be finite")
+
+    data = json.loads(text, object_pairs_hook=mapping, parse_int=integer, parse_constant=constant)
+    if refused:
+        raise CaseError(Problem(path, mark.reason) for path, mark in _marks(data))
+    return data
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not allowed in a case: numbers must be finite")
+def _marks(data: object) -> list[tuple[str, _Unreadable]]:
+    """Every :class:`_Unreadable` in ``data`` with its field path, in document order."""
+    found: list[tuple[str, _Unreadable]] = []
+    todo: list[tuple[list[int | str], object]] = [([], data)]
+    while todo:
+        loc, value = todo.pop()
+        if isinstance(value, _Unreadable):
+            found.append((field_path(loc), value))
+        elif isinstance(value, dict):
+            todo.extend(([*loc, k], v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            todo.extend(([*loc, k], v) for k, v in reversed(list(enumerate(value))))
+    return found

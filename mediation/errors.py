@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -12,6 +13,9 @@ __all__ = [
     "Problem",
     "SolverError",
     "TimeLimitError",
+    "describe",
+    "field_path",
+    "lone_surrogate",
 ]
 
 
@@ -26,8 +30,80 @@ class Problem:
     path: str
     message: str
 
+    def __post_init__(self) -> None:
+        # A message may quote the input, and the input may hold a lone surrogate (JSON's
+        # "\ud800"): escape it, so that every message can be printed and sent as UTF-8.
+        for name in ("path", "message"):
+            text = getattr(self, name)
+            if lone_surrogate(text) is not None:
+                escaped = text.encode("utf-8", "backslashreplace").decode("utf-8")
+                object.__setattr__(self, name, escaped)
+
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def lone_surrogate(text: str) -> int | None:
+    """The position of the first lone surrogate in ``text`` (which UTF-8 cannot encode), or
+    ``None`` when ``text`` is valid Unicode.
+
+    Examples
+    --------
+    >>> lone_surrogate("社区"), lone_surrogate("ab\\ud800")
+    (None, 2)
+    """
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """The :attr:`Problem.path` of a location given as keys and list positions.
+
+    Examples
+    --------
+    >>> field_path(["interests", 3, "stakeholder"])
+    'interests[3].stakeholder'
+    """
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def describe(value: object) -> str:
+    """A value as an error message shows what was found: ``a number (42)``, ``a list``.
+
+    Examples
+    --------
+    >>> describe(True), describe("社区"), describe([1])
+    ('a boolean (true)', "a string ('社区')", 'a list')
+    """
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "null"
+    if isinstance(value, datetime.date | datetime.time):  # YAML reads 2025-01-01 as a date
+        return f"a date or time ({value.isoformat()}; quote it to make it a string)"
+    if isinstance(value, bytes | bytearray):
+        return "binary data"
+    return type(value).__name__
 
 
 class MediationError(Exception):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 __all__ = [
     "MAX_CONSTRAINTS",
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
+    "MAX_EXPANDED_TEXT",
     "MAX_INTERESTS",
     "MAX_ISSUES",
     "MAX_NODES",
@@ -13,6 +17,7 @@ __all__ = [
     "MAX_STAKEHOLDERS",
     "MAX_TERMS",
     "MAX_TEXT",
+    "SECTION_LIMITS",
 ]
 
 #: Parties in one case. The benchmarks use 1,000.
@@ -35,3 +40,19 @@ MAX_DEPTH = 32
 MAX_NODES = 20_000_000
 #: Bytes of a case document given as text.
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+#: Characters of text (keys and strings) in the parsed document, counting every repeat of a
+#: YAML alias: no more than a document of ``MAX_DOCUMENT_BYTES`` could spell out, so that an
+#: alias repeating a long string is refused before anything (the case's digest, its JSON)
+#: writes the repeats out.
+MAX_EXPANDED_TEXT = MAX_DOCUMENT_BYTES
+
+#: The most items each list at the top of a case may hold.
+SECTION_LIMITS: Mapping[str, int] = MappingProxyType(
+    {
+        "stakeholders": MAX_STAKEHOLDERS,
+        "issues": MAX_ISSUES,
+        "interests": MAX_INTERESTS,
+        "relations": MAX_RELATIONS,
+        "constraints": MAX_CONSTRAINTS,
+    }
+)
