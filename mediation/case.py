@@ -321,12 +321,13 @@ class Case(_Model):
         return grouped
 
     @cached_property
-    def canonical_digest(self) -> Any:
-        """SHA-256 state over the validated case's JSON (fixed key order and number format),
-        computed once per case: copy it and add what else identifies a computation."""
+    def canonical_digest(self) -> bytes:
+        """SHA-256 digest of the validated case's JSON (fixed key order and number format),
+        computed once per case. Bytes, not a live ``hashlib`` object, so that a case that has
+        been settled can still be pickled (sent to a worker process, cached)."""
         import hashlib
 
-        return hashlib.sha256(self.model_dump_json().encode())
+        return hashlib.sha256(self.model_dump_json().encode()).digest()
 
     def title_in(self, lang: str | None = None) -> str:
         """The case's title in ``lang`` when the case translates it, else its own title."""

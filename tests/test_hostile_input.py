@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import pickle
 import re
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import LP_RULES, RULES, load
 from typer.testing import CliRunner, Result
 
 from mediation import case as case_module
@@ -766,3 +768,25 @@ def test_a_diagnosis_proposes_only_values_that_load() -> None:
     )
     doc["stakeholders"][4]["disagreement"] = concession.proposed
     assert settle(parse_case(doc), rule="leximin").status == "optimal"
+
+
+# --- pickling --------------------------------------------------------------------------------
+
+#: A bundled case that suits each rule.
+CASE_OF_RULE = {
+    **dict.fromkeys(LP_RULES, "community-hall-dispute"),
+    "adjusted_winner": "two-party-adjusted-winner",
+    "claims": "budget-claims-rationing",
+}
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_case_and_settlement_pickle_before_and_after_settling(rule: str) -> None:
+    case = load(CASE_OF_RULE[rule])
+    assert pickle.loads(pickle.dumps(case)) == case
+    result = settle(case, rule=rule)
+    assert result.status == "optimal", result.reasons
+    again = pickle.loads(pickle.dumps(case))  # the digest and the indexes are cached now
+    assert again == case
+    assert pickle.loads(pickle.dumps(result)) == result
+    assert settle(again, rule=rule).input_sha256 == result.input_sha256
