@@ -31,9 +31,14 @@ from .gc_pause import paused_gc
 from .limits import (
     MAX_DEPTH,
     MAX_EXPANDED_TEXT,
+    MAX_MAGNITUDE,
     MAX_NODES,
     MAX_TERMS,
     MAX_TEXT,
+    MAX_VALUE_SPAN,
+    MAX_WEIGHT,
+    MIN_MAGNITUDE,
+    MIN_WEIGHT,
     SECTION_LIMITS,
 )
 
@@ -89,6 +94,34 @@ LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
+def _not_tiny(value: float) -> float:
+    if value and abs(value) < MIN_MAGNITUDE:
+        raise PydanticCustomError(
+            "magnitude",
+            "must be 0 or at least {least} in absolute value, got {got}",
+            {"least": _number(MIN_MAGNITUDE), "got": repr(value)},
+        )
+    return value
+
+
+def _not_below_least(value: float) -> float:
+    if value < MIN_MAGNITUDE:
+        raise PydanticCustomError(
+            "magnitude",
+            "must be at least {least}, got {got}",
+            {"least": _number(MIN_MAGNITUDE), "got": repr(value)},
+        )
+    return value
+
+
+#: A magnitude: 0, or between MIN_MAGNITUDE and MAX_MAGNITUDE in absolute value.
+Magnitude = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE), AfterValidator(_not_tiny)]
+#: A magnitude that is not negative.
+NonNegative = Annotated[float, Field(ge=0.0, le=MAX_MAGNITUDE), AfterValidator(_not_tiny)]
+#: A magnitude that is positive.
+Positive = Annotated[float, Field(gt=0.0, le=MAX_MAGNITUDE), AfterValidator(_not_below_least)]
+
+
 def _json_data(value: dict[str, Any]) -> dict[str, Any]:
     """``value`` when it is JSON data; else a validation error saying where it is not."""
     found = _not_json(value)
@@ -129,9 +162,9 @@ class Stakeholder(_Model):
     id: Slug
     name: Name
     kind: StakeholderKind
-    weight: float = Field(default=1.0, gt=0.0)
-    disagreement: float = 0.0
-    risk_capacity: float | None = Field(default=None, ge=0.0)
+    weight: float = Field(default=1.0, ge=MIN_WEIGHT, le=MAX_WEIGHT)
+    disagreement: Magnitude = 0.0
+    risk_capacity: NonNegative | None = None
     size: int | None = Field(default=None, ge=0)
     description: Text | None = None
     translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
@@ -149,7 +182,7 @@ class Issue(_Model):
     id: Slug
     name: Name
     kind: IssueKind
-    amount: float = Field(gt=0.0)
+    amount: Positive
     unit: Annotated[str, StringConstraints(max_length=40)] = ""
     divisible: bool = True
     probability: float | None = Field(default=None, gt=0.0, le=1.0)
@@ -173,10 +206,10 @@ class Interest(_Model):
 
     stakeholder: Slug
     issue: Slug
-    value: float = Field(ge=0.0)
+    value: NonNegative
     min_share: Share | None = None
     max_share: Share | None = None
-    claim: float | None = Field(default=None, ge=0.0)
+    claim: NonNegative | None = None
     control: Share | None = None
     note: Text | None = None
     extensions: Extensions | None = None
@@ -206,7 +239,7 @@ class Term(_Model):
 
     stakeholder: Slug
     issue: Slug
-    coef: float
+    coef: Magnitude
 
 
 class LinearConstraint(_Model):
@@ -215,7 +248,7 @@ class LinearConstraint(_Model):
     name: Slug
     terms: list[Term] = Field(min_length=1)
     sense: Sense
-    rhs: float
+    rhs: Magnitude
     description: Text | None = None
 
 
@@ -288,12 +321,13 @@ class Case(_Model):
         return grouped
 
     @cached_property
-    def canonical_digest(self) -> Any:
-        """SHA-256 state over the validated case's JSON (fixed key order and number format),
-        computed once per case: copy it and add what else identifies a computation."""
+    def canonical_digest(self) -> bytes:
+        """SHA-256 digest of the validated case's JSON (fixed key order and number format),
+        computed once per case. Bytes, not a live ``hashlib`` object, so that a case that has
+        been settled can still be pickled (sent to a worker process, cached)."""
         import hashlib
 
-        return hashlib.sha256(self.model_dump_json().encode())
+        return hashlib.sha256(self.model_dump_json().encode()).digest()
 
     def title_in(self, lang: str | None = None) -> str:
         """The case's title in ``lang`` when the case translates it, else its own title."""
@@ -406,12 +440,14 @@ def referential_problems(
     *,
     known_stakeholders: set[str] | None = None,
     known_issues: set[str] | None = None,
+    known_interests: set[tuple[str, str]] | None = None,
 ) -> list[Problem]:
     """Cross-field problems of a case's (valid) parts, each given with its position.
 
-    ``known_stakeholders`` and ``known_issues`` default to the ids of the given parts; a caller
-    checking a partly invalid document passes every id it could read so that a party whose
-    own record is invalid is not also reported as unknown.
+    ``known_stakeholders``, ``known_issues`` and ``known_interests`` default to the ids and
+    (stakeholder, issue) pairs of the given parts; a caller checking a partly invalid
+    document passes every one it could read so that a party whose own record is invalid is
+    not also reported as unknown, nor a term on an invalid interest as on no interest.
     """
     problems: list[Problem] = []
     party_ids = _unique_ids("stakeholders", stakeholders, problems)
@@ -433,6 +469,8 @@ def referential_problems(
     floors: dict[str, list[tuple[str, float]]] = defaultdict(list)
     interested: set[str] = set()
     kind_of = {issue.id: issue.kind for _, issue in issues}
+    lowest: dict[str, tuple[float, int]] = {}  # a party's smallest nonzero value, where
+    highest: dict[str, tuple[float, int]] = {}
     for k, x in interests:
         party, issue_id = x.stakeholder, x.issue
         if party not in known_parties or issue_id not in known_issue_ids:
@@ -452,6 +490,13 @@ def referential_problems(
             continue
         pairs[pair] = k
         interested.add(issue_id)
+        if x.value:
+            low = lowest.get(party)
+            if low is None or x.value < low[0]:
+                lowest[party] = (x.value, k)
+            high = highest.get(party)
+            if high is None or x.value > high[0]:
+                highest[party] = (x.value, k)
         if x.min_share is None and x.max_share is None and x.control is None and x.claim is None:
             continue  # the common case: nothing more to check
         if x.min_share is not None and x.max_share is not None and x.min_share > x.max_share:
@@ -475,6 +520,21 @@ def referential_problems(
             problems.append(
                 Problem(
                     f"interests[{k}].claim", f"applies to resources only; '{issue_id}' is a risk"
+                )
+            )
+
+    issue_of = dict(interests)
+    for party, (small, k_small) in lowest.items():
+        big, k_big = highest[party]
+        if big > small * MAX_VALUE_SPAN:
+            problems.append(
+                Problem(
+                    f"interests[{k_small}].value",
+                    f"'{party}' values '{issue_of[k_small].issue}' at {small:g} "
+                    f"(interests[{k_small}]) and '{issue_of[k_big].issue}' at {big:g} "
+                    f"(interests[{k_big}]), {big / small:.1e} times as much; a party's nonzero "
+                    f"values may differ by a factor of at most {_number(MAX_VALUE_SPAN)} (write 0 "
+                    "if it does not matter to them)",
                 )
             )
 
@@ -554,6 +614,7 @@ def referential_problems(
             if (
                 ok
                 and (t.stakeholder, t.issue) not in pairs
+                and (t.stakeholder, t.issue) not in (known_interests or ())
                 and t.stakeholder in party_ids
                 and t.issue in issue_ids
             ):
@@ -637,6 +698,15 @@ def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
     return list(model.model_fields)
 
 
+def _number(value: object) -> str:
+    """A bound as messages show it: ``0``, ``0.5``, ``1e-9``, ``1e12``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    text = f"{value:g}"
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else text
+
+
 def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
     loc = tuple(error["loc"])
     kind = error["type"]
@@ -662,12 +732,13 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
         if loc and loc[-1] in ("id", "name", "stakeholder", "issue", "source", "target")
         else "has a wrong format",
         "literal_error": f"must be one of {ctx.get('expected', '')}",
-        "greater_than": f"must be greater than {ctx.get('gt')}",
-        "greater_than_equal": f"must be at least {ctx.get('ge')}",
-        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "greater_than": f"must be greater than {_number(ctx.get('gt'))}",
+        "greater_than_equal": f"must be at least {_number(ctx.get('ge'))}",
+        "less_than_equal": f"must be at most {_number(ctx.get('le'))}",
         "too_short": f"must have at least {ctx.get('min_length')} item(s)",
         "string_too_short": "must not be empty",
         "string_too_long": f"must have at most {ctx.get('max_length')} characters",
+        "magnitude": str(error.get("msg")),
     }
     if kind == "json_data":
         return Problem(field_path(prefix + loc + tuple(ctx["where"])), str(ctx["what"]))
@@ -885,6 +956,14 @@ def _problems_of_valid_parts(data: dict[str, Any], exc: ValidationError) -> list
         return {i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
 
     known_parties, known_issues = ids("stakeholders"), ids("issues")
+    raw_interests = data.get("interests")
+    known_interests = {
+        (x["stakeholder"], x["issue"])
+        for x in (raw_interests if isinstance(raw_interests, list) else [])
+        if isinstance(x, dict)
+        and isinstance(x.get("stakeholder"), str)
+        and isinstance(x.get("issue"), str)
+    }
     return [
         p
         for p in referential_problems(
@@ -895,6 +974,7 @@ def _problems_of_valid_parts(data: dict[str, Any], exc: ValidationError) -> list
             parts["constraints"],
             known_stakeholders=known_parties,
             known_issues=known_issues,
+            known_interests=known_interests,
         )
         # an issue whose interests failed validation is not "uninterested"
         if not p.message.startswith("no stakeholder has an interest") or not failed

@@ -25,6 +25,7 @@ from .formulation import (
     add_policy_constraints,
     build_model,
 )
+from .limits import MIN_MAGNITUDE
 from .settlement import Concession, Conflict, ConflictSet, Diagnosis
 from .solver import Session, SolverOptions, open_session
 
@@ -315,6 +316,8 @@ def _concession(it: _Item, amount: float) -> Concession:
         proposed = min(max(proposed, 0.0), 1.0)
     elif it.kind == "capacity":
         proposed = max(proposed, 0.0)
+    if it.kind not in ("floor", "cap") and abs(proposed) < MIN_MAGNITUDE:
+        proposed = 0.0  # 1.8e-15 left by rounding is no valid disagreement point or rhs
     return Concession(
         kind=it.kind,
         stakeholder=it.stakeholder,

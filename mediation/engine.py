@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from importlib.metadata import PackageNotFoundError, version
@@ -668,12 +669,13 @@ class _Run:
 
 
 def input_sha256(case: Case, policy: Policy) -> str:
-    """SHA-256 of the validated case's canonical JSON followed by the policy applied.
+    """SHA-256 of the digest of the validated case's canonical JSON followed by the policy
+    applied.
 
     The validated model fixes key order and number formatting, so the same case gives the
     same digest whether it arrived as YAML or JSON.
     """
-    digest = case.canonical_digest.copy()
+    digest = hashlib.sha256(case.canonical_digest)
     digest.update(b"\n")
     digest.update(policy.model_dump_json().encode())
     return str(digest.hexdigest())

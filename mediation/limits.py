@@ -12,11 +12,16 @@ __all__ = [
     "MAX_EXPANDED_TEXT",
     "MAX_INTERESTS",
     "MAX_ISSUES",
+    "MAX_MAGNITUDE",
     "MAX_NODES",
     "MAX_RELATIONS",
     "MAX_STAKEHOLDERS",
     "MAX_TERMS",
     "MAX_TEXT",
+    "MAX_VALUE_SPAN",
+    "MAX_WEIGHT",
+    "MIN_MAGNITUDE",
+    "MIN_WEIGHT",
     "SECTION_LIMITS",
 ]
 
@@ -45,6 +50,26 @@ MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 #: alias repeating a long string is refused before anything (the case's digest, its JSON)
 #: writes the repeats out.
 MAX_EXPANDED_TEXT = MAX_DOCUMENT_BYTES
+
+# --- numeric ranges: what the LP solver can resolve (HiGHS works to tolerances near 1e-9
+# relative to magnitudes near 1, so coefficients spread wider than ~1e21 cannot all count).
+
+#: Smallest entitlement (``weight``) of a party. A subnormal weight (5e-324) made PuLP fail.
+MIN_WEIGHT = 1e-6
+#: Largest entitlement of a party. With weights of 1e-12 and 1e12 the Nash rule ran for
+#: 60 s and failed; between MIN_WEIGHT and MAX_WEIGHT any two weights differ by at most 1e12.
+MAX_WEIGHT = 1e6
+#: Smallest absolute value of every other nonzero magnitude: an interest's ``value`` and
+#: ``claim``, an issue's ``amount``, a party's ``risk_capacity`` and ``disagreement``, a
+#: constraint's term ``coef`` and ``rhs``. Smaller ones are below the solver's tolerances:
+#: write 0 instead.
+MIN_MAGNITUDE = 1e-9
+#: Largest absolute value of those magnitudes (a value of 1e15 made the solver adapter fail
+#: with an IndexError). State money in thousands or millions when it is larger.
+MAX_MAGNITUDE = 1e12
+#: Largest ratio between a party's largest and smallest nonzero interest ``value``: its
+#: values span at most 12 orders of magnitude, or the smallest vanish in the LP's tolerances.
+MAX_VALUE_SPAN = 1e12
 
 #: The most items each list at the top of a case may hold.
 SECTION_LIMITS: Mapping[str, int] = MappingProxyType(

@@ -19,7 +19,13 @@ from mediation.case import Case, case_json_schema, parse_case
 from mediation.cli import app
 from mediation.documents import Format, dump_case, guess_format, load_case, parse_document
 from mediation.errors import CaseError, MediationError
-from mediation.limits import MAX_DEPTH, MAX_NODES, MAX_STAKEHOLDERS
+from mediation.limits import (
+    MAX_DEPTH,
+    MAX_MAGNITUDE,
+    MAX_NODES,
+    MAX_STAKEHOLDERS,
+    MIN_MAGNITUDE,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "mediation" / "schema" / "case.schema.json"
@@ -115,8 +121,10 @@ def test_round_trip_yaml_to_json_to_yaml(case_path: Path) -> None:
 
 @given(
     text=st.text(min_size=1, max_size=60),
-    amount=st.floats(min_value=0, exclude_min=True, allow_infinity=False),
-    disagreement=st.floats(allow_nan=False, allow_infinity=False),
+    amount=st.floats(min_value=MIN_MAGNITUDE, max_value=MAX_MAGNITUDE),
+    disagreement=st.just(0.0)
+    | st.floats(min_value=MIN_MAGNITUDE, max_value=MAX_MAGNITUDE)
+    | st.floats(min_value=-MAX_MAGNITUDE, max_value=-MIN_MAGNITUDE),
 )
 def test_round_trip_of_any_text_and_number(text: str, amount: float, disagreement: float) -> None:
     data = _minimal()

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
+import pickle
+import re
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from conftest import LP_RULES, RULES, load
 from typer.testing import CliRunner, Result
 
 from mediation import case as case_module
@@ -20,7 +25,15 @@ from mediation import limits, yaml_reader
 from mediation.case import parse_case
 from mediation.cli import app
 from mediation.documents import Format, load_case, parse_document
+from mediation.engine import settle
 from mediation.errors import CaseError
+from mediation.limits import (
+    MAX_MAGNITUDE,
+    MAX_VALUE_SPAN,
+    MAX_WEIGHT,
+    MIN_MAGNITUDE,
+    MIN_WEIGHT,
+)
 
 MINIMAL_YAML = """\
 id: hall
@@ -589,3 +602,191 @@ def test_lone_surrogate_in_yaml_text_given_as_str_is_refused_with_its_position()
     assert path == ""
     assert "lone surrogate" in message
     assert "at line 5, column 27" in message
+
+
+# --- numeric ranges --------------------------------------------------------------------------
+
+
+def _ranged() -> dict[str, Any]:
+    """The minimal case with every ranged number present: a risk capacity, a claim, a
+    constraint."""
+    doc = _extended("", "x")
+    doc["stakeholders"][0]["risk_capacity"] = 10
+    doc["interests"][0]["claim"] = 30
+    doc["constraints"] = [
+        {
+            "name": "cap",
+            "terms": [{"stakeholder": "yikang", "issue": "hours", "coef": 1}],
+            "sense": "<=",
+            "rhs": 0.9,
+        }
+    ]
+    return doc
+
+
+TINY = math.nextafter(MIN_MAGNITUDE, 0)
+BEYOND = math.nextafter(MAX_MAGNITUDE, math.inf)
+
+#: (path to the number, a few values at the edges that load, values just beyond, fragment)
+RANGES: list[tuple[str, list[float], list[float], list[str]]] = [
+    (
+        "stakeholders.0.weight",
+        [MIN_WEIGHT, MAX_WEIGHT],
+        [math.nextafter(MIN_WEIGHT, 0), 5e-324, 0.0],
+        ["must be at least 1e-6"],
+    ),
+    ("stakeholders.0.weight", [], [math.nextafter(MAX_WEIGHT, math.inf)], ["must be at most 1e6"]),
+    ("interests.0.value", [0.0, MIN_MAGNITUDE, MAX_MAGNITUDE], [TINY], ["must be 0 or at least"]),
+    ("interests.0.value", [], [BEYOND, 1e15], ["must be at most 1e12"]),
+    ("interests.0.claim", [0.0, MIN_MAGNITUDE, MAX_MAGNITUDE], [TINY], ["must be 0 or at least"]),
+    ("interests.0.claim", [], [BEYOND], ["must be at most 1e12"]),
+    ("issues.0.amount", [MIN_MAGNITUDE, MAX_MAGNITUDE], [TINY], ["must be at least 1e-9, got"]),
+    ("issues.0.amount", [], [BEYOND], ["must be at most 1e12"]),
+    (
+        "stakeholders.0.risk_capacity",
+        [0.0, MIN_MAGNITUDE, MAX_MAGNITUDE],
+        [TINY],
+        ["must be 0 or at least 1e-9 in absolute value"],
+    ),
+    ("stakeholders.0.risk_capacity", [], [BEYOND], ["must be at most 1e12"]),
+    (
+        "stakeholders.1.disagreement",
+        [0.0, MIN_MAGNITUDE, -MIN_MAGNITUDE, MAX_MAGNITUDE, -MAX_MAGNITUDE],
+        [TINY, -TINY],
+        ["must be 0 or at least 1e-9 in absolute value"],
+    ),
+    ("stakeholders.1.disagreement", [], [BEYOND], ["must be at most 1e12"]),
+    ("stakeholders.1.disagreement", [], [-BEYOND], ["must be at least -1e12"]),
+    (
+        "constraints.0.terms.0.coef",
+        [0.0, MIN_MAGNITUDE, -MAX_MAGNITUDE],
+        [TINY, -TINY],
+        ["must be 0 or at least"],
+    ),
+    ("constraints.0.terms.0.coef", [], [-BEYOND], ["must be at least -1e12"]),
+    ("constraints.0.rhs", [0.0, -MIN_MAGNITUDE, MAX_MAGNITUDE], [TINY], ["must be 0 or at least"]),
+    ("constraints.0.rhs", [], [BEYOND], ["must be at most 1e12"]),
+]
+
+
+def _at(doc: dict[str, Any], path: str, value: float) -> None:
+    *head, last = path.split(".")
+    node: Any = doc
+    for part in head:
+        node = node[int(part)] if part.isdigit() else node[part]
+    node[last] = value
+
+
+@pytest.mark.parametrize(
+    ("path", "edges", "beyond", "fragments"),
+    RANGES,
+    ids=[f"{r[0].split('.')[-1]}-{r[3][0][8:16]}" for r in RANGES],
+)
+def test_numbers_load_at_the_edge_of_their_range_and_not_beyond(
+    path: str, edges: list[float], beyond: list[float], fragments: list[str]
+) -> None:
+    for value in edges:
+        doc = _ranged()
+        _at(doc, path, value)
+        parse_case(doc)  # accepted
+    field = re.sub(r"\.(\d+)", r"[\1]", path)
+    for value in beyond:
+        doc = _ranged()
+        _at(doc, path, value)
+        with pytest.raises(CaseError) as info:
+            parse_case(doc)
+        problems = [(p.path, p.message) for p in info.value.problems]
+        assert [p for p, _ in problems] == [field], problems
+        for fragment in fragments:
+            assert fragment in problems[0][1], problems
+
+
+def test_a_partys_values_may_span_twelve_orders_of_magnitude_and_no_more() -> None:
+    doc = _ranged()
+    doc["issues"] += [
+        {"id": "storage", "name": "储物间", "kind": "resource", "amount": 1},
+        {"id": "stage", "name": "舞台", "kind": "resource", "amount": 1},
+    ]
+    doc["interests"] += [
+        {"stakeholder": "dancers", "issue": "storage", "value": MAX_MAGNITUDE},
+        {"stakeholder": "dancers", "issue": "stage", "value": 0.0},  # a zero does not count
+    ]
+    doc["interests"][1]["value"] = MAX_MAGNITUDE / MAX_VALUE_SPAN
+    parse_case(doc)  # 1 and 1e12: exactly the span
+    doc["interests"][1]["value"] = math.nextafter(1.0, 0)
+    with pytest.raises(CaseError) as info:
+        parse_case(doc)
+    ((path, message),) = [(p.path, p.message) for p in info.value.problems]
+    assert path == "interests[1].value"
+    for fragment in (
+        "'dancers' values 'hours' at 1 (interests[1])",
+        "and 'storage' at 1e+12 (interests[2])",
+        "may differ by a factor of at most 1e12",
+        "write 0 if it does not matter to them",
+    ):
+        assert fragment in message, message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("value: 60}", "value: 1e15}", "interests[0].value"),
+        (
+            "kind: resident_group}",
+            "kind: resident_group, weight: 5e-324}",
+            "stakeholders[1].weight",
+        ),
+    ],
+)
+def test_cli_settle_refuses_numbers_out_of_range(old: str, new: str, path: str) -> None:
+    refused(run("settle", "-", stdin=MINIMAL_YAML.replace(old, new).encode()), f"{path}: must be")
+
+
+def test_a_diagnosis_proposes_only_values_that_load() -> None:
+    # 9 - 8.999999999999998: the concession used to propose a disagreement of 1.8e-15, which
+    # is below MIN_MAGNITUDE and so no valid input
+    doc: dict[str, Any] = {
+        "id": "t",
+        "title": "t",
+        "stakeholders": [
+            {"id": f"p{k}", "name": f"P{k}", "kind": "other", "disagreement": d}
+            for k, d in enumerate([1.0, 0, 0, 0, 9.0])
+        ],
+        "issues": [{"id": "i0", "name": "I0", "kind": "resource", "amount": 1.0}],
+        "interests": [
+            {"stakeholder": s, "issue": "i0", "value": v}
+            for s, v in [("p4", 33.0), ("p0", 1.0), ("p1", 0.0), ("p2", 0.0), ("p3", 0.0)]
+        ],
+    }
+    result = settle(parse_case(doc), rule="leximin")
+    assert result.diagnosis is not None
+    (concession,) = result.diagnosis.concessions
+    assert (concession.kind, concession.stakeholder, concession.proposed) == (
+        "disagreement",
+        "p4",
+        0.0,
+    )
+    doc["stakeholders"][4]["disagreement"] = concession.proposed
+    assert settle(parse_case(doc), rule="leximin").status == "optimal"
+
+
+# --- pickling --------------------------------------------------------------------------------
+
+#: A bundled case that suits each rule.
+CASE_OF_RULE = {
+    **dict.fromkeys(LP_RULES, "community-hall-dispute"),
+    "adjusted_winner": "two-party-adjusted-winner",
+    "claims": "budget-claims-rationing",
+}
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_case_and_settlement_pickle_before_and_after_settling(rule: str) -> None:
+    case = load(CASE_OF_RULE[rule])
+    assert pickle.loads(pickle.dumps(case)) == case
+    result = settle(case, rule=rule)
+    assert result.status == "optimal", result.reasons
+    again = pickle.loads(pickle.dumps(case))  # the digest and the indexes are cached now
+    assert again == case
+    assert pickle.loads(pickle.dumps(result)) == result
+    assert settle(again, rule=rule).input_sha256 == result.input_sha256
