@@ -68,8 +68,11 @@ MIN_MAGNITUDE = 1e-9
 #: with an IndexError). State money in thousands or millions when it is larger.
 MAX_MAGNITUDE = 1e12
 #: Largest ratio between a party's largest and smallest nonzero interest ``value``: its
-#: values span at most 12 orders of magnitude, or the smallest vanish in the LP's tolerances.
-MAX_VALUE_SPAN = 1e12
+#: values span at most 10 orders of magnitude. They share the party's utility row, which no
+#: scaling can spread less; the solver adapter refuses a row whose scaled coefficients are
+#: within 10x of HiGHS's drop threshold (1e-12), i.e. spread over ~5e10 after rounding the
+#: scale factors to powers of two (a party valuing things at 6.9e10 and 1 was refused).
+MAX_VALUE_SPAN = 1e10
 
 #: The most items each list at the top of a case may hold.
 SECTION_LIMITS: Mapping[str, int] = MappingProxyType(

@@ -701,7 +701,7 @@ def test_numbers_load_at_the_edge_of_their_range_and_not_beyond(
             assert fragment in problems[0][1], problems
 
 
-def test_a_partys_values_may_span_twelve_orders_of_magnitude_and_no_more() -> None:
+def test_a_partys_values_may_span_ten_orders_of_magnitude_and_no_more() -> None:
     doc = _ranged()
     doc["issues"] += [
         {"id": "storage", "name": "储物间", "kind": "resource", "amount": 1},
@@ -712,16 +712,16 @@ def test_a_partys_values_may_span_twelve_orders_of_magnitude_and_no_more() -> No
         {"stakeholder": "dancers", "issue": "stage", "value": 0.0},  # a zero does not count
     ]
     doc["interests"][1]["value"] = MAX_MAGNITUDE / MAX_VALUE_SPAN
-    parse_case(doc)  # 1 and 1e12: exactly the span
-    doc["interests"][1]["value"] = math.nextafter(1.0, 0)
+    parse_case(doc)  # 100 and 1e12: exactly the span
+    doc["interests"][1]["value"] = math.nextafter(MAX_MAGNITUDE / MAX_VALUE_SPAN, 0)
     with pytest.raises(CaseError) as info:
         parse_case(doc)
     ((path, message),) = [(p.path, p.message) for p in info.value.problems]
     assert path == "interests[1].value"
     for fragment in (
-        "'dancers' values 'hours' at 1 (interests[1])",
+        "'dancers' values 'hours' at 100 (interests[1])",
         "and 'storage' at 1e+12 (interests[2])",
-        "may differ by a factor of at most 1e12",
+        "may differ by a factor of at most 1e10",
         "write 0 if it does not matter to them",
     ):
         assert fragment in message, message
@@ -761,12 +761,10 @@ def test_a_diagnosis_proposes_only_values_that_load() -> None:
     result = settle(parse_case(doc), rule="leximin")
     assert result.diagnosis is not None
     (concession,) = result.diagnosis.concessions
-    assert (concession.kind, concession.stakeholder, concession.proposed) == (
-        "disagreement",
-        "p4",
-        0.0,
-    )
-    doc["stakeholders"][4]["disagreement"] = concession.proposed
+    assert concession.kind == "disagreement"
+    assert concession.proposed == 0.0 or abs(concession.proposed) >= MIN_MAGNITUDE
+    party = int(str(concession.stakeholder)[1:])
+    doc["stakeholders"][party]["disagreement"] = concession.proposed
     assert settle(parse_case(doc), rule="leximin").status == "optimal"
 
 
