@@ -1,8 +1,8 @@
 """YAML text into plain data in one pass over the parser's events, within the limits.
 
 PyYAML composes the whole document into nodes and then constructs Python data from them:
-two object graphs, each of them built in full before a size limit can be checked (121 s and
-3.6 GB to refuse a case one interest over the limit). :func:`read_yaml` builds the data
+two object graphs, each of them built in full before a size limit can be checked (about
+100 s and 3.6 GB to refuse a case one interest over the limit). :func:`read_yaml` builds the data
 straight from libyaml's events and counts as it goes (values, characters of text, depth,
 items per section, each YAML alias at every use), so a document is refused as soon as it
 passes a limit of :mod:`mediation.limits`.
@@ -29,7 +29,7 @@ from yaml.nodes import ScalarNode
 from .errors import CaseError, Problem, describe, field_path
 from .limits import MAX_DEPTH, MAX_EXPANDED_TEXT, MAX_NODES, MAX_TERMS, SECTION_LIMITS
 
-__all__ = ["EXPONENT_FLOAT", "Loader", "read_yaml"]
+__all__ = ["EXPONENT_FLOAT", "read_yaml"]
 
 #: ``1e6`` and ``2.5E-3``: numbers in YAML 1.2 and JSON, strings in YAML 1.1 (which wants
 #: ``1.0e6``); users write them for money amounts, so they are read as numbers.
@@ -41,12 +41,12 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Base = yaml.SafeLoader
 
 
-class Loader(_Base):  # type: ignore[misc]
+class _Loader(_Base):  # type: ignore[misc]
     """The safe loader's parser, tag resolver and scalar constructors, reading ``1e6`` as a
     number. :func:`read_yaml` drives it event by event; its own composer is not used."""
 
 
-Loader.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_FLOAT, list("-+0123456789"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_FLOAT, list("-+0123456789"))
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -66,7 +66,7 @@ _SCALAR_TAGS = frozenset(
 )
 _MAP_TAGS = frozenset({"tag:yaml.org,2002:map", "!"})
 _SEQ_TAGS = frozenset({"tag:yaml.org,2002:seq", "!"})
-#: Plain scalars up to this length are kept once (ids, kinds, keys, small numbers recur).
+#: Scalars up to this length are kept once (ids, kinds, keys and small numbers recur).
 _SHARED_LENGTH = 64
 
 _NO_KEY: Any = object()  # a mapping waiting for its next key
@@ -113,15 +113,19 @@ class _Frame:
 def read_yaml(text: str) -> object:
     """Parse a single YAML document into plain data (mappings, lists and scalars).
 
-    Aliases share the data of their anchor, as with ``yaml.safe_load``; repeated keys,
-    aliases that contain themselves, and tags other than YAML's standard scalars, mappings
-    and lists are errors.
+    Plain scalars resolve as in YAML 1.1 (as ``yaml.safe_load`` reads them), except that
+    ``1e6`` is a number; aliases share the data of their anchor; merge keys (``<<: *base``,
+    ``<<: [*a, *b]``) bring in the keys that the mapping does not state, earlier mappings
+    first.
 
     Raises
     ------
     CaseError
         As soon as the document passes a limit (its values, characters of text or depth, or
-        the items of a section), or when it holds a key that is not a string or a repeated key.
+        the items of a section); for a key that is not a string or is repeated, an alias
+        that is unknown or inside what it refers to, a tag other than YAML's standard
+        scalars, mappings and lists, or a scalar its tag cannot read (``!!int "abc"``).
+        Each error gives the field path and the line and column.
     yaml.YAMLError
         When the text is not well-formed YAML.
 
@@ -130,7 +134,7 @@ def read_yaml(text: str) -> object:
     >>> read_yaml("a: &x [1, 2.5e3, yes]\\nb: *x\\n")
     {'a': [1, 2500.0, True], 'b': [1, 2500.0, True]}
     """
-    loader = Loader(text)
+    loader = _Loader(text)
     try:
         return _Reader(loader).document()
     finally:
