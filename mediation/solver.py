@@ -793,8 +793,15 @@ class HighsSession(Session):
         low = np.full(len(new_variables), np.inf)
         np.maximum.at(peak, indices[new] - known, relative)
         np.minimum.at(low, indices[new] - known, relative)
-        integer = np.array([v.cat == pulp.LpInteger for v in new_variables], dtype=bool)
-        grow = (peak > 0) & ~integer
+        # integer and bounded columns keep their own units, as in the first load
+        fixed = np.array(
+            [
+                v.cat == pulp.LpInteger or (v.lowBound is not None and v.upBound is not None)
+                for v in new_variables
+            ],
+            dtype=bool,
+        )
+        grow = (peak > 0) & ~fixed
         # matched to its largest entry, unless its entries spread so far (a level column
         # meeting parties whose weights are 1e12 apart) that the smallest would be lost:
         # then the geometric middle of them
