@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from mediation import settle
+from mediation.allocation.assemble import engine_version
 from mediation.case import parse_case
 from mediation.documents import load_case
-from mediation.engine import engine_version, settle
 
 from . import agreement, limit, peers
 from .fairpyx_peer import FairpyxRuns, ensure_env, env_python, run_fairpyx

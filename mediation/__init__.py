@@ -12,9 +12,10 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .allocation.pipeline import settle
+    from .backends import Backend
     from .case import Case, Policy, case_json_schema, parse_case
     from .documents import dump_case, load_case
-    from .engine import settle
     from .errors import CaseError, MediationError, PolicyError, Problem, SolverError
     from .graph import analyze, build_graph, to_graphml, to_node_link
     from .settlement import Settlement
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from .wording import render
 
 __all__ = [
+    "Backend",
     "Case",
     "CaseError",
     "MediationError",
@@ -53,7 +55,8 @@ _HOME = {
     "parse_case": "case",
     "dump_case": "documents",
     "load_case": "documents",
-    "settle": "engine",
+    "settle": "allocation.pipeline",
+    "Backend": "backends",
     "CaseError": "errors",
     "MediationError": "errors",
     "PolicyError": "errors",

@@ -187,7 +187,7 @@ def settle(
     Exit 0 when a settlement is printed (an infeasible one with its diagnosis included),
     2 for invalid input, 1 for a solver or internal error.
     """
-    from .engine import settle as settle_case
+    from .allocation.pipeline import settle as settle_case
     from .errors import CaseError, PolicyError
 
     started = time.perf_counter()

@@ -1,11 +1,11 @@
-"""Fairness measures of an allocation: envy, proportionality, Gini, Pareto optimality."""
+"""Fairness measures of an allocation: envy, proportionality, Gini; numpy only."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .formulation import AllocationModel, CaseIndex
-from .solver import Session
+from .numeric import CaseIndex
+from .settlement import Fairness
 
 __all__ = [
     "ENVY_TOL",
@@ -14,10 +14,10 @@ __all__ = [
     "gini",
     "is_envy_free",
     "is_proportional",
+    "measure",
     "no_room",
     "normalized_gains",
     "own_scale",
-    "pareto_optimal",
     "proportionality_gaps",
 ]
 
@@ -53,7 +53,7 @@ def envy_matrix(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> from mediation.documents import load_case
-    >>> from mediation.formulation import index_case
+    >>> from mediation.numeric import index_case
     >>> case = load_case('''
     ... id: demo
     ... title: demo
@@ -176,33 +176,26 @@ def gini(values: np.ndarray) -> float | None:
     return float((2.0 * np.dot(ranks, ordered) / (n * ordered.sum())) - (n + 1.0) / n)
 
 
-def pareto_optimal(
-    model: AllocationModel, session: Session, utilities: np.ndarray, scale: np.ndarray
-) -> bool | None:
-    """Whether no allocation under the hard constraints makes a party better off and none worse.
+def measure(
+    index: CaseIndex, shares: np.ndarray, ideal: np.ndarray, *, pareto: bool | None
+) -> tuple[Fairness, np.ndarray]:
+    """The fairness report of an allocation, and each party's normalized gain (NaN for a
+    party with no room to gain).
 
-    Solves ``max Σ u_s / scale_s`` subject to the hard constraints and ``u_s ≥ u*_s`` in the
-    live session (policy rows released, the rule's own rows are monotone and cannot block an
-    improvement), which starts from the rule's final basis. Pareto-optimal when the optimum
-    adds nothing beyond solver noise. Leaves the session changed: call it last.
-    Returns ``None`` when the check stops at the time limit.
+    ``pareto`` is the verdict of the Pareto check (an LP: see
+    :func:`mediation.allocation.pareto.pareto_optimal`), reported as it is.
     """
-    import pulp
-
-    slack = 1e-9 * scale
-    session.set_bounds(model.u, utilities - slack, np.full(len(utilities), np.inf))
-    released = model.policy_release
-    if released:
-        session.set_bounds(released, np.zeros(len(released)), np.full(len(released), np.inf))
-    weights = 1.0 / scale
-    session.set_objective(
-        pulp.LpAffineExpression([(u, float(w)) for u, w in zip(model.u, weights, strict=True)]),
-        maximize=True,
+    utilities = index.utilities(shares)
+    flat = no_room(ideal, index.disagreement, index.stake)
+    normalized = normalized_gains(utilities, index.disagreement, ideal, flat)
+    envy = envy_matrix(index, shares)
+    valid = normalized[~np.isnan(normalized)]
+    fairness = Fairness(
+        min_normalized_gain=float(valid.min()) if valid.size else None,
+        gini=gini(valid),
+        envy_free=is_envy_free(index, envy),
+        max_envy=max(float(envy.max()), 0.0) if envy.size else 0.0,
+        proportional=is_proportional(index, shares),
+        pareto_optimal=pareto,
     )
-    status = session.solve()
-    if not status.solved:
-        return None
-    improvement = session.objective_value() - float(np.dot(weights, utilities))
-    if status.value != "optimal":
-        return None if improvement <= 1e-6 * max(1, len(utilities)) else False
-    return improvement <= 1e-6 * max(1, len(utilities))
+    return fairness, normalized

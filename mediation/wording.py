@@ -244,7 +244,7 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
     Examples
     --------
     >>> from mediation.documents import load_case
-    >>> from mediation.engine import settle
+    >>> from mediation import settle
     >>> case = load_case('''
     ... id: demo
     ... title: 示例

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from mediation import settle
 from mediation.case import Case, parse_case
 from mediation.documents import load_case
-from mediation.engine import settle
+from mediation.rules import lp_rules, rule_names
 from mediation.settlement import Concession, Reason, Settlement
 from mediation.validator import validate_settlement
 
@@ -35,9 +36,10 @@ def case_path(request: pytest.FixtureRequest) -> Path:
 
 # --- settling in tests ------------------------------------------------------------------------
 
-#: The rules solved on the allocation LP, and every rule.
-LP_RULES = ("utilitarian", "maximin", "leximin", "nash", "kalai_smorodinsky")
-RULES = (*LP_RULES, "adjusted_winner", "claims")
+#: The rules solved on the allocation LP, and every rule: read from the registry, so that a
+#: new rule is tested everywhere rules are parametrised.
+LP_RULES = lp_rules()
+RULES = rule_names()
 
 
 def load(stem: str) -> Case:

@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 from conftest import interest, make_case, party, resource
 
-import mediation.solver as solver_module
-from mediation.engine import settle
+from mediation import settle
+from mediation.allocation.model import build_model
+from mediation.backends import CbcBackend, SolverOptions
 from mediation.errors import SolverError
-from mediation.formulation import build_model
-from mediation.solver import SolverOptions, open_session
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc to find CBC processes"
@@ -102,7 +101,7 @@ def test_a_failing_cbc_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monkey
     broken.chmod(0o755)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    monkeypatch.setattr(solver_module, "_cbc_path", lambda: (str(broken), []))
+    cbc = CbcBackend(path=str(broken))
     monkeypatch.setenv("TMPDIR", str(scratch))
     monkeypatch.setattr("tempfile.tempdir", None)
     case = make_case(
@@ -118,13 +117,13 @@ def test_a_failing_cbc_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monkey
             }
         ],
     )
-    result = settle(case, solver="cbc")
+    result = settle(case, solver=cbc)
     assert result.status == "error"
     message = (result.reasons[0].model_extra or {}).get("message", "")
     assert "CBC failed (exit code 3)" in message
     assert not any(scratch.iterdir())
     model = build_model(case)
-    session = open_session(model.problem, model.variables, SolverOptions(solver="cbc"))
+    session = cbc.open(model.problem, model.variables, SolverOptions(solver="cbc"))
     with pytest.raises(SolverError, match="exit code 3"):
         session.solve()
     assert not any(scratch.iterdir())

@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from backends import ScriptedBackend, raises
 from conftest import CASES_DIR, load, settle_checked
 from typer.testing import CliRunner, Result
 
+from mediation.backends import BACKENDS
 from mediation.cli import app
 from mediation.errors import SolverError
 from mediation.settlement import Settlement
-from mediation.solver import HighsSession, Status
 from mediation.validator import validate_settlement
 
 HALL = str(CASES_DIR / "community-hall-dispute.yaml")
@@ -207,10 +208,9 @@ def test_settle_refuses_a_time_limit_of_zero() -> None:
 
 
 def test_settle_exits_1_when_the_solver_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing(self: HighsSession) -> Status:
-        raise SolverError("HiGHS failed: Solve error")
-
-    monkeypatch.setattr(HighsSession, "_solve", failing)
+    # the command line chooses backends by name: the registry's "highs" is a failing one here
+    failing = ScriptedBackend(raises(SolverError("HiGHS failed: Solve error")))
+    monkeypatch.setitem(BACKENDS, "highs", failing)
     result = run("settle", HALL)
     assert result.exit_code == 1
     assert "The solver failed: HiGHS failed: Solve error" in result.stdout

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import ScriptedBackend, fails_after, only_first_stopped, stopped, stopped_from
 from conftest import (
     LP_RULES,
     RULES,
@@ -26,13 +27,12 @@ from conftest import (
     utilities,
 )
 
+from mediation import settle
 from mediation.case import Case
 from mediation.documents import dump_case, load_case
-from mediation.engine import settle
 from mediation.errors import PolicyError
 from mediation.rules import policy_problems
 from mediation.settlement import Settlement
-from mediation.solver import HighsSession, SolverOptions, Status
 
 INFEASIBLE = {"infeasible-red-lines"}
 
@@ -502,9 +502,7 @@ def test_indivisible_floor_means_must_receive_and_cap_means_cannot() -> None:
         assert result.shares["x"]["b"] == 0.0
 
 
-def test_a_later_ordered_outcomes_stage_that_fails_is_an_error_that_says_so(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_later_ordered_outcomes_stage_that_fails_is_an_error_that_says_so() -> None:
     # numerical trouble in the second stage of the MIP leximin: the settlement says what
     # failed, not "no solution to read"
     case = make_case(
@@ -515,15 +513,9 @@ def test_a_later_ordered_outcomes_stage_that_fails_is_an_error_that_says_so(
             for p, i, v in (("a", "x", 2), ("a", "y", 1), ("b", "x", 1), ("b", "y", 2))
         ],
     )
-    solve = HighsSession._solve
-
-    def second_stage_fails(self: HighsSession) -> Status:
-        # no solve for the ideals (nothing couples the issues): the first solve is stage 1
-        status = solve(self)
-        return Status.INFEASIBLE if self.solves > 0 else status
-
-    monkeypatch.setattr(HighsSession, "_solve", second_stage_fails)
-    result = settle_checked(case, rule="leximin", allow_error=True)
+    # no solve for the ideals (nothing couples the issues): the first solve is stage 1
+    second_stage_fails = ScriptedBackend(fails_after(1))
+    result = settle_checked(case, rule="leximin", allow_error=True, solver=second_stage_fails)
     assert result.status == "error"
     (error,) = reasons(result, "solver_error")
     assert "leximin stage 2 became infeasible" in (error.model_extra or {})["message"]
@@ -722,27 +714,14 @@ def test_nash_is_certified_against_every_other_rule(stem: str) -> None:
 # --- the time limit -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def every_solve_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make every HiGHS solve end as a solve stopped at the time limit with a solution: the
-    status is ``feasible`` and there are no duals."""
-    solve = HighsSession._solve
-
-    def stopped(self: HighsSession) -> Status:
-        status = solve(self)
-        return Status.FEASIBLE if status == Status.OPTIMAL else status
-
-    monkeypatch.setattr(HighsSession, "_solve", stopped)
-    monkeypatch.setattr(HighsSession, "_duals_ok", lambda self: False)
-
-
-@pytest.mark.usefixtures("every_solve_stopped")
 @pytest.mark.parametrize("rule", LP_RULES)
 def test_solves_stopped_at_the_time_limit_give_a_feasible_settlement(
     case_path: Path, rule: str
 ) -> None:
+    # every HiGHS solve ends as a solve stopped at the time limit with a solution: the
+    # status is "feasible" and there are no duals
     case = load_case(case_path.read_bytes())
-    result = settle_checked(case, rule=rule)
+    result = settle_checked(case, rule=rule, solver=ScriptedBackend(stopped))
     if case.id in INFEASIBLE:
         assert result.status == "infeasible"
         return
@@ -754,21 +733,13 @@ def test_solves_stopped_at_the_time_limit_give_a_feasible_settlement(
 
 
 @pytest.mark.parametrize("rule", LP_RULES)
-def test_a_first_solve_stopped_at_the_limit_makes_the_settlement_feasible(
-    rule: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_first_solve_stopped_at_the_limit_makes_the_settlement_feasible(rule: str) -> None:
     # Only the first solve stops at the limit (the maximin level, leximin's first level,
     # Nash's first round); the later ones are optimal. A level that may not be the best makes a
     # result that may not be the best.
-    solve = HighsSession._solve
-
-    def first_stopped(self: HighsSession) -> Status:
-        status = solve(self)
-        return Status.FEASIBLE if self.solves == 0 and status == Status.OPTIMAL else status
-
-    monkeypatch.setattr(HighsSession, "_solve", first_stopped)
-    monkeypatch.setattr(HighsSession, "_duals_ok", lambda self: self.solves > 1)
-    result = settle_checked(floor_case(0.5), rule=rule)  # no coupling: no solves for ideals
+    first_stopped = ScriptedBackend(only_first_stopped)
+    # no coupling: no solves for the ideals
+    result = settle_checked(floor_case(0.5), rule=rule, solver=first_stopped)
     if rule == "nash":
         # Nash's certificate comes from its last round, solved to the end: still optimal
         assert result.status == "optimal"
@@ -1064,24 +1035,9 @@ def test_a_red_line_holding_back_a_later_level_is_priced_there() -> None:
     assert (floors["b"].model_extra or {})["level"] == 2
 
 
-def test_a_warm_re_solve_stopped_by_the_deadline_keeps_its_solution(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_warm_re_solve_stopped_by_the_deadline_keeps_its_solution() -> None:
     # Leximin's later levels are warm re-solves; when the settlement's time runs out during
     # one, the solution HiGHS holds is used (status feasible), not turned into an error.
-    run = HighsSession._run
-    calls: list[int] = []
-
-    def stopped_after_the_first(
-        self: HighsSession, method: str, **options: Any
-    ) -> tuple[str, bool]:
-        outcome = run(self, method, **options)
-        calls.append(1)
-        return outcome if len(calls) == 1 else ("retry", outcome[1])
-
-    monkeypatch.setattr(HighsSession, "_run", stopped_after_the_first)
-    # the time runs out once the first LP is solved
-    monkeypatch.setattr(SolverOptions, "seconds_left", lambda self: 0.0 if calls else 60.0)
     case = make_case(
         [party("a"), party("b"), party("c")],
         [resource("g"), resource("h")],
@@ -1092,6 +1048,7 @@ def test_a_warm_re_solve_stopped_by_the_deadline_keeps_its_solution(
             interest("c", "h", 1, min_share=0.9),
         ],
     )
-    result = settle_checked(case, rule="leximin")
+    # the time runs out once the first LP is solved: the later ones stop with a solution
+    result = settle_checked(case, rule="leximin", solver=ScriptedBackend(stopped_from(1)))
     assert result.status == "feasible"
     assert reasons(result, "time_limit")

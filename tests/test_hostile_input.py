@@ -21,11 +21,10 @@ from conftest import LP_RULES, RULES, load
 from typer.testing import CliRunner, Result
 
 from mediation import case as case_module
-from mediation import limits, yaml_reader
+from mediation import limits, settle, yaml_reader
 from mediation.case import parse_case
 from mediation.cli import app
 from mediation.documents import Format, load_case, parse_document
-from mediation.engine import settle
 from mediation.errors import CaseError
 from mediation.limits import (
     MAX_MAGNITUDE,

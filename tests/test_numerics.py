@@ -9,18 +9,17 @@ optimality certificate.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
+from backends import ScriptedBackend, raises
 from conftest import interest, make_case, normalized, party, resource, settle_checked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-import mediation.solver as solver_module
+from mediation import settle
+from mediation.backends import HighsBackend
 from mediation.case import Case
-from mediation.engine import settle
 
 EGALITARIAN = ["leximin", "maximin", "kalai_smorodinsky"]
 
@@ -135,24 +134,12 @@ def test_a_row_beyond_what_the_solver_can_represent_is_refused_not_solved() -> N
     assert "extra0" in message
 
 
-def test_the_validator_refuses_the_wrong_optimum_of_an_unscaled_model(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_validator_refuses_the_wrong_optimum_of_an_unscaled_model() -> None:
     # switch the adapter's scaling off: HiGHS drops the 1e-9 coefficient as it used to, and
     # the allocation it returns must not pass as optimal (it is sound: feasible)
-    def unit(starts: np.ndarray, *args: Any) -> tuple[np.ndarray, np.ndarray]:
-        return np.ones(len(starts) - 1), np.ones(args[2])
-
-    monkeypatch.setattr(solver_module, "equilibrate", unit)
-    monkeypatch.setattr(
-        solver_module.HighsSession, "_new_column_scales", lambda self, new, *a: np.ones(len(new))
-    )
-    monkeypatch.setattr(
-        solver_module.HighsSession, "_refuse_lost_coefficients", lambda self, *a: None
-    )
-    monkeypatch.setattr(solver_module, "SMALL_MATRIX_VALUE", 1e-9)
+    unscaled = HighsBackend(as_stated=True)
     for rule in [*EGALITARIAN, "nash"]:
-        result = settle(one_issue(1e9), rule=rule)
+        result = settle(one_issue(1e9), rule=rule, solver=unscaled)
         assert result.status == "feasible", rule
         (reason,) = [r for r in result.reasons if r.code == "not_certified_optimal"]
         assert "not optimal" in (reason.model_extra or {})["message"]
@@ -287,9 +274,7 @@ def market(n: int, m: int, seed: int = 1) -> Case:
     )
 
 
-def test_a_leximin_stopped_by_the_time_limit_keeps_the_levels_found(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_leximin_stopped_by_the_time_limit_keeps_the_levels_found() -> None:
     from mediation.errors import TimeLimitError
 
     # raw scale, three levels by hand: b at 0.6 (capped on g, 0.5 from k), a at 0.9, c at 2
@@ -308,16 +293,10 @@ def test_a_leximin_stopped_by_the_time_limit_keeps_the_levels_found(
     full = settle_checked(case, rule="leximin")
     levels = [r for r in full.reasons if r.code == "leximin_level"]
     assert len(levels) >= 3
-    solve = solver_module.HighsSession._solve
-
-    def third_level_runs_out(self: solver_module.HighsSession) -> solver_module.Status:
-        # the ideal points are separable (no LP): solves 1 and 2 are leximin's first levels
-        if self.solves >= 2:
-            raise TimeLimitError("HiGHS found no feasible solution within its time limit")
-        return solve(self)
-
-    monkeypatch.setattr(solver_module.HighsSession, "_solve", third_level_runs_out)
-    stopped = settle_checked(case, rule="leximin")
+    # the ideal points are separable (no LP): solves 1 and 2 are leximin's first levels
+    runs_out = TimeLimitError("HiGHS found no feasible solution within its time limit")
+    third_level_runs_out = ScriptedBackend(raises(runs_out, after=2))
+    stopped = settle_checked(case, rule="leximin", solver=third_level_runs_out)
     assert stopped.status == "feasible"
     found = [r for r in stopped.reasons if r.code == "leximin_level"]
     assert [r.model_extra for r in found] == [r.model_extra for r in levels[: len(found)]]
@@ -328,7 +307,7 @@ def test_a_leximin_stopped_by_the_time_limit_keeps_the_levels_found(
 def test_the_time_limit_holds_for_the_whole_settlement(rule: str) -> None:
     # a 400 x 80 market takes a few seconds; after the model is built, a limit of 0.3 s is
     # kept within the documented margin, with an allocation or a clear error
-    from mediation.engine import DEADLINE_MARGIN
+    from mediation.allocation.pipeline import DEADLINE_MARGIN
 
     case = market(400, 80)
     result = settle(case, rule=rule, time_limit=0.3)

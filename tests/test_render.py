@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from functools import cache
 
 import pytest
+from backends import ScriptedBackend, raises, stopped
 from conftest import (
     CASE_FILES,
     LP_RULES,
@@ -27,7 +28,6 @@ from mediation.case import Case
 from mediation.documents import load_case
 from mediation.errors import PolicyError, SolverError
 from mediation.settlement import Settlement
-from mediation.solver import HighsSession, Status
 from mediation.wording import LANGUAGES, PHRASES, render_diagnosis
 
 #: A reason code, or any other snake_case identifier, left in the text.
@@ -290,27 +290,17 @@ def test_a_level_at_zero_is_not_negative(lang: str, rule: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_time_limit_and_solver_error_in_words(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_time_limit_and_solver_error_in_words(lang: str) -> None:
     case = load("community-hall-dispute")
-    solve = HighsSession._solve
-
-    def stopped(self: HighsSession) -> Status:  # a solve stopped at the limit, with a solution
-        status = solve(self)
-        return Status.FEASIBLE if status == Status.OPTIMAL else status
-
-    monkeypatch.setattr(HighsSession, "_solve", stopped)
-    monkeypatch.setattr(HighsSession, "_duals_ok", lambda self: False)
-    limited = settle_checked(case, time_limit=5)
+    # every solve stopped at the limit, with a solution
+    limited = settle_checked(case, time_limit=5, solver=ScriptedBackend(stopped))
     (limit,) = reasons(limited, "time_limit")
     (line,) = render(limited.model_copy(update={"reasons": [limit]}), lang=lang, case=case)
     assert "5" in line
     assert not RAW_CODE.findall(line)
 
-    def failing(self: HighsSession) -> Status:
-        raise SolverError("HiGHS failed: Solve error")
-
-    monkeypatch.setattr(HighsSession, "_solve", failing)
-    failed = settle_checked(case, allow_error=True)
+    failing = ScriptedBackend(raises(SolverError("HiGHS failed: Solve error")))
+    failed = settle_checked(case, allow_error=True, solver=failing)
     assert failed.status == "error"
     (line,) = render(failed, lang=lang, case=case)
     assert line.endswith("HiGHS failed: Solve error")

@@ -1,67 +1,215 @@
-"""The fair-division rules, one module each, and what each needs of a case."""
+"""The fair-division rules, one module each, and the one registry that names them.
+
+A rule is a typed object (:class:`Rule`): its name, its kind (solved on the allocation LP, or
+computed by a procedure), the scale it compares gains on, whether it holds parties that
+cannot gain, its options model, its preconditions (``problems``) and ``solve``. Everything
+that lists the rules (the policy's validation and JSON Schema, the command line's help, the
+tests, the benchmark) reads :data:`RULES`. Adding a rule: see CONTRIBUTING.md.
+"""
 
 from __future__ import annotations
 
-from types import ModuleType
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from ..case import Case, Policy
-from ..errors import Problem
-from . import (
-    adjusted_winner,
-    claims,
-    kalai_smorodinsky,
-    leximin,
-    maximin,
-    nash,
-    utilitarian,
-)
+from ..errors import PolicyError, Problem
+from . import adjusted_winner, claims, kalai_smorodinsky, leximin, maximin, nash, utilitarian
+from .base import Context, RuleResult
 
-__all__ = ["LP_RULES", "NASH_WEIGHT_RATIO", "PROCEDURAL_RULES", "policy_problems"]
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
-#: Rules solved on the allocation LP: ``solve(ctx: Context) -> Outcome``.
-LP_RULES: dict[str, ModuleType] = {
-    "utilitarian": utilitarian,
-    "maximin": maximin,
-    "leximin": leximin,
-    "nash": nash,
-    "kalai_smorodinsky": kalai_smorodinsky,
-}
-#: Rules computed by a procedure, not an LP: ``allocate(case, policy, index)``.
-PROCEDURAL_RULES: dict[str, ModuleType] = {
-    "adjusted_winner": adjusted_winner,
-    "claims": claims,
-}
+    from ..case import Case, Policy
+
+__all__ = [
+    "RULES",
+    "Rule",
+    "RuleKind",
+    "RuleSpec",
+    "get_rule",
+    "lp_rules",
+    "policy_problems",
+    "register",
+    "rule_names",
+    "unregister",
+]
+
+RuleKind = Literal["lp", "procedural"]
 
 
-#: The largest ratio of two parties' weights Nash's rule takes: its solution gives the light
-#: party a gain of about the ratio, and tangents below 1e-10 cannot be placed reliably.
-NASH_WEIGHT_RATIO = 1e9
+class Rule(Protocol):
+    """What the engine needs to know of a rule, and how to run it."""
+
+    @property
+    def name(self) -> str:
+        """The policy's ``rule`` value."""
+        ...
+
+    @property
+    def kind(self) -> RuleKind:
+        """``lp``: solved on the allocation model, with red lines, capacities and policy
+        constraints; ``procedural``: computed by a procedure from the case alone."""
+        ...
+
+    @property
+    def compares(self) -> Literal["policy", "normalized"]:
+        """``policy``: gains are compared on the policy's scale; ``normalized``: always on
+        the normalized scale, whatever the policy says (Kalai–Smorodinsky, Nash)."""
+        ...
+
+    @property
+    def holds_flat(self) -> bool:
+        """Whether parties that cannot gain are held at their no-deal point even without
+        individual rationality (Nash: it cannot weigh a gain that cannot be positive)."""
+        ...
+
+    @property
+    def summary(self) -> str:
+        """One line for the command line's help and the documentation."""
+        ...
+
+    @property
+    def options(self) -> type[BaseModel] | None:
+        """The rule's options model, ``None`` for none."""
+        ...
+
+    def problems(self, case: Case, policy: Policy) -> list[Problem]:
+        """Why the rule cannot apply to ``case`` (empty when it can)."""
+        ...
+
+    def solve(self, ctx: Context) -> RuleResult:
+        """The rule's allocation of the prepared case."""
+        ...
+
+
+def _no_problems(case: Case, policy: Policy) -> list[Problem]:
+    return []
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A :class:`Rule` made of a rule module's functions."""
+
+    name: str
+    kind: RuleKind
+    summary: str
+    solver: Callable[[Context], RuleResult]
+    preconditions: Callable[[Case, Policy], list[Problem]] = _no_problems
+    compares: Literal["policy", "normalized"] = "policy"
+    holds_flat: bool = False
+    options: type[BaseModel] | None = None
+
+    def problems(self, case: Case, policy: Policy) -> list[Problem]:
+        """Why the rule cannot apply to ``case`` (empty when it can)."""
+        return self.preconditions(case, policy)
+
+    def solve(self, ctx: Context) -> RuleResult:
+        """The rule's allocation of the prepared case."""
+        return self.solver(ctx)
+
+
+#: Every rule the engine knows, by name, in the order the documentation lists them.
+RULES: dict[str, Rule] = {}
+
+
+def register(rule: Rule) -> Rule:
+    """Make ``rule`` known to the engine (and to the policy's validation) under its name.
+
+    Raises
+    ------
+    ValueError
+        When another rule has the name already.
+    """
+    if rule.name in RULES and RULES[rule.name] is not rule:
+        raise PolicyError([Problem("policy.rule", f"a rule named '{rule.name}' exists already")])
+    RULES[rule.name] = rule
+    return rule
+
+
+def unregister(name: str) -> None:
+    """Forget the rule ``name`` (a rule a test or a plug-in registered)."""
+    RULES.pop(name, None)
+
+
+def rule_names() -> tuple[str, ...]:
+    """The names of the known rules, in registry order."""
+    return tuple(RULES)
+
+
+def lp_rules() -> tuple[str, ...]:
+    """The names of the rules solved on the allocation LP."""
+    return tuple(name for name, rule in RULES.items() if rule.kind == "lp")
+
+
+def get_rule(name: str) -> Rule:
+    """The rule named ``name``.
+
+    Raises
+    ------
+    PolicyError
+        When no rule has that name (the message lists the known ones).
+    """
+    rule = RULES.get(name)
+    if rule is None:
+        known = ", ".join(RULES)
+        raise PolicyError([Problem("policy.rule", f"unknown rule '{name}'; choose one of {known}")])
+    return rule
 
 
 def policy_problems(case: Case, policy: Policy) -> list[Problem]:
     """Why ``policy`` cannot be applied to ``case`` (an empty list when it can).
 
-    The procedural rules have preconditions (Adjusted Winner: two parties, divisible
+    Each rule states its own preconditions (Adjusted Winner: two parties, divisible
     resources, 100 points each; claims rules: a claim on every interest, claims exceeding
-    the amount); neither takes red lines, capacities or extra constraints.
+    the amount; Nash: weights within 1e9 of each other).
     """
-    if policy.rule == "nash":
-        weights = [s.weight for s in case.stakeholders]
-        if weights and max(weights) > NASH_WEIGHT_RATIO * min(weights):
-            heavy = max(case.stakeholders, key=lambda s: s.weight)
-            light = min(case.stakeholders, key=lambda s: s.weight)
-            return [
-                Problem(
-                    "stakeholders",
-                    f"Nash's rule weighs gains by log: weights {heavy.weight:g} ('{heavy.id}') "
-                    f"and {light.weight:g} ('{light.id}') are more than "
-                    f"{NASH_WEIGHT_RATIO:g} apart, and the light party's share (about their "
-                    "ratio) is below what the solver can resolve; bring them closer or use "
-                    "leximin",
-                )
-            ]
-    module = PROCEDURAL_RULES.get(policy.rule)
-    if module is None:
-        return []
-    problems: list[Problem] = module.case_problems(case, policy)
-    return problems
+    return get_rule(policy.rule).problems(case, policy)
+
+
+for _rule in (
+    RuleSpec(
+        "utilitarian",
+        "lp",
+        "the greatest entitlement-weighted sum of gains",
+        utilitarian.solve,
+    ),
+    RuleSpec("maximin", "lp", "raise the worst-off party first, then the sum", maximin.solve),
+    RuleSpec(
+        "leximin",
+        "lp",
+        "raise the worst-off, then the next worst-off, and so on",
+        leximin.solve,
+    ),
+    RuleSpec(
+        "nash",
+        "lp",
+        "the greatest product of gains (Nash bargaining)",
+        nash.solve,
+        nash.case_problems,
+        compares="normalized",
+        holds_flat=True,
+    ),
+    RuleSpec(
+        "kalai_smorodinsky",
+        "lp",
+        "equal fractions of each party's possible gain",
+        kalai_smorodinsky.solve,
+        compares="normalized",
+    ),
+    RuleSpec(
+        "adjusted_winner",
+        "procedural",
+        "two parties, 100 points each: equitable, at most one issue split",
+        adjusted_winner.solve,
+        adjusted_winner.case_problems,
+    ),
+    RuleSpec(
+        "claims",
+        "procedural",
+        "divide an amount short of the claims on it (proportional, Talmud, ...)",
+        claims.solve,
+        claims.case_problems,
+    ),
+):
+    register(_rule)

@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import Status
 from ..case import Case, Policy
 from ..errors import PolicyError, Problem
-from ..formulation import CaseIndex
+from ..numeric import CaseIndex
+from .base import Context, ProcedureSteps, RuleResult
 
 __all__ = [
     "NAME",
@@ -20,6 +22,7 @@ __all__ = [
     "adjusted_winner",
     "allocate",
     "case_problems",
+    "solve",
 ]
 
 POINTS_TOTAL = 100.0
@@ -357,3 +360,9 @@ def allocate(
         )
     reasons.append({"code": "aw_equitable", "points": {a: outcome.points_a, b: outcome.points_b}})
     return shares, reasons
+
+
+def solve(ctx: Context) -> RuleResult:
+    """The procedure's allocation of ``ctx.case`` under ``ctx.policy`` (no LP)."""
+    shares, steps = allocate(ctx.case, ctx.policy, ctx.index)
+    return RuleResult(Status.OPTIMAL, shares=shares, details=ProcedureSteps(steps))

@@ -1,28 +1,32 @@
-"""What LP rules share: the solving context, compared gains, lazy envy rows, level rows."""
+"""What rules share: the solving context, the result they return, lazy envy rows, levels."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
-import pulp
 
+from ..allocation.evidence import ParetoCertificate, Prices, capture_prices
+from ..allocation.model import AllocationModel, Levels, add_envy_row
+from ..backends import Session, Status
 from ..case import Case, Policy
 from ..fairness import envy_matrix
-from ..formulation import AllocationModel, CaseIndex, add_envy_row
-from ..solver import Session, Status
+from ..numeric import CaseIndex
 
 __all__ = [
     "ENVY_SLACK",
     "HOLD",
     "MIP_HOLD",
     "Context",
+    "Details",
     "Levels",
-    "Outcome",
-    "Prices",
+    "NoDetails",
+    "NoPositiveGain",
+    "NobodyToCompare",
+    "ProcedureSteps",
+    "RuleResult",
     "add_level_rows",
-    "capture_prices",
     "envy_violations",
     "fix_parties",
     "hold_at",
@@ -46,48 +50,6 @@ ENVY_SLACK = 1e-9
 
 
 @dataclass
-class Prices:
-    """Duals of the hard constraints from one solve: the price of each red line.
-
-    Each array is "objective gained per unit of relaxation" of the bound in force, in the
-    objective named by ``objective``; ``None`` when the solve gave no duals (a MIP).
-    """
-
-    objective: str
-    shares: np.ndarray  # per interest: reduced cost of the share column
-    utilities: np.ndarray  # per party: reduced cost of the utility column (disagreement points)
-    capacities: dict[int, float]
-    extra: dict[str, float]
-    policy: dict[str, float]
-    #: For leximin, the level (1 = the worst-off) whose LP gave each price: a red line that
-    #: does not bind the worst-off can hold back a later level. Keys as in :meth:`level_of`.
-    levels: dict[str, int] = field(default_factory=dict)
-
-    def level_of(self, key: str) -> int:
-        """The level a price comes from: ``share:k``, ``utility:p``, ``capacity:p``,
-        ``extra:name``."""
-        return self.levels.get(key, 1)
-
-    def merge(self, later: Prices, rank: int, tol: float = 1e-9) -> None:
-        """Take from ``later`` (level ``rank``) the prices this one does not have."""
-        for name, mine, theirs in (
-            ("share", self.shares, later.shares),
-            ("utility", self.utilities, later.utilities),
-        ):
-            fill = (np.abs(mine) <= tol) & (np.abs(theirs) > tol)
-            mine[fill] = theirs[fill]
-            self.levels.update({f"{name}:{k}": rank for k in np.flatnonzero(fill).tolist()})
-        for p, value in later.capacities.items():
-            if abs(self.capacities.get(p, 0.0)) <= tol < abs(value):
-                self.capacities[p] = value
-                self.levels[f"capacity:{p}"] = rank
-        for name, value in later.extra.items():
-            if abs(self.extra.get(name, 0.0)) <= tol < abs(value):
-                self.extra[name] = value
-                self.levels[f"extra:{name}"] = rank
-
-
-@dataclass
 class Context:
     """Everything a rule needs to solve a case: the model, a live solver session, the scales.
 
@@ -107,12 +69,6 @@ class Context:
     rho: np.ndarray
     compared: np.ndarray
     flat: np.ndarray
-    reasons: list[dict[str, Any]] = field(default_factory=list)
-    prices: Prices | None = None
-    #: Sum of the utility rows' duals over the solves whose optimum the final allocation
-    #: attains (see :meth:`certify`); ``None`` when some solve gave no duals.
-    certificate: np.ndarray | None = None
-    policy_duals: float = 0.0
     #: The allocation of the last successful solve (every stage's LP keeps the hard and
     #: policy constraints): what a settlement stopped by its time limit falls back on.
     last_shares: np.ndarray | None = None
@@ -147,7 +103,7 @@ class Context:
         within the solver's feasibility tolerance.
         """
         while True:
-            status = self.session.solve()
+            status = self.session.solve().status
             if status.solved and not self.policy.envy_free:
                 self.last_shares = self.session.values(self.model.x)
             if not status.solved or not self.policy.envy_free:
@@ -164,42 +120,13 @@ class Context:
                 return status
             self.session.add_constraints(rows, self.model.variables[first_new:])
 
-    def certify(self, *, accumulate: bool) -> None:
-        """Record the duals of the last solve as evidence of Pareto optimality.
+    def prices(self, objective: str) -> Prices | None:
+        """The duals of the last solve as the price of each red line (``None`` for a MIP)."""
+        return capture_prices(self.model, self.session, objective)
 
-        Relaxing the utility rows ``u_s = U_s(x)`` with their duals ``y_s`` shows that the
-        solution maximises ``Σ y_s U_s(x)`` (plus the policy rows' terms) over the hard
-        constraints. If the final allocation is optimal in every recorded solve, it maximises
-        the sum of these weighted sums; when every weight is positive and no policy row has a
-        price, no allocation can make a party better off without making another worse off.
-        ``accumulate`` adds to the evidence (leximin's and maximin's stages, all attained by
-        the final allocation); otherwise it replaces it (Nash's last round).
-        """
-        duals = self.session.row_duals(self.model.utility_rows)
-        rows = [*self.model.policy_rows.values(), *self.model.envy_rows.values()]
-        policy = self.session.row_duals(rows)
-        if duals is None or policy is None:
-            self.certificate, self.policy_duals = None, np.inf
-            return
-        if accumulate and self.certificate is not None:
-            self.certificate = self.certificate + duals
-            self.policy_duals += float(np.abs(policy).sum())
-        elif accumulate and self.policy_duals == np.inf:
-            return
-        else:
-            self.certificate = duals.copy()
-            self.policy_duals = float(np.abs(policy).sum())
-
-    def certified_pareto_optimal(self) -> bool:
-        """Whether the recorded duals prove Pareto optimality (see :meth:`certify`)."""
-        if self.certificate is None or self.policy_duals > 1e-9:
-            return False
-        stake = np.array([len(ks) > 0 for ks in self.index.interests_of_party])
-        weights = self.certificate * self.rho
-        if not stake.any():
-            return True
-        top = float(np.max(np.abs(weights[stake])))
-        return bool(np.all(weights[stake] > 1e-7 * max(top, 1e-300)))
+    def record(self, certificate: ParetoCertificate, *, accumulate: bool) -> None:
+        """Add the last solve's duals to ``certificate`` (see :class:`ParetoCertificate`)."""
+        certificate.record(self.model, self.session, accumulate=accumulate)
 
     def utilities(self) -> np.ndarray:
         return self.session.values(self.model.u)
@@ -208,41 +135,99 @@ class Context:
         return np.asarray((utilities - self.index.disagreement) / self.rho, dtype=float)
 
 
+class Details(Protocol):
+    """What a rule found besides the allocation (its levels, its certificate, ...): facts
+    the settlement's reasons are derived from."""
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """The facts as reasons, in the settlement's reason format."""
+        ...
+
+
+@dataclass(frozen=True)
+class NobodyToCompare:
+    """No party's gain can move: every party is held at its no-deal point."""
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """One ``nobody_to_compare`` reason."""
+        return [{"code": "nobody_to_compare"}]
+
+
+@dataclass(frozen=True)
+class NoPositiveGain:
+    """Nash's rule needs every compared party to gain, and these parties cannot (positions
+    in the case's stakeholders); the pipeline packages the diagnosis."""
+
+    parties: list[int]
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """None: the infeasible settlement gives its own."""
+        return []
+
+
+@dataclass(frozen=True)
+class ProcedureSteps:
+    """The steps a procedural rule took (Adjusted Winner's phases, a claims rule's awards),
+    already in the reason format."""
+
+    steps: list[dict[str, Any]]
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """The steps, in order."""
+        return list(self.steps)
+
+
+@dataclass(frozen=True)
+class NoDetails:
+    """A rule with nothing to say beyond its allocation."""
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """No reason."""
+        return []
+
+
 @dataclass
-class Outcome:
-    """What a rule returns: its status and facts for the explanation."""
+class RuleResult:
+    """What a rule returns: how it ended, the allocation, and the evidence it gathered.
+
+    Parameters
+    ----------
+    status
+        ``optimal``, ``feasible`` (stopped by the time limit, or short of the rule's own
+        target), or the status of the solve that failed.
+    shares
+        Per-interest shares; ``None`` when the rule ended without an allocation.
+    details
+        The rule's own facts (leximin's levels, Nash's certificate, ...), from which the
+        settlement's reasons are derived.
+    prices
+        The duals of the hard constraints (the price of each red line), when the solves
+        gave them.
+    certificate
+        The duals that prove Pareto optimality, when every solve that the final allocation
+        attains gave them.
+    lps
+        How many LPs the rule solved.
+    short
+        Whether a ``feasible`` status means the rule's own target was missed (Nash's gap)
+        rather than the time limit.
+    stopped
+        Whether the time limit cut the rule short: the allocation is the one its last
+        solved stage found, and no refinement may follow.
+    """
 
     status: Status
-    lps: int = 0
-    details: dict[str, Any] = field(default_factory=dict)
-    #: The allocation, when it is not the session's last solution (a rule stopped by the
-    #: time limit returns the one its last successful stage found).
     shares: np.ndarray | None = None
+    details: Details = field(default_factory=NoDetails)
+    prices: Prices | None = None
+    certificate: ParetoCertificate | None = None
+    lps: int = 0
+    short: bool = False
+    stopped: bool = False
 
-
-def capture_prices(ctx: Context, objective: str) -> Prices | None:
-    """Read the duals of the current solve (``None`` for a MIP)."""
-    s, m = ctx.session, ctx.model
-    shares = s.reduced_costs(m.x)
-    utilities = s.reduced_costs(m.u)
-    if shares is None or utilities is None:
-        return None
-    caps = list(m.capacity_rows.items())
-    extra = list(m.extra_rows.items())
-    pol = list(m.policy_rows.items())
-    cap_d = s.row_duals([c for _, c in caps])
-    extra_d = s.row_duals([c for _, c in extra])
-    pol_d = s.row_duals([c for _, c in pol])
-    if cap_d is None or extra_d is None or pol_d is None:
-        return None
-    return Prices(
-        objective=objective,
-        shares=shares,
-        utilities=utilities,
-        capacities={p: float(d) for (p, _), d in zip(caps, cap_d, strict=True)},
-        extra={n: float(d) for (n, _), d in zip(extra, extra_d, strict=True)},
-        policy={n: float(d) for (n, _), d in zip(pol, pol_d, strict=True)},
-    )
+    def reasons(self) -> list[dict[str, Any]]:
+        """The reasons derived from the rule's details."""
+        return self.details.reasons()
 
 
 # --- envy-freeness -------------------------------------------------------------------------
@@ -261,39 +246,15 @@ def envy_violations(
 # --- levels (maximin, leximin, Kalai–Smorodinsky) ------------------------------------------
 
 
-@dataclass
-class Levels:
-    """The level ``t`` and one row per compared party: ``c_p / w_p − t + r_p ≥ 0``.
-
-    ``r_p`` is a release column held at 0 while party ``p`` takes part in the level; freeing
-    it (upper bound ∞) takes ``p`` out without touching the row, so that all of leximin's edits
-    are bound changes and HiGHS re-solves warm from the last basis.
-    """
-
-    t: pulp.LpVariable
-    release: dict[int, pulp.LpVariable]
-    rows: dict[int, pulp.LpConstraint]
-
-
 def add_level_rows(ctx: Context) -> Levels:
-    """Add ``t``, the release columns and the level rows for every compared party."""
+    """Add ``t``, the release columns and the level rows for every compared party, and make
+    ``t`` the objective."""
     m = ctx.model
-    t = m.new_variable("t")
-    release: dict[int, pulp.LpVariable] = {}
-    rows: dict[int, pulp.LpConstraint] = {}
-    for p in np.flatnonzero(ctx.compared).tolist():
-        r = m.new_variable(f"r{p}", 0.0, 0.0)
-        scale = 1.0 / float(ctx.weight[p] * ctx.rho[p])
-        rows[p] = pulp.LpConstraint(
-            pulp.LpAffineExpression([(m.u[p], scale), (t, -1.0), (r, 1.0)]),
-            pulp.LpConstraintGE,
-            f"level{p}",
-            float(ctx.index.disagreement[p]) * scale,
-        )
-        release[p] = r
-    ctx.session.add_constraints(list(rows.values()), [t, *release.values()])
-    ctx.session.set_objective(pulp.LpAffineExpression([(t, 1.0)]), maximize=True)
-    return Levels(t=t, release=release, rows=rows)
+    unit = 1.0 / (ctx.weight * ctx.rho)
+    levels = m.level_rows(np.flatnonzero(ctx.compared).tolist(), unit)
+    ctx.session.add_constraints(list(levels.rows.values()), levels.columns)
+    ctx.session.set_objective(m.expression([(levels.t, 1.0)]), maximize=True)
+    return levels
 
 
 def fix_parties(

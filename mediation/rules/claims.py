@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import Status
 from ..case import Case, Interest, Policy
 from ..errors import PolicyError, Problem
-from ..formulation import CaseIndex
+from ..numeric import CaseIndex
+from .base import Context, ProcedureSteps, RuleResult
 
 __all__ = [
     "METHODS",
@@ -20,6 +22,7 @@ __all__ = [
     "case_problems",
     "equal_awards_level",
     "equal_losses_level",
+    "solve",
 ]
 
 METHODS: tuple[str, ...] = (
@@ -383,3 +386,9 @@ def allocate(
 
 def _position(case: Case, interest: Interest) -> int:
     return case.interests.index(interest)
+
+
+def solve(ctx: Context) -> RuleResult:
+    """The procedure's allocation of ``ctx.case`` under ``ctx.policy`` (no LP)."""
+    shares, steps = allocate(ctx.case, ctx.policy, ctx.index)
+    return RuleResult(Status.OPTIMAL, shares=shares, details=ProcedureSteps(steps))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Context, Outcome
+from .base import Context, RuleResult
 from .maximin import solve_levels_then_sum
 
 __all__ = ["NAME", "solve"]
@@ -10,7 +10,7 @@ __all__ = ["NAME", "solve"]
 NAME = "kalai_smorodinsky"
 
 
-def solve(ctx: Context) -> Outcome:
+def solve(ctx: Context) -> RuleResult:
     """Maximise the smallest normalized gain ``(u_s − d_s) / (ideal_s − d_s)``, then the sum.
 
     For two parties this is the Kalai–Smorodinsky solution: the Pareto point on the segment

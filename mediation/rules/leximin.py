@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pulp
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+
+from ..allocation.evidence import ParetoCertificate, Prices
+from ..backends import Status
 from ..errors import SolverError, TimeLimitError
-from ..solver import Status
 from .base import (
     HOLD,
     Context,
-    Outcome,
+    NobodyToCompare,
+    RuleResult,
     add_level_rows,
-    capture_prices,
     fix_parties,
     hold_at,
     hold_slack,
 )
 
-__all__ = ["NAME", "solve"]
+__all__ = ["NAME", "WIDEN", "LeximinLevels", "solve"]
 
 NAME = "leximin"
+
+
+@dataclass(frozen=True)
+class LeximinLevels:
+    """The levels found, worst-off first: each level's value (compared gain ÷ weight) and
+    the parties held at it."""
+
+    levels: list[tuple[float, list[str]]]
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """One ``leximin_level`` reason per level."""
+        return [
+            {"code": "leximin_level", "rank": rank, "level": level, "parties": parties}
+            for rank, (level, parties) in enumerate(self.levels, start=1)
+        ]
+
 
 #: A level row whose dual exceeds ``SATURATION_SHARE / free parties`` (and at least
 #: :data:`SATURATION_FLOOR`) is binding in every optimum: its party is saturated. The duals
@@ -37,7 +56,7 @@ AT_LEVEL = 1e-9
 WIDEN = (10.0, 100.0, 1000.0)
 
 
-def solve(ctx: Context) -> Outcome:
+def solve(ctx: Context) -> RuleResult:
     """Lexicographic maximin over the sorted vector of compared gains ``c_s / w_s``.
 
     For divisible issues (an LP) the sequential *saturation* method is used: solve the
@@ -60,16 +79,18 @@ def solve(ctx: Context) -> Outcome:
     test for blocking constraints).
     """
     if not ctx.compared.any():
-        ctx.reasons.append({"code": "nobody_to_compare"})
         status = ctx.solve()
-        return Outcome(status, lps=ctx.session.solves)
+        shares = ctx.session.values(ctx.model.x) if status.solved else None
+        return RuleResult(status, shares, NobodyToCompare(), lps=ctx.session.solves)
     if ctx.session.is_mip:
         return _ordered_outcomes(ctx)
     return _saturation(ctx)
 
 
-def _saturation(ctx: Context) -> Outcome:
+def _saturation(ctx: Context) -> RuleResult:
     session = ctx.session
+    certificate = ParetoCertificate()
+    prices: Prices | None = None
     levels = add_level_rows(ctx)
     free = sorted(levels.rows)
     found: list[tuple[float, list[int]]] = []
@@ -83,33 +104,34 @@ def _saturation(ctx: Context) -> Outcome:
                 raise
             # the time limit ran out within a level: the levels found so far stand, with the
             # allocation that reached them
-            _report(ctx, found)
-            return Outcome(
+            return RuleResult(
                 Status.FEASIBLE,
-                lps=session.solves,
-                details={"levels": len(found)},
                 shares=ctx.last_shares,
+                details=_levels(ctx, found),
+                prices=prices,
+                lps=session.solves,
+                stopped=True,
             )
         if not status.solved and found:
             status = _widen_holds_and_retry(ctx, held)
         stopped |= status == Status.FEASIBLE
         if not status.solved:
             if not found:
-                return Outcome(status, lps=session.solves)
+                return RuleResult(status, lps=session.solves)
             raise SolverError(
                 f"leximin level {len(found) + 1} became {status} after fixing the earlier levels "
                 "(numerical trouble); try the other solver"
             )
         level = session.value(levels.t)
-        ctx.certify(accumulate=True)
+        ctx.record(certificate, accumulate=True)
         if not found:
-            ctx.prices = capture_prices(ctx, "min_gain")
-        elif ctx.prices is not None:
+            prices = ctx.prices("min_gain")
+        elif prices is not None:
             # a red line slack for the worst-off may hold back a later level: its price is
             # the one of the first level it binds
-            later = capture_prices(ctx, "min_gain")
+            later = ctx.prices("min_gain")
             if later is not None:
-                ctx.prices.merge(later, len(found) + 1)
+                prices.merge(later, len(found) + 1)
         # no duals when the solve stopped at the time limit
         duals = session.row_duals([levels.rows[p] for p in free])
         gains = ctx.compared_gains(ctx.utilities()) / ctx.weight
@@ -135,11 +157,13 @@ def _saturation(ctx: Context) -> Outcome:
         found.append((level, saturated))
         chosen = set(saturated)
         free = [p for p in free if p not in chosen]
-    _report(ctx, found)
-    return Outcome(
+    return RuleResult(
         Status.FEASIBLE if stopped else Status.OPTIMAL,
+        shares=session.values(ctx.model.x),
+        details=_levels(ctx, found),
+        prices=prices,
+        certificate=certificate,
         lps=session.solves,
-        details={"levels": len(found)},
     )
 
 
@@ -163,7 +187,7 @@ def _widen_holds_and_retry(ctx: Context, held: dict[int, float]) -> Status:
     return status
 
 
-def _ordered_outcomes(ctx: Context) -> Outcome:
+def _ordered_outcomes(ctx: Context) -> RuleResult:
     session, model = ctx.session, ctx.model
     members = [int(p) for p in np.flatnonzero(ctx.compared)]
     n = len(members)
@@ -175,21 +199,21 @@ def _ordered_outcomes(ctx: Context) -> Outcome:
         d = {p: model.new_variable(f"ord{k}_{p}", 0.0) for p in members}
         # d_p >= r - c_p, with c_p = (u_p - disagreement_p) * scale_p
         rows = [
-            pulp.LpConstraint(
-                pulp.LpAffineExpression([(d[p], 1.0), (r, -1.0), (model.u[p], scale[p])]),
-                pulp.LpConstraintGE,
-                f"ord{k}_{p}",
+            model.row(
+                [(d[p], 1.0), (r, -1.0), (model.u[p], scale[p])],
+                ">=",
                 float(ctx.index.disagreement[p]) * scale[p],
+                f"ord{k}_{p}",
             )
             for p in members
         ]
         session.add_constraints(rows, [r, *d.values()])
-        objective = pulp.LpAffineExpression([(r, float(k)), *((d[p], -1.0) for p in members)])
+        objective = model.expression([(r, float(k)), *((d[p], -1.0) for p in members)])
         session.set_objective(objective, maximize=True)
         stage = ctx.solve()
         if not stage.solved:
             if k == 1:
-                return Outcome(stage, lps=session.solves)
+                return RuleResult(stage, lps=session.solves)
             # the failed solve left no allocation to read (nor the earlier stages' one)
             raise SolverError(
                 f"leximin stage {k} became {stage} after holding the earlier stages "
@@ -199,11 +223,8 @@ def _ordered_outcomes(ctx: Context) -> Outcome:
             status = Status.FEASIBLE
         total = session.objective_value()
         sums.append(total)
-        hold = pulp.LpConstraint(
-            objective,
-            pulp.LpConstraintGE,
-            f"ordhold{k}",
-            total - hold_slack(session) * max(1.0, abs(total)),
+        hold = model.row(
+            objective, ">=", total - hold_slack(session) * max(1.0, abs(total)), f"ordhold{k}"
         )
         session.add_constraints([hold])
     gains = ctx.compared_gains(ctx.utilities()) / ctx.weight
@@ -213,17 +234,11 @@ def _ordered_outcomes(ctx: Context) -> Outcome:
             found[-1][1].append(p)
         else:
             found.append((float(gains[p]), [p]))
-    _report(ctx, found)
-    return Outcome(status, lps=session.solves, details={"levels": len(found)})
+    return RuleResult(
+        status, shares=session.values(model.x), details=_levels(ctx, found), lps=session.solves
+    )
 
 
-def _report(ctx: Context, found: list[tuple[float, list[int]]]) -> None:
-    for rank, (level, parties) in enumerate(found, start=1):
-        ctx.reasons.append(
-            {
-                "code": "leximin_level",
-                "rank": rank,
-                "level": level,
-                "parties": [ctx.index.parties[p] for p in sorted(parties)],
-            }
-        )
+def _levels(ctx: Context, found: list[tuple[float, list[int]]]) -> LeximinLevels:
+    names = ctx.index.parties
+    return LeximinLevels([(level, [names[p] for p in sorted(ps)]) for level, ps in found])

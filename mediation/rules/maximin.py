@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
-from ..solver import Status
-from .base import Context, Outcome, add_level_rows, capture_prices, hold_slack
+from ..allocation.evidence import ParetoCertificate, Prices
+from ..backends import Status
+from .base import Context, Details, NobodyToCompare, RuleResult, add_level_rows, hold_slack
 
-__all__ = ["NAME", "solve"]
+__all__ = ["NAME", "WorstOff", "solve", "solve_levels_then_sum"]
 
 NAME = "maximin"
 
 
-def solve(ctx: Context) -> Outcome:
+@dataclass(frozen=True)
+class WorstOff:
+    """The parties at the lowest level, and that level (compared gain ÷ weight)."""
+
+    parties: list[str]
+    level: float
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """One ``worst_off`` reason."""
+        return [{"code": "worst_off", "parties": self.parties, "level": self.level}]
+
+
+def solve(ctx: Context) -> RuleResult:
     """Maximise ``min_s c_s / w_s``, then, holding that minimum, the weighted sum.
 
     ``c_s`` is the compared gain ``(u_s − d_s) / ρ_s`` (normalized or raw) and ``w_s`` the
@@ -28,24 +44,25 @@ def solve(ctx: Context) -> Outcome:
     return solve_levels_then_sum(ctx, objective="min_gain")
 
 
-def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
+def solve_levels_then_sum(ctx: Context, *, objective: str) -> RuleResult:
     """Maximin followed by the weighted sum (shared with Kalai–Smorodinsky)."""
     session = ctx.session
     stopped = False  # the level was found by a solve stopped at the time limit
     members: list[int] = []
     duals: np.ndarray | None = None
     level = 0.0
-    if not ctx.compared.any():
-        ctx.reasons.append({"code": "nobody_to_compare"})
-    else:
+    certificate = ParetoCertificate()
+    prices: Prices | None = None
+    details: Details = NobodyToCompare()
+    if ctx.compared.any():
         levels = add_level_rows(ctx)
         status = ctx.solve()
         if not status.solved:
-            return Outcome(status, lps=session.solves)
+            return RuleResult(status, lps=session.solves)
         stopped = status == Status.FEASIBLE
         level = session.value(levels.t)
-        ctx.certify(accumulate=True)
-        ctx.prices = capture_prices(ctx, objective)
+        ctx.record(certificate, accumulate=True)
+        prices = ctx.prices(objective)
         members = sorted(levels.rows)
         duals = session.row_duals([levels.rows[p] for p in members])
         # within HOLD of each party's own range (a slack in level units would be multiplied by
@@ -55,9 +72,10 @@ def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
     weights = ctx.utilitarian_weights()
     session.set_objective(ctx.model.utility_expression(weights), maximize=True)
     status = ctx.solve()
-    if status.solved:
-        ctx.certify(accumulate=True)
-    if status.solved and members:
+    if not status.solved:
+        return RuleResult(status, lps=session.solves)
+    ctx.record(certificate, accumulate=True)
+    if members:
         # the worst-off: held at the level in every optimum (a nonzero dual) or left there by
         # the final allocation; not those a first-stage vertex happened to put at the level
         gains = ctx.compared_gains(ctx.utilities())[members] / ctx.weight[members]
@@ -67,9 +85,12 @@ def solve_levels_then_sum(ctx: Context, *, objective: str) -> Outcome:
             if (duals is not None and abs(duals[k]) > 1e-9)
             or gains[k] <= level + 1e-7 * max(1.0, abs(level))
         ]
-        ctx.reasons.append({"code": "worst_off", "parties": worst, "level": level})
-    if status.solved and ctx.prices is None:
-        ctx.prices = capture_prices(ctx, "weighted_sum")
-    if status.solved and stopped:
-        status = Status.FEASIBLE
-    return Outcome(status, lps=session.solves)
+        details = WorstOff(worst, level)
+    return RuleResult(
+        Status.FEASIBLE if stopped else status,
+        shares=session.values(ctx.model.x),
+        details=details,
+        prices=prices if prices is not None else ctx.prices("weighted_sum"),
+        certificate=certificate,
+        lps=session.solves,
+    )

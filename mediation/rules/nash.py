@@ -3,16 +3,66 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import pulp
 
-from ..solver import Status
-from .base import Context, Outcome, capture_prices
+from ..allocation.evidence import ParetoCertificate
+from ..allocation.model import Row
+from ..backends import Status
+from ..case import Case, Policy
+from ..errors import Problem
+from .base import Context, NobodyToCompare, NoPositiveGain, RuleResult
 
-__all__ = ["GAP", "NAME", "solve"]
+__all__ = ["GAP", "NAME", "NASH_WEIGHT_RATIO", "NashCertificate", "case_problems", "solve"]
 
 NAME = "nash"
+
+#: The largest ratio of two parties' weights Nash's rule takes: its solution gives the light
+#: party a gain of about the ratio, and tangents below 1e-10 cannot be placed reliably.
+NASH_WEIGHT_RATIO = 1e9
+
+
+def case_problems(case: Case, policy: Policy) -> list[Problem]:
+    """Why Nash's rule cannot settle ``case``: weights too far apart for its logarithms."""
+    weights = [s.weight for s in case.stakeholders]
+    if weights and max(weights) > NASH_WEIGHT_RATIO * min(weights):
+        heavy = max(case.stakeholders, key=lambda s: s.weight)
+        light = min(case.stakeholders, key=lambda s: s.weight)
+        return [
+            Problem(
+                "stakeholders",
+                f"Nash's rule weighs gains by log: weights {heavy.weight:g} ('{heavy.id}') "
+                f"and {light.weight:g} ('{light.id}') are more than "
+                f"{NASH_WEIGHT_RATIO:g} apart, and the light party's share (about their "
+                "ratio) is below what the solver can resolve; bring them closer or use "
+                "leximin",
+            )
+        ]
+    return []
+
+
+@dataclass(frozen=True)
+class NashCertificate:
+    """The certified gap of the cutting planes, how many rounds and cuts reached it, and the
+    gap aimed at."""
+
+    gap: float
+    rounds: int
+    cuts: int
+    target: float
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """``nash_certificate``, and ``nash_gap_not_reached`` when the gap stayed above the
+        target."""
+        found = [
+            {"code": "nash_certificate", "gap": self.gap, "rounds": self.rounds, "cuts": self.cuts}
+        ]
+        if self.gap > self.target:
+            found.append({"code": "nash_gap_not_reached", "gap": self.gap, "target": self.target})
+        return found
+
 
 #: Stop when the certified upper bound on the weighted geometric mean of normalized gains is
 #: within this relative distance of the value reached. The objective is flat at its optimum,
@@ -46,7 +96,7 @@ RESPONSE_ROUNDS = 300
 LOCAL = (0.97, 0.99, 0.997, 1.0, 1.003, 1.01, 1.03)
 
 
-def solve(ctx: Context) -> Outcome:
+def solve(ctx: Context) -> RuleResult:
     """Maximise ``Σ_s w_s · log(u_s − d_s)`` over the hard and policy constraints.
 
     The logarithm is approximated from above by tangents (Kelley's cutting planes): the LP
@@ -79,21 +129,21 @@ def solve(ctx: Context) -> Outcome:
     session, model, index = ctx.session, ctx.model, ctx.index
     members = [int(p) for p in np.flatnonzero(ctx.compared & ~ctx.flat)]
     if not members:
-        ctx.reasons.append({"code": "nobody_to_compare"})
-        return Outcome(ctx.solve(), lps=session.solves)
+        status = ctx.solve()
+        shares = session.values(model.x) if status.solved else None
+        return RuleResult(status, shares, NobodyToCompare(), lps=session.solves)
     session.feasibility_tolerance = min(session.feasibility_tolerance, FEASIBILITY_TOLERANCE)
     w = ctx.weight[members]
     total_weight = float(w.sum())
     theta = {p: model.new_variable(f"theta{p}") for p in members}
     scale = {p: float(ctx.rho[p]) for p in members}
 
-    def cut(p: int, a: float) -> pulp.LpConstraint:
+    def cut(p: int, a: float) -> Row:
         # theta_p <= log a - 1 + c_p / a, with c_p = (u_p - d_p) / rho_p
         k = 1.0 / (scale[p] * a)
-        return pulp.LpConstraint(
-            pulp.LpAffineExpression([(theta[p], 1.0), (model.u[p], -k)]),
-            pulp.LpConstraintLE,
-            None,
+        return model.row(
+            [(theta[p], 1.0), (model.u[p], -k)],
+            "<=",
             math.log(a) - 1.0 - float(index.disagreement[p]) * k,
         )
 
@@ -118,7 +168,7 @@ def solve(ctx: Context) -> Outcome:
             np.concatenate([start[0], start[1], np.log(start_gains)]),
         )
     session.set_objective(
-        pulp.LpAffineExpression([(theta[p], float(ctx.weight[p])) for p in members]), maximize=True
+        model.expression([(theta[p], float(ctx.weight[p])) for p in members]), maximize=True
     )
     smallest = {p: min(grid) for p in members}
     target = GAP if session.tolerance <= 1e-9 else COARSE_GAP
@@ -130,17 +180,14 @@ def solve(ctx: Context) -> Outcome:
         rounds += 1
         status = ctx.solve()
         if not status.solved:
-            return Outcome(status, lps=session.solves)
+            return RuleResult(status, lps=session.solves)
         gains = ctx.compared_gains(ctx.utilities())[members]
         if np.any(gains <= STARVED):
             # the LP parked a party at zero gain: tighten the cuts near zero for it
             starved = [p for p, g in zip(members, gains, strict=True) if g <= STARVED]
             if all(smallest[p] <= MIN_TANGENT for p in starved):
-                ctx.reasons.append(
-                    {"code": "no_positive_gain", "parties": [index.parties[p] for p in starved]}
-                )
-                return Outcome(
-                    Status.INFEASIBLE, lps=session.solves, details={"no_positive_gain": starved}
+                return RuleResult(
+                    Status.INFEASIBLE, details=NoPositiveGain(starved), lps=session.solves
                 )
             new = []
             for p in starved:
@@ -164,13 +211,18 @@ def solve(ctx: Context) -> Outcome:
         ]
         session.add_constraints(new)
         cuts += len(new)
-    ctx.certify(accumulate=False)
-    ctx.prices = capture_prices(ctx, "nash_welfare")
-    ctx.reasons.append({"code": "nash_certificate", "gap": gap, "rounds": rounds, "cuts": cuts})
-    if gap > target:
-        ctx.reasons.append({"code": "nash_gap_not_reached", "gap": gap, "target": target})
-        return Outcome(Status.FEASIBLE, lps=session.solves, details={"gap": gap, "short": True})
-    return Outcome(status, lps=session.solves, details={"gap": gap, "rounds": rounds})
+    certificate = ParetoCertificate()
+    ctx.record(certificate, accumulate=False)
+    short = gap > target
+    return RuleResult(
+        Status.FEASIBLE if short else status,
+        shares=session.values(model.x),
+        details=NashCertificate(gap, rounds, cuts, target),
+        prices=ctx.prices("nash_welfare"),
+        certificate=certificate,
+        lps=session.solves,
+        short=short,
+    )
 
 
 def _market_start(ctx: Context, members: list[int]) -> tuple[np.ndarray, np.ndarray] | None:

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from .base import Context, Outcome, capture_prices
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["NAME", "solve"]
+from ..allocation.evidence import ParetoCertificate
+from .base import Context, RuleResult
+
+__all__ = ["NAME", "WeightedSum", "solve"]
 
 NAME = "utilitarian"
 
 
-def solve(ctx: Context) -> Outcome:
+@dataclass(frozen=True)
+class WeightedSum:
+    """The value of the entitlement-weighted sum of compared gains at the optimum."""
+
+    value: float
+
+    def reasons(self) -> list[dict[str, Any]]:
+        """One ``weighted_sum`` reason."""
+        return [{"code": "weighted_sum", "value": self.value}]
+
+
+def solve(ctx: Context) -> RuleResult:
     """Maximise ``Σ_s w_s · (u_s − d_s) / ρ_s`` over the hard and policy constraints.
 
     ``ρ_s`` is the party's range (ideal − disagreement) under the ``normalized`` scale
@@ -27,9 +42,16 @@ def solve(ctx: Context) -> Outcome:
     ctx.session.hint = "simplex"  # no coupling rows: the simplex is fast at any size
     ctx.session.set_objective(ctx.model.utility_expression(weights), maximize=True)
     status = ctx.solve()
-    if status.solved:
-        ctx.certify(accumulate=False)
-        ctx.prices = capture_prices(ctx, "weighted_sum")
-        total = float(ctx.session.objective_value() - (weights * ctx.index.disagreement).sum())
-        ctx.reasons.append({"code": "weighted_sum", "value": total})
-    return Outcome(status)
+    if not status.solved:
+        return RuleResult(status, lps=ctx.session.solves)
+    certificate = ParetoCertificate()
+    ctx.record(certificate, accumulate=False)
+    total = float(ctx.session.objective_value() - (weights * ctx.index.disagreement).sum())
+    return RuleResult(
+        status,
+        shares=ctx.session.values(ctx.model.x),
+        details=WeightedSum(total),
+        prices=ctx.prices("weighted_sum"),
+        certificate=certificate,
+        lps=ctx.session.solves,
+    )

@@ -4,7 +4,7 @@ It restates the invariants from the case itself: shares in range and summing to 
 issue, red lines, capacities and extra constraints kept, utilities, gains and exposures as
 reported, and the promised properties (individual rationality, envy-freeness,
 proportionality, the rules' own guarantees) actually holding; then, for an ``optimal``
-settlement of an LP rule, that it is the optimum (:mod:`mediation.optimality`, LPs of its
+settlement of an LP rule, that it is the optimum (:mod:`mediation.validator.optimality`, LPs of its
 own written from the case with scipy).
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .case import Case
-from .errors import Problem
+from ..case import Case
+from ..errors import Problem
+from ..settlement import Settlement
 from .optimality import optimality_problems
-from .settlement import Settlement
 
 __all__ = ["TOLERANCE", "validate_settlement"]
 
@@ -44,7 +44,7 @@ def validate_settlement(
     Examples
     --------
     >>> from mediation.documents import load_case
-    >>> from mediation.engine import settle
+    >>> from mediation import settle
     >>> case = load_case('''
     ... id: demo
     ... title: demo

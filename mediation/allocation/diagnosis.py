@@ -14,20 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pulp
 
-from .case import Case, Policy
-from .fairness import envy_matrix
-from .formulation import (
+from ..backends import Backend, Session, SolverOptions, open_session
+from ..case import Case, Policy
+from ..fairness import envy_matrix
+from ..limits import MIN_MAGNITUDE
+from ..numeric import CaseIndex
+from ..settlement import Concession, Conflict, ConflictSet, Diagnosis
+from .model import (
     AllocationModel,
-    CaseIndex,
+    Column,
+    Row,
     add_envy_row,
     add_policy_constraints,
     build_model,
 )
-from .limits import MIN_MAGNITUDE
-from .settlement import Concession, Conflict, ConflictSet, Diagnosis
-from .solver import Session, SolverOptions, open_session
 
 __all__ = ["MAX_FILTER_ITEMS", "diagnose"]
 
@@ -46,7 +47,7 @@ class _Item:
     direction: float  # +1: the bound rises to give way, -1: it falls
     unit: str
     cost: float
-    columns: list[pulp.LpVariable] = field(default_factory=list)
+    columns: list[Column] = field(default_factory=list)
     limit: float = np.inf
     stakeholder: str | None = None
     issue: str | None = None
@@ -55,7 +56,11 @@ class _Item:
 
 
 def diagnose(
-    case: Case, policy: Policy, options: SolverOptions | None = None, index: CaseIndex | None = None
+    case: Case,
+    policy: Policy,
+    options: SolverOptions | None = None,
+    index: CaseIndex | None = None,
+    backend: str | Backend | None = None,
 ) -> Diagnosis | None:
     """Explain why ``case`` has no allocation meeting its red lines under ``policy``.
 
@@ -75,9 +80,9 @@ def diagnose(
     options = options or SolverOptions()
     model = build_model(case, index, name="elastic")
     items = _make_elastic(model, policy)
-    session = open_session(model.problem, model.variables, options)
+    session = open_session(model.problem, model.variables, options, backend)
     session.set_objective(
-        pulp.LpAffineExpression([(c, it.cost) for it in items for c in it.columns]), maximize=False
+        model.expression([(c, it.cost) for it in items for c in it.columns]), maximize=False
     )
     _solve_with_envy(session, model, policy, items)
     joint = _concessions(session, items)
@@ -116,7 +121,7 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
     case, index = model.case, model.index
     items: list[_Item] = []
     add = model.new_variable
-    extra_rows: list[pulp.LpConstraint] = []
+    extra_rows: list[Row] = []
     for k, interest in enumerate(case.interests):
         lo, hi = float(index.lower[k]), float(index.upper[k])
         whole = bool(not index.divisible[index.pair_issue[k]])
@@ -130,7 +135,7 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
         risky = [k for k in index.interests_of_party[p] if index.sign[k] < 0]
         exposure = float(index.amount[index.pair_issue[risky]].sum())
         e = add(f"e_capacity{p}", 0.0)
-        row.expr.addterm(e, -1.0)
+        model.add_term(row, e, -1.0)
         units = {case.issues[int(index.pair_issue[k])].unit for k in risky}
         items.append(
             _Item(
@@ -149,11 +154,11 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
         cols = []
         if c.sense in ("<=", "=="):
             e = add(f"e_{row.name}_up", 0.0)
-            row.expr.addterm(e, -1.0)
+            model.add_term(row, e, -1.0)
             cols.append(e)
         if c.sense in (">=", "=="):
             e = add(f"e_{row.name}_down", 0.0)
-            row.expr.addterm(e, 1.0)
+            model.add_term(row, e, 1.0)
             cols.append(e)
         direction = 1.0 if c.sense == "<=" else -1.0
         items.append(
@@ -163,11 +168,8 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
         for p, party in enumerate(index.parties):
             e = add(f"e_ir{p}", 0.0)
             extra_rows.append(
-                pulp.LpConstraint(
-                    pulp.LpAffineExpression([(model.u[p], 1.0), (e, 1.0)]),
-                    pulp.LpConstraintGE,
-                    f"ir{p}",
-                    float(index.disagreement[p]),
+                model.row(
+                    [(model.u[p], 1.0), (e, 1.0)], ">=", float(index.disagreement[p]), f"ir{p}"
                 )
             )
             items.append(
@@ -203,7 +205,7 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
 
 def _elastic_share(
     model: AllocationModel,
-    rows: list[pulp.LpConstraint],
+    rows: list[Row],
     k: int,
     kind: str,
     bound: float,
@@ -221,11 +223,8 @@ def _elastic_share(
     else:
         x.upBound = 1.0
     rows.append(
-        pulp.LpConstraint(
-            pulp.LpAffineExpression([(x, 1.0), (e, 1.0 if floor else -1.0)]),
-            pulp.LpConstraintGE if floor else pulp.LpConstraintLE,
-            f"{kind}{k}",
-            bound,
+        model.row(
+            [(x, 1.0), (e, 1.0 if floor else -1.0)], ">=" if floor else "<=", bound, f"{kind}{k}"
         )
     )
     interest = model.case.interests[k]
@@ -287,7 +286,7 @@ def _solve_with_envy(
             )
         session.add_constraints(rows, cols)
         session.set_objective(
-            pulp.LpAffineExpression([(c, it.cost) for it in items for c in it.columns]),
+            model.expression([(c, it.cost) for it in items for c in it.columns]),
             maximize=False,
         )
 
@@ -342,7 +341,7 @@ def _conflict(it: _Item) -> Conflict:
 
 
 def _harden(session: Session, items: list[_Item], hard: set[int]) -> None:
-    cols: list[pulp.LpVariable] = []
+    cols: list[Column] = []
     ups: list[float] = []
     for n, it in enumerate(items):
         for c in it.columns:

@@ -1,7 +1,7 @@
 """An independent optimality certificate for the LP rules, written from the case alone.
 
 The validator restates feasibility; this module restates optimality. It formulates its own
-LPs over the shares with scipy (no PuLP, no :mod:`mediation.formulation`, no solver
+LPs over the shares with scipy (no PuLP, no :mod:`mediation.allocation`, no solver
 adapter, so a defect in the engine's model, its scaling or its adapter cannot hide here):
 
 - maximin and Kalai–Smorodinsky: no allocation raises the smallest compared gain
@@ -27,8 +27,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
-from .case import Case
-from .settlement import Settlement
+from ..case import Case
+from ..settlement import Settlement
 
 __all__ = ["CERTIFIED_RULES", "LEVEL_TOLERANCE", "NASH_TOLERANCE", "optimality_problems"]
 

@@ -5,157 +5,41 @@ For every interest (party s, issue i) a share variable ``x`` in [min_share, max_
 ``u_s = Σ value·x over resources − Σ value·x over risks`` is a free variable defined by an
 equality row; worst-case risk exposure ``Σ amount·x`` stays within ``risk_capacity``; the
 case's extra constraints are rows. Rules add their own columns and rows on top. This module
-only formulates: solving is the adapter's job (:mod:`mediation.solver`).
+only formulates: solving is a backend's job (:mod:`mediation.backends`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Literal, TypeAlias
 
 import numpy as np
 import pulp
 
-from .case import Case, Policy
+from ..case import Case, Policy
+from ..numeric import CaseIndex, index_case
 
 __all__ = [
     "AllocationModel",
-    "CaseIndex",
+    "Column",
+    "Expression",
+    "Levels",
+    "Row",
     "add_envy_row",
     "add_policy_constraints",
     "build_model",
-    "index_case",
-    "separable_ideals",
 ]
 
 _SENSES = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpConstraintEQ}
 
-
-@dataclass(frozen=True)
-class CaseIndex:
-    """A numeric view of a case: parties, issues and interests as arrays.
-
-    Interest ``k`` is ``case.interests[k]``: party ``pair_party[k]`` has a stake in issue
-    ``pair_issue[k]`` with ``value[k]``; ``sign[k]`` is +1 for a resource and -1 for a risk.
-    ``lower``/``upper`` are the share bounds in force (indivisible issues: 0 or 1).
-    """
-
-    parties: list[str]
-    issues: list[str]
-    party_of: dict[str, int]
-    issue_of: dict[str, int]
-    pair_party: np.ndarray
-    pair_issue: np.ndarray
-    value: np.ndarray
-    sign: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    weight: np.ndarray
-    disagreement: np.ndarray
-    capacity: np.ndarray  # inf when the party set no capacity
-    amount: np.ndarray  # per issue
-    likelihood: np.ndarray  # per issue, 1 for resources
-    is_risk: np.ndarray  # per issue
-    divisible: np.ndarray  # per issue
-    interests_of_party: list[np.ndarray]
-    interests_of_issue: list[np.ndarray]
-
-    @property
-    def stake(self) -> np.ndarray:
-        """Each party's total value over all its interests (1 when it has none)."""
-        total = np.bincount(self.pair_party, weights=self.value, minlength=len(self.parties))
-        return np.where(total > 0, total, 1.0)
-
-    @property
-    def resource_stake(self) -> np.ndarray:
-        """Each party's total value over its resources (1 when it has none): the scale of its
-        envy, which compares resources only (risks do not count)."""
-        resource = self.sign > 0
-        total = np.bincount(
-            self.pair_party[resource], weights=self.value[resource], minlength=len(self.parties)
-        )
-        return np.where(total > 0, total, 1.0)
-
-    @property
-    def coupled(self) -> bool:
-        """Whether issues interact (extra constraints or a capacity on a party bearing risk);
-        if not, each party's ideal can be computed issue by issue."""
-        return self._coupled
-
-    _coupled: bool = field(default=False, repr=False)
-
-    @cached_property
-    def pair_of(self) -> dict[tuple[str, str], int]:
-        """Interest position by ``(stakeholder, issue)``."""
-        parties, issues = self.parties, self.issues
-        return {
-            (parties[p], issues[q]): k
-            for k, (p, q) in enumerate(
-                zip(self.pair_party.tolist(), self.pair_issue.tolist(), strict=True)
-            )
-        }
-
-    def utilities(self, shares: np.ndarray) -> np.ndarray:
-        """Each party's utility under the per-interest shares ``shares``."""
-        return np.bincount(
-            self.pair_party, weights=self.sign * self.value * shares, minlength=len(self.parties)
-        )
-
-
-def index_case(case: Case) -> CaseIndex:
-    """Build the numeric view of ``case``."""
-    parties = [s.id for s in case.stakeholders]
-    issues = [i.id for i in case.issues]
-    party_of = {p: k for k, p in enumerate(parties)}
-    issue_of = {i: k for k, i in enumerate(issues)}
-    n = len(case.interests)
-    pair_party = np.fromiter(
-        (party_of[x.stakeholder] for x in case.interests), dtype=np.int64, count=n
-    )
-    pair_issue = np.fromiter((issue_of[x.issue] for x in case.interests), dtype=np.int64, count=n)
-    value = np.fromiter((x.value for x in case.interests), dtype=float, count=n)
-    lower = np.fromiter((x.floor for x in case.interests), dtype=float, count=n)
-    upper = np.fromiter((x.cap for x in case.interests), dtype=float, count=n)
-    is_risk = np.array([i.kind == "risk" for i in case.issues], dtype=bool)
-    divisible = np.array([i.divisible for i in case.issues], dtype=bool)
-    whole = ~divisible[pair_issue]
-    # an indivisible issue goes whole to one party: a floor above 0 means "must receive it",
-    # a cap below 1 means "cannot receive it"
-    lower = np.where(whole, np.ceil(lower), lower)
-    upper = np.where(whole, np.floor(upper), upper)
-    capacity = np.array(
-        [math.inf if s.risk_capacity is None else s.risk_capacity for s in case.stakeholders]
-    )
-    order_p = np.argsort(pair_party, kind="stable")
-    cuts_p = np.searchsorted(pair_party[order_p], np.arange(len(parties) + 1))
-    order_i = np.argsort(pair_issue, kind="stable")
-    cuts_i = np.searchsorted(pair_issue[order_i], np.arange(len(issues) + 1))
-    bears_risk = np.zeros(len(parties), dtype=bool)
-    bears_risk[pair_party[is_risk[pair_issue]]] = True
-    coupled = bool(case.constraints) or bool(np.any(np.isfinite(capacity) & bears_risk))
-    return CaseIndex(
-        parties=parties,
-        issues=issues,
-        party_of=party_of,
-        issue_of=issue_of,
-        pair_party=pair_party,
-        pair_issue=pair_issue,
-        value=value,
-        sign=np.where(is_risk[pair_issue], -1.0, 1.0),
-        lower=lower,
-        upper=upper,
-        weight=np.array([s.weight for s in case.stakeholders]),
-        disagreement=np.array([s.disagreement for s in case.stakeholders]),
-        capacity=capacity,
-        amount=np.array([i.amount for i in case.issues]),
-        likelihood=np.array([i.likelihood for i in case.issues]),
-        is_risk=is_risk,
-        divisible=divisible,
-        interests_of_party=[order_p[cuts_p[p] : cuts_p[p + 1]] for p in range(len(parties))],
-        interests_of_issue=[order_i[cuts_i[q] : cuts_i[q + 1]] for q in range(len(issues))],
-        _coupled=coupled,
-    )
+#: The model's handles, for code that must not build PuLP objects itself (rules, the
+#: diagnosis, the pipeline): a column, a linear expression, a row.
+Column: TypeAlias = pulp.LpVariable
+Expression: TypeAlias = pulp.LpAffineExpression
+Row: TypeAlias = pulp.LpConstraint
+Sense = Literal["<=", ">=", "=="]
 
 
 @dataclass
@@ -193,9 +77,70 @@ class AllocationModel:
         self.variables.append(v)
         return v
 
-    def utility_expression(self, weights: np.ndarray) -> pulp.LpAffineExpression:
+    def utility_expression(self, weights: np.ndarray) -> Expression:
         """``Σ weights[s] · u_s`` over parties with a nonzero weight."""
         return pulp.LpAffineExpression([(self.u[p], float(w)) for p, w in enumerate(weights) if w])
+
+    @staticmethod
+    def expression(terms: Iterable[tuple[Column, float]], constant: float = 0.0) -> Expression:
+        """``Σ coefficient · column + constant``: an objective, or the left side of a row."""
+        return pulp.LpAffineExpression([(v, float(a)) for v, a in terms], constant=float(constant))
+
+    @staticmethod
+    def row(
+        lhs: Iterable[tuple[Column, float]] | Expression,
+        sense: Sense,
+        rhs: float,
+        name: str | None = None,
+    ) -> Row:
+        """The row ``lhs sense rhs`` (not yet in the model: add it through the session)."""
+        expression = (
+            lhs if isinstance(lhs, pulp.LpAffineExpression) else (AllocationModel.expression(lhs))
+        )
+        return pulp.LpConstraint(expression, _SENSES[sense], name, float(rhs))
+
+    @staticmethod
+    def add_term(row: Row, column: Column, coefficient: float) -> None:
+        """Add ``coefficient · column`` to a row not yet loaded into a session."""
+        row.expr.addterm(column, float(coefficient))
+
+    def level_rows(self, parties: Iterable[int], unit: np.ndarray) -> Levels:
+        """The level ``t`` and one row per party ``p``: ``(u_p − d_p) · unit_p − t + r_p ≥ 0``.
+
+        ``r_p`` is a release column held at 0 while party ``p`` takes part in the level;
+        freeing it (upper bound ∞) takes ``p`` out without touching the row, so that all of
+        leximin's edits are bound changes and HiGHS re-solves warm from the last basis.
+        The caller adds the rows and :attr:`Levels.columns` to its session.
+        """
+        t = self.new_variable("t")
+        release: dict[int, Column] = {}
+        rows: dict[int, Row] = {}
+        for p in parties:
+            r = self.new_variable(f"r{p}", 0.0, 0.0)
+            scale = float(unit[p])
+            rows[p] = self.row(
+                [(self.u[p], scale), (t, -1.0), (r, 1.0)],
+                ">=",
+                float(self.index.disagreement[p]) * scale,
+                f"level{p}",
+            )
+            release[p] = r
+        return Levels(t=t, release=release, rows=rows)
+
+
+@dataclass
+class Levels:
+    """The columns and rows of a level (maximin, leximin, Kalai–Smorodinsky): see
+    :meth:`AllocationModel.level_rows`."""
+
+    t: Column
+    release: dict[int, Column]
+    rows: dict[int, Row]
+
+    @property
+    def columns(self) -> list[Column]:
+        """The new columns: ``t`` and the release columns."""
+        return [self.t, *self.release.values()]
 
 
 def build_model(
@@ -279,28 +224,6 @@ def build_model(
         capacity_rows=capacity_rows,
         extra_rows=extra_rows,
     )
-
-
-def separable_ideals(index: CaseIndex) -> np.ndarray | None:
-    """Each party's ideal utility when issues do not interact, or ``None`` if the per-issue
-    bounds cannot all hold.
-
-    On each issue a party can get at most ``min(cap, 1 − Σ others' floors)`` of a resource and
-    must bear at least ``max(floor, 1 − Σ others' caps)`` of a risk; the ideal adds these up.
-    Valid only when ``index.coupled`` is false (no extra constraints, no capacity on a party
-    that bears risk).
-    """
-    n_issues = len(index.issues)
-    floors = np.bincount(index.pair_issue, weights=index.lower, minlength=n_issues)
-    caps = np.bincount(index.pair_issue, weights=index.upper, minlength=n_issues)
-    if np.any(floors > 1 + 1e-9) or np.any(caps < 1 - 1e-9):
-        return None
-    others_floor = floors[index.pair_issue] - index.lower
-    others_cap = caps[index.pair_issue] - index.upper
-    best_resource = np.minimum(index.upper, 1.0 - others_floor)
-    least_risk = np.maximum(index.lower, 1.0 - others_cap)
-    share = np.where(index.sign > 0, best_resource, least_risk)
-    return index.utilities(np.clip(share, 0.0, 1.0))
 
 
 def add_policy_constraints(model: AllocationModel, policy: Policy) -> list[pulp.LpConstraint]:

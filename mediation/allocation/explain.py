@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from .case import Case
-from .formulation import CaseIndex
-from .rules.base import Prices
+from ..case import Case
+from ..numeric import CaseIndex
+from .evidence import Prices
 
 __all__ = ["ACTIVE", "allocation_reasons", "binding_reasons"]
 

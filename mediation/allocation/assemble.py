@@ -1,0 +1,281 @@
+"""Assemble settlements: the allocation with its measures and reasons, or the packaging of
+a case without one (infeasible with a diagnosis, an error saying why)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+
+from ..backends import Backend, Session, solver_version
+from ..case import Case, Policy
+from ..fairness import measure
+from ..numeric import CaseIndex, index_case
+from ..settlement import (
+    Concession,
+    Conflict,
+    ConflictSet,
+    Diagnosis,
+    Exposure,
+    Fairness,
+    PartyOutcome,
+    Reason,
+    Settlement,
+    SolverInfo,
+)
+from .timing import Timings
+
+__all__ = [
+    "Stamp",
+    "assemble",
+    "below_disagreement",
+    "engine_version",
+    "error",
+    "infeasible",
+    "input_sha256",
+    "no_positive_gain",
+]
+
+
+def engine_version() -> str:
+    """The installed engine's version (``0+unknown`` from a source tree)."""
+    try:
+        return version("mediation")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0+unknown"
+
+
+@dataclass
+class Stamp:
+    """What every settlement of one run carries: the case, the policy applied, the scale,
+    the solver and its counters, the timings."""
+
+    case: Case
+    policy: Policy
+    scale: str
+    backend: Backend
+    timings: Timings
+    session: Session | None = None
+    index: CaseIndex | None = None
+
+    def case_index(self) -> CaseIndex:
+        """The numeric view of the case (built once)."""
+        if self.index is None:
+            self.index = index_case(self.case)
+        return self.index
+
+
+def settlement(
+    stamp: Stamp,
+    status: str,
+    shares: dict[str, dict[str, float]],
+    amounts: dict[str, dict[str, float]],
+    parties: dict[str, PartyOutcome],
+    fairness: Fairness | None,
+    reasons: list[dict[str, Any]],
+    diagnosis: Diagnosis | None,
+) -> Settlement:
+    """A settlement stamped with the run's provenance."""
+    session = stamp.session
+    return Settlement(
+        case_id=stamp.case.id,
+        rule=stamp.policy.rule,
+        scale=stamp.scale,
+        status=status,
+        shares=shares,
+        amounts=amounts,
+        parties=parties,
+        fairness=fairness,
+        reasons=[Reason.model_validate(_plain(r)) for r in reasons],
+        diagnosis=diagnosis,
+        solver=SolverInfo(
+            name=stamp.backend.name,
+            version=solver_version(stamp.backend),
+            seconds=session.seconds if session is not None else 0.0,
+            solves=session.solves if session is not None else 0,
+            timings=dict(stamp.timings),
+        ),
+        engine_version=engine_version(),
+        input_sha256=input_sha256(stamp.case, stamp.policy),
+        policy=stamp.policy.model_dump(),
+    )
+
+
+def assemble(
+    stamp: Stamp,
+    status: str,
+    shares: np.ndarray,
+    ideal: np.ndarray,
+    pareto: bool | None,
+    reasons: list[dict[str, Any]],
+) -> Settlement:
+    """The settlement of an allocation: shares, amounts, each party's outcome, the
+    fairness report and the reasons."""
+    index = stamp.case_index()
+    with stamp.timings.clock("assemble"):
+        fairness, normalized = measure(index, shares, ideal, pareto=pareto)
+        parties = party_outcomes(index, shares, index.utilities(shares), ideal, normalized)
+        share_map, amount_map = share_maps(stamp.case, index, shares)
+    return settlement(stamp, status, share_map, amount_map, parties, fairness, reasons, None)
+
+
+def share_maps(
+    case: Case, index: CaseIndex, shares: np.ndarray
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Shares and amounts by issue, then party."""
+    share_map: dict[str, dict[str, float]] = {}
+    amount_map: dict[str, dict[str, float]] = {}
+    for q, issue in enumerate(case.issues):
+        ks = index.interests_of_issue[q]
+        names = [index.parties[p] for p in index.pair_party[ks].tolist()]
+        values = shares[ks].tolist()
+        share_map[issue.id] = dict(zip(names, values, strict=True))
+        amount_map[issue.id] = {n: v * issue.amount for n, v in zip(names, values, strict=True)}
+    return share_map, amount_map
+
+
+def party_outcomes(
+    index: CaseIndex,
+    shares: np.ndarray,
+    utilities: np.ndarray | None,
+    ideal: np.ndarray | None,
+    normalized: np.ndarray | None,
+) -> dict[str, PartyOutcome]:
+    """Each party's utility, gain, ideal, normalized gain and risk exposure."""
+    risk = index.sign < 0
+    money = index.amount[index.pair_issue] * shares * risk
+    worst = np.bincount(index.pair_party, weights=money, minlength=len(index.parties))
+    expected = np.bincount(
+        index.pair_party,
+        weights=money * index.likelihood[index.pair_issue],
+        minlength=len(index.parties),
+    )
+    out = {}
+    for p, party in enumerate(index.parties):
+        d = float(index.disagreement[p])
+        u = None if utilities is None else float(utilities[p])
+        ng = None if normalized is None or np.isnan(normalized[p]) else float(normalized[p])
+        out[party] = PartyOutcome(
+            utility=u,
+            disagreement=d,
+            gain=None if u is None else u - d,
+            ideal=None if ideal is None else float(ideal[p]),
+            normalized_gain=ng,
+            exposure=Exposure(expected=float(expected[p]), worst_case=float(worst[p])),
+        )
+    return out
+
+
+def _empty_parties(stamp: Stamp, ideal: np.ndarray | None) -> dict[str, PartyOutcome]:
+    index = stamp.case_index()
+    return party_outcomes(index, np.zeros(len(index.value)), None, ideal, None)
+
+
+def infeasible(stamp: Stamp, ideal: np.ndarray | None, diagnosis: Diagnosis) -> Settlement:
+    """No allocation meets the red lines: the diagnosis says which concessions would."""
+    reasons: list[dict[str, Any]] = [{"code": "infeasible"}]
+    return settlement(
+        stamp, "infeasible", {}, {}, _empty_parties(stamp, ideal), None, reasons, diagnosis
+    )
+
+
+def no_positive_gain(stamp: Stamp, ideal: np.ndarray, parties: list[int]) -> Settlement:
+    """Nash's rule needs every compared party to gain; some cannot, all together."""
+    index = stamp.case_index()
+    stuck = ConflictSet(
+        constraints=[
+            Conflict(
+                kind="disagreement",
+                stakeholder=index.parties[p],
+                bound=float(index.disagreement[p]),
+            )
+            for p in parties
+        ],
+        irreducible=False,
+        alternatives=[],
+    )
+    diagnosis = Diagnosis(code="no_positive_gain", conflicts=[stuck], concessions=[])
+    reasons: list[dict[str, Any]] = [
+        {"code": "no_positive_gain", "parties": [index.parties[p] for p in parties]}
+    ]
+    return settlement(
+        stamp, "infeasible", {}, {}, _empty_parties(stamp, ideal), None, reasons, diagnosis
+    )
+
+
+def below_disagreement(stamp: Stamp, ideal: np.ndarray, utilities: np.ndarray) -> Settlement:
+    """A procedural rule left a party below its disagreement point under individual
+    rationality: the concession is that party accepting what the rule gives."""
+    index = stamp.case_index()
+    below = [
+        p
+        for p in range(len(index.parties))
+        if utilities[p] < index.disagreement[p] - 1e-9 * index.stake[p]
+    ]
+    concessions = [
+        Concession(
+            kind="disagreement",
+            stakeholder=index.parties[p],
+            current=float(index.disagreement[p]),
+            proposed=float(utilities[p]),
+            change=float(utilities[p] - index.disagreement[p]),
+            unit="points",
+        )
+        for p in below
+    ]
+    conflicts = [
+        ConflictSet(
+            constraints=[
+                Conflict(
+                    kind="disagreement",
+                    stakeholder=index.parties[p],
+                    bound=float(index.disagreement[p]),
+                )
+            ],
+            irreducible=True,
+            alternatives=[c],
+        )
+        for p, c in zip(below, concessions, strict=True)
+    ]
+    diagnosis = Diagnosis(
+        code="rule_below_disagreement", conflicts=conflicts, concessions=concessions
+    )
+    reasons: list[dict[str, Any]] = [
+        {"code": "rule_below_disagreement", "parties": [index.parties[p] for p in below]}
+    ]
+    return settlement(
+        stamp, "infeasible", {}, {}, _empty_parties(stamp, ideal), None, reasons, diagnosis
+    )
+
+
+def error(stamp: Stamp, message: str) -> Settlement:
+    """The solver failed: status ``error``, with the message as the reason."""
+    reasons: list[dict[str, Any]] = [{"code": "solver_error", "message": message}]
+    return settlement(stamp, "error", {}, {}, _empty_parties(stamp, None), None, reasons, None)
+
+
+def input_sha256(case: Case, policy: Policy) -> str:
+    """SHA-256 of the digest of the validated case's canonical JSON followed by the policy
+    applied.
+
+    The validated model fixes key order and number formatting, so the same case gives the
+    same digest whether it arrived as YAML or JSON.
+    """
+    digest = hashlib.sha256(case.canonical_digest)
+    digest.update(b"\n")
+    digest.update(policy.model_dump_json().encode())
+    return str(digest.hexdigest())
+
+
+def _plain(value: Any) -> Any:
+    """Reasons as JSON-ready data (numpy scalars to Python numbers)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None or k == "dual"}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
