@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from .engine import settle
     from .errors import CaseError, MediationError, PolicyError, Problem, SolverError
     from .graph import analyze, build_graph, to_graphml, to_node_link
+    from .rendering import render
     from .settlement import Settlement
     from .validator import validate_settlement
-    from .wording import render
 
 __all__ = [
     "Case",
@@ -63,7 +63,7 @@ _HOME = {
     "build_graph": "graph",
     "to_graphml": "graph",
     "to_node_link": "graph",
-    "render": "wording",
+    "render": "rendering",
     "Settlement": "settlement",
     "validate_settlement": "validator",
 }

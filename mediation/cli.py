@@ -213,7 +213,7 @@ def settle(
     else:
         from rich.console import Console
 
-        from .settlement_tables import settlement_tables
+        from .rendering.settlement_tables import settlement_tables
 
         console = Console()
         for part in settlement_tables(result, loaded, lang=lang.value):
@@ -241,7 +241,7 @@ def graph(
     """Analyse the stakeholder graph: contests, coalitions, power, brokers, missing dialogue."""
     from rich.console import Console
 
-    from .graph_tables import graph_command_output
+    from .rendering.graph_tables import graph_command_output
 
     output = graph_command_output(
         _read_case(case), fmt=fmt.value, export=export.value if export else None

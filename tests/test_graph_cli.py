@@ -14,7 +14,7 @@ from rich.table import Table
 from mediation.case import Case, parse_case
 from mediation.documents import guess_format, load_case
 from mediation.graph import analyze
-from mediation.graph_tables import analysis_tables, graph_command_output
+from mediation.rendering.graph_tables import analysis_tables, graph_command_output
 
 RIVER = Path(__file__).resolve().parent.parent / "cases" / "river-cleanup-cogovernance.yaml"
 

@@ -26,9 +26,9 @@ from mediation import render
 from mediation.case import Case
 from mediation.documents import load_case
 from mediation.errors import PolicyError, SolverError
+from mediation.rendering.wording import LANGUAGES, PHRASES, render_diagnosis
 from mediation.settlement import Settlement
 from mediation.solver import HighsSession, Status
-from mediation.wording import LANGUAGES, PHRASES, render_diagnosis
 
 #: A reason code, or any other snake_case identifier, left in the text.
 RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")

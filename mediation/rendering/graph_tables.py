@@ -10,8 +10,8 @@ from rich.padding import Padding
 from rich.table import Column, Table
 from rich.text import Text
 
-from .case import Case
-from .graph import GraphAnalysis, analyze, build_graph, to_graphml, to_node_link
+from ..case import Case
+from ..graph import GraphAnalysis, analyze, build_graph, to_graphml, to_node_link
 
 __all__ = ["GRAPH_EXPORTS", "GRAPH_FORMATS", "analysis_tables", "graph_command_output"]
 

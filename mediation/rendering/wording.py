@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .case import Case
-from .settlement import Concession, Conflict, Reason, Settlement
+from ..case import Case
+from ..settlement import Concession, Conflict, Reason, Settlement
 
 __all__ = ["LANGUAGES", "PHRASES", "render", "render_diagnosis"]
 

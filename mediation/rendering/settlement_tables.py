@@ -7,8 +7,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .case import Case
-from .settlement import Settlement
+from ..case import Case
+from ..settlement import Settlement
 from .wording import render
 
 __all__ = ["settlement_tables"]
