@@ -58,6 +58,13 @@ def analyze(case_or_graph: Case | nx.MultiDiGraph) -> GraphAnalysis:
     GraphAnalysis
         Its :meth:`~GraphAnalysis.to_dict` is the data of ``mediation graph --format json``.
 
+    Raises
+    ------
+    GraphError
+        When the graph is not one that :func:`~mediation.graph.build_graph` makes (a
+        :class:`ValueError` too; :class:`~mediation.errors.GraphTypeError`, also a
+        :class:`TypeError`, when it is not a graph at all).
+
     Notes
     -----
     The betweenness of :func:`power_structure` takes most of the time on large cases (about

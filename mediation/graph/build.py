@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, cached_property, partial
+from numbers import Real
 from typing import Any, NamedTuple
 
 import networkx as nx
 from pydantic import BaseModel
 
 from ..case import Case
+from ..errors import GraphError, GraphTypeError, describe
 
 __all__ = ["build_graph"]
 
@@ -116,6 +118,7 @@ class _View:
                 parties.append(node)
                 party_kind[node] = attrs.get("kind", "other")
             elif attrs.get("type") == "issue":
+                _check(f"issue node '{node}'", "issue", attrs)
                 issues.append(node)
                 issue_attrs[node] = attrs
         interests: list[tuple[str, str, dict[str, Any]]] = []
@@ -123,8 +126,10 @@ class _View:
         for u, v, attrs in graph.edges(data=True):
             kind = attrs.get("type")
             if kind == "interest" and u in party_kind and v in issue_attrs:
+                _check(f"interest edge '{u}' → '{v}'", "interest", attrs)
                 interests.append((u, v, attrs))
             elif kind == "relation" and u in party_kind and v in party_kind:
+                _check(f"relation edge '{u}' → '{v}'", "relation", attrs)
                 relations.append(_Relation(u, v, attrs["kind"], float(attrs.get("strength", 1.0))))
         return cls(
             tuple(parties),
@@ -164,9 +169,41 @@ def _as_graph(case_or_graph: Case | nx.MultiDiGraph) -> nx.MultiDiGraph:
         return build_graph(case_or_graph)
     if isinstance(case_or_graph, nx.MultiDiGraph):
         return case_or_graph
-    raise TypeError(
+    raise GraphTypeError(
         f"expected a Case or a graph made by build_graph, got {type(case_or_graph).__name__}"
     )
+
+
+# The numeric attributes the analyses read, by the type of node or edge that holds them.
+_NUMBERS = {
+    "issue": ("amount",),
+    "interest": ("value", "min_share", "max_share", "claim"),
+    "relation": ("strength",),
+}
+
+
+def _check(where: str, type_: str, attrs: dict[str, Any]) -> None:
+    """Refuse the attributes of a node or edge that build_graph could not have made.
+
+    The analyses read them without further checks; a service must see an input error here,
+    not a KeyError deep inside one of them.
+    """
+    for key in _NUMBERS[type_]:
+        # float first: what build_graph writes, and much faster to check than the ABC
+        if key in attrs and not isinstance(attrs[key], float | int | Real):
+            raise GraphError(
+                f"not a case's graph: {where} has {key} {describe(attrs[key])}, "
+                "not a number; make the graph with build_graph"
+            )
+    if type_ == "issue" and not attrs.get("amount", 0) > 0:
+        raise GraphError(
+            f"not a case's graph: {where} needs a positive amount; make the graph with build_graph"
+        )
+    if type_ == "relation" and not isinstance(attrs.get("kind"), str):
+        raise GraphError(
+            f"not a case's graph: {where} needs a kind (a string such as 'conflicts'); "
+            "make the graph with build_graph"
+        )
 
 
 @dataclass(frozen=True, slots=True)

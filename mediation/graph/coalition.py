@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..case import Case
+from ..errors import GraphError, UnknownPartyError
 from .build import _CONFLICT, _View
 
 __all__ = [
@@ -98,13 +99,14 @@ class CoalitionAnalysis:
 
         Raises
         ------
-        KeyError
-            When ``party`` is in no coalition (it is not a party of the case).
+        UnknownPartyError
+            When ``party`` is in no coalition (it is not a party of the case); it is a
+            :class:`KeyError` too.
         """
         for k, coalition in enumerate(self.coalitions):
             if party in coalition.members:
                 return k
-        raise KeyError(f"'{party}' is not a party of the case")
+        raise UnknownPartyError(f"'{party}' is not a party of the case")
 
 
 def coalitions(
@@ -150,8 +152,9 @@ def coalitions(
 
     Raises
     ------
-    ValueError
-        When ``resolution`` is not positive or ``neighbours`` is below 1.
+    GraphError
+        When ``resolution`` is not positive or ``neighbours`` is below 1 (a
+        :class:`ValueError` too).
 
     References
     ----------
@@ -179,9 +182,9 @@ def coalitions(
     [('a', 'c', False)]
     """
     if not resolution > 0:
-        raise ValueError(f"resolution must be positive, got {resolution}")
+        raise GraphError(f"resolution must be positive, got {resolution}")
     if neighbours < 1:
-        raise ValueError(f"neighbours must be at least 1, got {neighbours}")
+        raise GraphError(f"neighbours must be at least 1, got {neighbours}")
     return _coalitions(_View.of(case_or_graph), resolution, neighbours)
 
 
