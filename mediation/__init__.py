@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from .case import Case, Policy, case_json_schema, parse_case
     from .documents import dump_case, load_case
     from .engine import settle
-    from .errors import CaseError, MediationError, PolicyError, Problem, SolverError
+    from .errors import (
+        CaseError,
+        GraphError,
+        MediationError,
+        PolicyError,
+        Problem,
+        RenderError,
+        SolverError,
+    )
     from .graph import analyze, build_graph, to_graphml, to_node_link
     from .rendering import render
     from .settlement import Settlement
@@ -24,10 +32,12 @@ if TYPE_CHECKING:
 __all__ = [
     "Case",
     "CaseError",
+    "GraphError",
     "MediationError",
     "Policy",
     "PolicyError",
     "Problem",
+    "RenderError",
     "Settlement",
     "SolverError",
     "analyze",
@@ -55,9 +65,11 @@ _HOME = {
     "load_case": "documents",
     "settle": "engine",
     "CaseError": "errors",
+    "GraphError": "errors",
     "MediationError": "errors",
     "PolicyError": "errors",
     "Problem": "errors",
+    "RenderError": "errors",
     "SolverError": "errors",
     "analyze": "graph",
     "build_graph": "graph",
