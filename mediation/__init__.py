@@ -16,20 +16,30 @@ if TYPE_CHECKING:
     from .backends import Backend
     from .case import Case, Policy, case_json_schema, parse_case
     from .documents import dump_case, load_case
-    from .errors import CaseError, MediationError, PolicyError, Problem, SolverError
+    from .errors import (
+        CaseError,
+        GraphError,
+        MediationError,
+        PolicyError,
+        Problem,
+        RenderError,
+        SolverError,
+    )
     from .graph import analyze, build_graph, to_graphml, to_node_link
+    from .rendering import render
     from .settlement import Settlement
     from .validator import validate_settlement
-    from .wording import render
 
 __all__ = [
     "Backend",
     "Case",
     "CaseError",
+    "GraphError",
     "MediationError",
     "Policy",
     "PolicyError",
     "Problem",
+    "RenderError",
     "Settlement",
     "SolverError",
     "analyze",
@@ -58,15 +68,17 @@ _HOME = {
     "settle": "allocation.pipeline",
     "Backend": "backends",
     "CaseError": "errors",
+    "GraphError": "errors",
     "MediationError": "errors",
     "PolicyError": "errors",
     "Problem": "errors",
+    "RenderError": "errors",
     "SolverError": "errors",
     "analyze": "graph",
     "build_graph": "graph",
     "to_graphml": "graph",
     "to_node_link": "graph",
-    "render": "wording",
+    "render": "rendering",
     "Settlement": "settlement",
     "validate_settlement": "validator",
 }

@@ -213,10 +213,15 @@ def settle(
     else:
         from rich.console import Console
 
-        from .settlement_tables import settlement_tables
+        from .errors import RenderError
+        from .rendering.settlement_tables import settlement_tables
 
+        try:
+            parts = settlement_tables(result, loaded, lang=lang.value)
+        except RenderError as exc:
+            _fail(f"{case}: {exc}")
         console = Console()
-        for part in settlement_tables(result, loaded, lang=lang.value):
+        for part in parts:
             console.print(part)
     if result.status == "error":
         raise typer.Exit(1)
@@ -241,11 +246,16 @@ def graph(
     """Analyse the stakeholder graph: contests, coalitions, power, brokers, missing dialogue."""
     from rich.console import Console
 
-    from .graph_tables import graph_command_output
+    from .errors import GraphError, RenderError
+    from .rendering.graph_tables import graph_command_output
 
-    output = graph_command_output(
-        _read_case(case), fmt=fmt.value, export=export.value if export else None
-    )
+    loaded = _read_case(case)
+    try:
+        output = graph_command_output(
+            loaded, fmt=fmt.value, export=export.value if export else None
+        )
+    except (GraphError, RenderError) as exc:
+        _fail(f"{case}: {exc}")
     if isinstance(output, str):
         typer.echo(output)
         return

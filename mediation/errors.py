@@ -8,11 +8,15 @@ from dataclasses import dataclass
 
 __all__ = [
     "CaseError",
+    "GraphError",
+    "GraphTypeError",
     "MediationError",
     "PolicyError",
     "Problem",
+    "RenderError",
     "SolverError",
     "TimeLimitError",
+    "UnknownPartyError",
     "describe",
     "field_path",
     "lone_surrogate",
@@ -134,6 +138,29 @@ class PolicyError(_ProblemsError):
     """The policy cannot be applied to this case (wrong rule options or an unsuitable case)."""
 
     kind = "policy"
+
+
+class GraphError(MediationError, ValueError):
+    """A graph analysis cannot run on its input: a graph not made by ``build_graph`` from a
+    case, or an option out of range."""
+
+
+class GraphTypeError(GraphError, TypeError):
+    """A graph analysis was given neither a case nor a graph (a :class:`TypeError` too)."""
+
+
+class UnknownPartyError(GraphError, KeyError):
+    """A party id that is not a party of the analysed case (a :class:`KeyError` too, as a
+    lookup that finds nothing)."""
+
+    def __str__(self) -> str:
+        # KeyError's own str() would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+class RenderError(MediationError, ValueError):
+    """A result cannot be rendered as asked: an unknown language, output format or export, or
+    an analysis paired with another case than its own."""
 
 
 class SolverError(MediationError):

@@ -12,7 +12,8 @@ from typer.testing import CliRunner, Result
 
 from mediation.backends import BACKENDS
 from mediation.cli import app
-from mediation.errors import SolverError
+from mediation.errors import GraphError, SolverError
+from mediation.rendering import graph_tables
 from mediation.settlement import Settlement
 from mediation.validator import validate_settlement
 
@@ -262,3 +263,11 @@ def test_graph_json() -> None:
 
 def test_graph_refuses_a_missing_file(tmp_path: Path) -> None:
     refused(run("graph", str(tmp_path / "none.yaml")), "no such file")
+
+
+def test_graph_turns_a_graph_error_into_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(*args: object, **kwargs: object) -> str:
+        raise GraphError("not a case's graph: relation edge 'a' → 'b' needs a kind")
+
+    monkeypatch.setattr(graph_tables, "graph_command_output", failing)
+    refused(run("graph", HALL), HALL, "relation edge 'a' → 'b' needs a kind")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from mediation.case import RELATION_KINDS, STAKEHOLDER_KINDS, Case, parse_case
 from mediation.documents import guess_format, load_case
+from mediation.errors import GraphError, GraphTypeError, MediationError, UnknownPartyError
 from mediation.graph import (
     Broker,
     DualSupervision,
@@ -146,6 +148,34 @@ def test_build_graph_nodes_edges_and_attributes() -> None:
 def test_analyses_reject_other_inputs() -> None:
     with pytest.raises(TypeError, match="expected a Case or a graph"):
         contested_issues(nx.Graph())
+
+
+def test_other_inputs_are_refused_with_a_graph_error() -> None:
+    with pytest.raises(GraphTypeError, match="got Graph") as info:
+        analyze(nx.Graph())
+    assert isinstance(info.value, MediationError)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("where", "attrs", "message"),
+    [
+        (("x",), {"amount": "lots"}, "issue node 'x' has amount a string ('lots'), not a number"),
+        (("x",), {"amount": 0}, "issue node 'x' needs a positive amount"),
+        (("a", "x", "interest"), {"value": None}, "interest edge 'a' → 'x' has value null"),
+        (("a", "b", "conflicts"), {"kind": None}, "relation edge 'a' → 'b' needs a kind"),
+        (("a", "b", "conflicts"), {"strength": [1]}, "relation edge 'a' → 'b' has strength a list"),
+    ],
+)
+def test_a_graph_not_made_from_a_case_is_refused(
+    where: tuple[str, ...], attrs: dict[str, Any], message: str
+) -> None:
+    graph = build_graph(make_case(["a", "b"], relations=[("a", "b", "conflicts")]))
+    target = graph.nodes[where[0]] if len(where) == 1 else graph.edges[where]
+    target.update(attrs)
+    with pytest.raises(GraphError, match=re.escape(message)) as info:
+        analyze(graph)
+    assert isinstance(info.value, ValueError)
 
 
 # --- contested issues ----------------------------------------------------------------------
@@ -291,6 +321,18 @@ def test_coalitions_reject_bad_options() -> None:
         coalitions(case, resolution=0)
     with pytest.raises(ValueError, match="neighbours"):
         coalitions(case, neighbours=0)
+
+
+def test_bad_options_and_unknown_parties_are_graph_errors() -> None:
+    case = make_case(["a", "b"])
+    with pytest.raises(GraphError, match="resolution must be positive, got -1"):
+        coalitions(case, resolution=-1)
+    with pytest.raises(GraphError, match="neighbours must be at least 1, got 0"):
+        coalitions(case, neighbours=0)
+    with pytest.raises(UnknownPartyError) as info:
+        coalitions(case).coalition_of("z")
+    assert isinstance(info.value, KeyError)  # a failed lookup, as before
+    assert str(info.value) == "'z' is not a party of the case"
 
 
 def test_fewer_neighbours_keep_clear_coalitions() -> None:

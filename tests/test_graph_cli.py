@@ -13,8 +13,9 @@ from rich.table import Table
 
 from mediation.case import Case, parse_case
 from mediation.documents import guess_format, load_case
+from mediation.errors import MediationError, RenderError
 from mediation.graph import analyze
-from mediation.graph_tables import analysis_tables, graph_command_output
+from mediation.rendering.graph_tables import analysis_tables, graph_command_output
 
 RIVER = Path(__file__).resolve().parent.parent / "cases" / "river-cleanup-cogovernance.yaml"
 
@@ -285,3 +286,13 @@ def test_output_is_returned_not_printed(capsys: pytest.CaptureFixture[str]) -> N
 def test_unknown_format_or_export_is_refused(fmt: str, export: str | None, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         graph_command_output(read(RIVER), fmt=fmt, export=export)
+
+
+def test_refused_formats_and_cases_are_render_errors() -> None:
+    river = read(RIVER)
+    with pytest.raises(RenderError, match="export must be one of node-link, graphml, got 'gexf'"):
+        graph_command_output(river, export="gexf")
+    with pytest.raises(RenderError, match="not of case 'river") as info:
+        analysis_tables(analyze(read(RIVER.with_name("community-hall-dispute.yaml"))), river)
+    assert isinstance(info.value, MediationError)
+    assert isinstance(info.value, ValueError)

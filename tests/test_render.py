@@ -26,9 +26,10 @@ from conftest import (
 from mediation import render
 from mediation.case import Case
 from mediation.documents import load_case
-from mediation.errors import PolicyError, SolverError
+from mediation.errors import MediationError, PolicyError, RenderError, SolverError
+from mediation.rendering import settlement_tables
+from mediation.rendering.wording import LANGUAGES, PHRASES, render_diagnosis
 from mediation.settlement import Settlement
-from mediation.wording import LANGUAGES, PHRASES, render_diagnosis
 
 #: A reason code, or any other snake_case identifier, left in the text.
 RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
@@ -201,6 +202,19 @@ def test_unknown_language_is_refused() -> None:
     result = settle_checked(load("two-party-adjusted-winner"))
     with pytest.raises(ValueError, match="unknown language 'fr'"):
         render(result, lang="fr")
+
+
+def test_an_unknown_language_is_a_render_error_wherever_it_is_asked_for() -> None:
+    case = load("two-party-adjusted-winner")
+    result = settle_checked(case)
+    message = "unknown language 'fr'; choose one of en, zh"
+    for call in (render, render_diagnosis):
+        with pytest.raises(RenderError, match=message) as info:
+            call(result, lang="fr")
+        assert isinstance(info.value, MediationError)
+        assert isinstance(info.value, ValueError)
+    with pytest.raises(RenderError, match="unknown language 'fr'"):
+        settlement_tables(result, case, lang="fr")
 
 
 def test_the_price_of_a_floor_in_words() -> None:

@@ -10,8 +10,9 @@ from rich.padding import Padding
 from rich.table import Column, Table
 from rich.text import Text
 
-from .case import Case
-from .graph import GraphAnalysis, analyze, build_graph, to_graphml, to_node_link
+from ..case import Case
+from ..errors import RenderError
+from ..graph import GraphAnalysis, analyze, build_graph, to_graphml, to_node_link
 
 __all__ = ["GRAPH_EXPORTS", "GRAPH_FORMATS", "analysis_tables", "graph_command_output"]
 
@@ -60,8 +61,9 @@ def graph_command_output(
 
     Raises
     ------
-    ValueError
-        When ``fmt`` or ``export`` is not one of :data:`GRAPH_FORMATS` or :data:`GRAPH_EXPORTS`.
+    RenderError
+        When ``fmt`` or ``export`` is not one of :data:`GRAPH_FORMATS` or :data:`GRAPH_EXPORTS`
+        (a :class:`ValueError` too).
 
     Examples
     --------
@@ -80,9 +82,9 @@ def graph_command_output(
     "<?xml version='1.0' encoding='utf-8'?>"
     """
     if fmt not in GRAPH_FORMATS:
-        raise ValueError(f"format must be one of {', '.join(GRAPH_FORMATS)}, got '{fmt}'")
+        raise RenderError(f"format must be one of {', '.join(GRAPH_FORMATS)}, got '{fmt}'")
     if export is not None and export not in GRAPH_EXPORTS:
-        raise ValueError(f"export must be one of {', '.join(GRAPH_EXPORTS)}, got '{export}'")
+        raise RenderError(f"export must be one of {', '.join(GRAPH_EXPORTS)}, got '{export}'")
     if export == "graphml":
         return to_graphml(build_graph(case))
     if export == "node-link":
@@ -122,11 +124,11 @@ def analysis_tables(analysis: GraphAnalysis, case: Case) -> list[Table]:
 
     Raises
     ------
-    ValueError
-        When ``analysis`` is of another case.
+    RenderError
+        When ``analysis`` is of another case (a :class:`ValueError` too).
     """
     if analysis.case != case.id:
-        raise ValueError(
+        raise RenderError(
             f"the analysis is of case '{analysis.case}', not of case '{case.id}' given for names"
         )
     names = {s.id: s.name for s in case.stakeholders} | {i.id: i.name for i in case.issues}

@@ -7,9 +7,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .case import Case
-from .settlement import Settlement
-from .wording import render
+from ..case import Case
+from ..settlement import Settlement
+from .wording import _phrases, render
 
 __all__ = ["settlement_tables"]
 
@@ -74,7 +74,15 @@ def _fmt(value: float | None, percent: bool = False) -> str:
 def settlement_tables(
     settlement: Settlement, case: Case, *, lang: str = "en"
 ) -> list[RenderableType]:
-    """The settlement as a heading, the allocation and parties tables, fairness and reasons."""
+    """The settlement as a heading, the allocation and parties tables, fairness and reasons.
+
+    Raises
+    ------
+    RenderError
+        For a language other than those in :data:`~mediation.rendering.LANGUAGES` (a
+        :class:`ValueError` too).
+    """
+    _phrases(lang)  # the headings have the same languages as the phrases
     head = _HEAD[lang]
     parts: list[RenderableType] = [
         Text(

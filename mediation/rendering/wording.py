@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .case import Case
-from .settlement import Concession, Conflict, Reason, Settlement
+from ..case import Case
+from ..errors import RenderError
+from ..settlement import Concession, Conflict, Reason, Settlement
 
 __all__ = ["LANGUAGES", "PHRASES", "render", "render_diagnosis"]
 
@@ -238,8 +239,8 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
 
     Raises
     ------
-    ValueError
-        For a language other than those in :data:`LANGUAGES`.
+    RenderError
+        For a language other than those in :data:`LANGUAGES` (a :class:`ValueError` too).
 
     Examples
     --------
@@ -261,15 +262,20 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
     第1层：街道办和社工站达到其可能收益的71.4%，若再提高就必须降低处境更差者。
     大厅被分割（街道办 71.4%，社工站 28.6%）：各方收益的平衡点落在此项上。
     """
-    if lang not in PHRASES:
-        raise ValueError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
-    words = PHRASES[lang]
+    words = _phrases(lang)
     names = _Namer(case, lang)
     lines = [_sentence(reason, settlement, words, names) for reason in settlement.reasons]
     lines = [line for line in lines if line]
     if settlement.diagnosis is not None:
         lines += render_diagnosis(settlement, lang=lang, case=case)
     return lines
+
+
+def _phrases(lang: str) -> dict[str, str]:
+    """The phrases of ``lang``; a :class:`RenderError` naming the languages there are if none."""
+    if lang not in PHRASES:
+        raise RenderError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
+    return PHRASES[lang]
 
 
 def _join(words: Mapping[str, str], items: list[str]) -> str:
@@ -431,11 +437,17 @@ def _sentence(
 def render_diagnosis(
     settlement: Settlement, *, lang: str = "en", case: Case | None = None
 ) -> list[str]:
-    """The diagnosis of an infeasible settlement as sentences (empty when there is none)."""
+    """The diagnosis of an infeasible settlement as sentences (empty when there is none).
+
+    Raises
+    ------
+    RenderError
+        For a language other than those in :data:`LANGUAGES` (a :class:`ValueError` too).
+    """
+    words = _phrases(lang)
     diagnosis = settlement.diagnosis
     if diagnosis is None:
         return []
-    words = PHRASES[lang]
     names = _Namer(case, lang)
     lines = [words.get(f"diagnosis_{diagnosis.code}", diagnosis.code)]
     for n, conflict in enumerate(diagnosis.conflicts, start=1):
