@@ -6,7 +6,17 @@ what a settlement promises from the case and the settlement alone.
 
 from __future__ import annotations
 
-from .checks import TOLERANCE, validate_settlement
+from .guarantees import GUARANTEES, Guarantee, register_guarantee
 from .optimality import CERTIFIED_RULES, optimality_problems
+from .tolerance import TOLERANCE
+from .validate import validate_settlement
 
-__all__ = ["CERTIFIED_RULES", "TOLERANCE", "optimality_problems", "validate_settlement"]
+__all__ = [
+    "CERTIFIED_RULES",
+    "GUARANTEES",
+    "TOLERANCE",
+    "Guarantee",
+    "optimality_problems",
+    "register_guarantee",
+    "validate_settlement",
+]

@@ -18,12 +18,14 @@ import numpy as np
 from ..case import Case
 from ..errors import Problem
 from ..settlement import Settlement
+from .diagnosis import check_diagnosis
+from .fairness import check_fairness
+from .guarantees import GUARANTEES
 from .optimality import optimality_problems
+from .tolerance import TOLERANCE
 
 __all__ = ["TOLERANCE", "validate_settlement"]
 
-#: Absolute tolerance on shares; utilities and money are compared relative to their scale.
-TOLERANCE = 1e-6
 #: Problems of one kind listed one by one before the rest are summarised.
 _SHOWN = 20
 
@@ -66,7 +68,7 @@ def validate_settlement(
         if settlement.status == "infeasible" and settlement.diagnosis is None:
             fail("diagnosis", "an infeasible settlement must say why")
         elif settlement.diagnosis is not None:
-            _check_diagnosis(case, settlement, fail)
+            check_diagnosis(case, settlement, fail)
         return problems
 
     policy = settlement.policy
@@ -221,167 +223,13 @@ def validate_settlement(
                     f"{out.normalized_gain} is not gain / (ideal − disagreement)",
                 )
 
-    _check_fairness(case, settlement, owner, topic, value, s, risk, fail)
-    _check_rule(case, settlement, share, fail)
+    check_fairness(case, settlement, owner, topic, value, s, risk, fail)
+    guarantee = GUARANTEES.get(settlement.rule)
+    if guarantee is None:
+        fail("rule", f"no guarantee is known for rule '{settlement.rule}'")
+    else:
+        guarantee(case, settlement, share, fail)
     if optimality and not problems:
         for path, message in optimality_problems(case, settlement, time_limit=time_limit):
             fail(path, message)
     return problems
-
-
-def _check_fairness(
-    case: Case,
-    settlement: Settlement,
-    owner: np.ndarray,
-    topic: np.ndarray,
-    value: np.ndarray,
-    shares: np.ndarray,
-    risk: np.ndarray,
-    fail: Callable[[str, str], None],
-) -> None:
-    report = settlement.fairness
-    if report is None:
-        fail("fairness", "missing for a settlement with an allocation")
-        return
-    ids = [s.id for s in case.stakeholders]
-    values = np.zeros((len(ids), len(case.issues)))
-    bundles = np.zeros_like(values)
-    resource = ~risk
-    values[owner[resource], topic[resource]] = value[resource]
-    bundles[owner[resource], topic[resource]] = shares[resource]
-    weight = np.array([s.weight for s in case.stakeholders])
-    own = (values * bundles).sum(axis=1)
-    envy = (values @ bundles.T) * (weight[:, None] / weight[None, :]) - own[:, None]
-    np.fill_diagonal(envy, 0.0)
-    total = values.sum(axis=1)
-    scale = np.where(total > 0, total, 1.0)
-    max_envy = max(float(envy.max()), 0.0) if envy.size else 0.0
-    envious = bool(np.any(envy > 1e-6 * scale[:, None]))
-    if abs(report.max_envy - max_envy) > 1e-6 * max(1.0, max_envy):
-        fail("fairness.max_envy", f"{report.max_envy} but the shares give {max_envy:.9g}")
-    if report.envy_free == envious:
-        fail("fairness.envy_free", f"{report.envy_free} but the largest envy is {max_envy:.9g}")
-    if settlement.policy.get("envy_free") and envious:
-        fail(
-            "fairness.envy_free", f"the policy promises envy-freeness; largest envy {max_envy:.9g}"
-        )
-    due = weight / weight.sum() * values.sum(axis=1)
-    short = own < due - 1e-6 * np.where(due > 0, due, 1.0)
-    if settlement.policy.get("proportional"):
-        for k in np.flatnonzero(short):
-            fail(
-                f"parties.{ids[k]}",
-                f"gets {own[k]:.9g} of its resources' value, below its "
-                f"proportional due {due[k]:.9g}",
-            )
-    if report.proportional == bool(short.any()):
-        fail("fairness.proportional", f"{report.proportional} but recomputed {not short.any()}")
-    gains = [
-        p.normalized_gain for p in settlement.parties.values() if p.normalized_gain is not None
-    ]
-    smallest = min(gains) if gains else None
-    if (smallest is None) != (report.min_normalized_gain is None) or (
-        smallest is not None
-        and report.min_normalized_gain is not None
-        and abs(smallest - report.min_normalized_gain) > 1e-9
-    ):
-        fail(
-            "fairness.min_normalized_gain",
-            f"{report.min_normalized_gain} but the parties give {smallest}",
-        )
-
-
-def _check_rule(
-    case: Case,
-    settlement: Settlement,
-    share: dict[tuple[str, str], float],
-    fail: Callable[[str, str], None],
-) -> None:
-    """The guarantees of the procedural rules, restated."""
-    if settlement.rule == "adjusted_winner":
-        a, b = (s.id for s in case.stakeholders)
-        points = {
-            p: sum(
-                x.value * share.get((p, x.issue), 0.0) for x in case.interests if x.stakeholder == p
-            )
-            for p in (a, b)
-        }
-        if abs(points[a] - points[b]) > 1e-6 * 100:
-            fail(
-                "parties",
-                f"Adjusted Winner must be equitable: {a} has {points[a]:.9g} points, "
-                f"{b} has {points[b]:.9g}",
-            )
-        split = [
-            i.id
-            for i in case.issues
-            if min(share.get((a, i.id), 0.0), share.get((b, i.id), 0.0)) > TOLERANCE
-        ]
-        if len(split) > 1:
-            fail("shares", f"Adjusted Winner splits at most one issue, here {', '.join(split)}")
-    if settlement.rule == "claims":
-        for x in case.interests:
-            award = share.get((x.stakeholder, x.issue), 0.0) * case.issue_by_id[x.issue].amount
-            if x.claim is not None and award > x.claim * (1 + 1e-9) + TOLERANCE:
-                fail(
-                    f"amounts.{x.issue}.{x.stakeholder}",
-                    f"award {award:.9g} exceeds the claim {x.claim:g}",
-                )
-
-
-def _check_diagnosis(case: Case, settlement: Settlement, fail: Callable[[str, str], None]) -> None:
-    """Every red line a diagnosis names exists in the case with the bound it states, and
-    every concession starts from that bound and proposes a value the format allows."""
-    diagnosis = settlement.diagnosis
-    assert diagnosis is not None
-    if not (diagnosis.conflicts or diagnosis.concessions):
-        fail("diagnosis", "the diagnosis names no conflict and no concession")
-    constraints = {c.name: c for c in case.constraints}
-
-    def bound_of(kind: str, party: str | None, issue: str | None, name: str | None) -> float | None:
-        if kind in ("floor", "cap"):
-            interest = case.interest_by_pair.get((party or "", issue or ""))
-            if interest is None:
-                return None
-            return interest.min_share if kind == "floor" else interest.max_share
-        if kind == "capacity":
-            holder = case.stakeholder_by_id.get(party or "")
-            return None if holder is None else holder.risk_capacity
-        if kind == "disagreement":
-            holder = case.stakeholder_by_id.get(party or "")
-            return None if holder is None else holder.disagreement
-        if kind == "constraint":
-            found = constraints.get(name or "")
-            return None if found is None else found.rhs
-        return math.nan  # proportional and envy bounds are derived, not stated in the case
-
-    named = [
-        (
-            f"diagnosis.conflicts[{n}].constraints[{k}]",
-            c.kind,
-            c.stakeholder,
-            c.issue,
-            c.constraint,
-            c.bound,
-        )
-        for n, conflict in enumerate(diagnosis.conflicts)
-        for k, c in enumerate(conflict.constraints)
-    ] + [
-        (f"diagnosis.concessions[{k}]", c.kind, c.stakeholder, c.issue, c.constraint, c.current)
-        for k, c in enumerate(diagnosis.concessions)
-    ]
-    for where, kind, party, issue, name, stated in named:
-        if kind in ("issue_total", "integrality"):
-            continue
-        actual = bound_of(kind, party, issue, name)
-        if actual is None:
-            fail(where, f"names a {kind} the case does not state")
-        elif not math.isnan(actual) and (
-            stated is None or abs(stated - actual) > 1e-9 * max(1.0, abs(actual))
-        ):
-            fail(where, f"states {stated} for a {kind} the case sets at {actual}")
-    for k, c in enumerate(diagnosis.concessions):
-        if c.kind in ("floor", "cap") and not (-TOLERANCE <= c.proposed <= 1 + TOLERANCE):
-            fail(f"diagnosis.concessions[{k}].proposed", f"{c.proposed} is not a share")
-        if c.kind == "capacity" and c.proposed < -TOLERANCE:
-            fail(f"diagnosis.concessions[{k}].proposed", f"{c.proposed} is not a capacity")
