@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from mediation.case import parse_case
-from mediation.documents import load_case
+from mediation.case import load_case, parse_case
 from mediation.engine import engine_version, settle
 
 from . import agreement, limit, peers

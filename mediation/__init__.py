@@ -12,8 +12,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .case import Case, Policy, case_json_schema, parse_case
-    from .documents import dump_case, load_case
+    from .case import Case, Policy, case_json_schema, dump_case, load_case, parse_case
     from .engine import settle
     from .errors import CaseError, MediationError, PolicyError, Problem, SolverError
     from .graph import analyze, build_graph, to_graphml, to_node_link
@@ -51,8 +50,8 @@ _HOME = {
     "Policy": "case",
     "case_json_schema": "case",
     "parse_case": "case",
-    "dump_case": "documents",
-    "load_case": "documents",
+    "dump_case": "case",
+    "load_case": "case",
     "settle": "engine",
     "CaseError": "errors",
     "MediationError": "errors",

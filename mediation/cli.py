@@ -46,9 +46,9 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _read_case(path: str) -> Case:
-    from .documents import guess_format, load_case
+    from .case import guess_format, load_case
+    from .case.limits import MAX_DOCUMENT_BYTES
     from .errors import CaseError
-    from .limits import MAX_DOCUMENT_BYTES
 
     try:
         if path == "-":

@@ -17,6 +17,7 @@ import numpy as np
 import pulp
 
 from .case import Case, Policy
+from .case.limits import MIN_MAGNITUDE
 from .fairness import envy_matrix
 from .formulation import (
     AllocationModel,
@@ -25,7 +26,6 @@ from .formulation import (
     add_policy_constraints,
     build_model,
 )
-from .limits import MIN_MAGNITUDE
 from .settlement import Concession, Conflict, ConflictSet, Diagnosis
 from .solver import Session, SolverOptions, open_session
 

@@ -43,7 +43,7 @@ def validate_settlement(
 
     Examples
     --------
-    >>> from mediation.documents import load_case
+    >>> from mediation.case import load_case
     >>> from mediation.engine import settle
     >>> case = load_case('''
     ... id: demo

@@ -243,7 +243,7 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
 
     Examples
     --------
-    >>> from mediation.documents import load_case
+    >>> from mediation.case import load_case
     >>> from mediation.engine import settle
     >>> case = load_case('''
     ... id: demo

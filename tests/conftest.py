@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from mediation.case import Case, parse_case
-from mediation.documents import load_case
+from mediation.case import Case, load_case, parse_case
 from mediation.engine import settle
 from mediation.settlement import Concession, Reason, Settlement
 from mediation.validator import validate_settlement

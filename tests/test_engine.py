@@ -26,8 +26,7 @@ from conftest import (
     utilities,
 )
 
-from mediation.case import Case
-from mediation.documents import dump_case, load_case
+from mediation.case import Case, dump_case, load_case
 from mediation.engine import settle
 from mediation.errors import PolicyError
 from mediation.rules import policy_problems

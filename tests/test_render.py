@@ -23,8 +23,7 @@ from conftest import (
 )
 
 from mediation import render
-from mediation.case import Case
-from mediation.documents import load_case
+from mediation.case import Case, load_case
 from mediation.errors import PolicyError, SolverError
 from mediation.settlement import Settlement
 from mediation.solver import HighsSession, Status
