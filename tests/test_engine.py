@@ -12,7 +12,6 @@ import pytest
 from conftest import (
     LP_RULES,
     RULES,
-    apply_concessions,
     interest,
     load,
     make_case,
@@ -26,7 +25,7 @@ from conftest import (
     utilities,
 )
 
-from mediation.case import Case, dump_case, load_case
+from mediation.case import Case, apply_concessions, dump_case, load_case
 from mediation.engine import settle
 from mediation.errors import PolicyError
 from mediation.rules import policy_problems

@@ -20,6 +20,7 @@ from .model import (
 from .parse import parse_case
 from .policy import CLAIMS_METHODS, RULES, Policy
 from .schema import case_json_schema
+from .transforms import apply_concessions, scale_party
 
 __all__ = [
     "CLAIMS_METHODS",
@@ -37,6 +38,7 @@ __all__ = [
     "Stakeholder",
     "Term",
     "Translation",
+    "apply_concessions",
     "case_json_schema",
     "dump_case",
     "guess_format",
@@ -44,4 +46,5 @@ __all__ = [
     "parse_case",
     "parse_document",
     "referential_problems",
+    "scale_party",
 ]
