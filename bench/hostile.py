@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from mediation.limits import MAX_INTERESTS
+from mediation.case.limits import MAX_INTERESTS
 
 __all__ = ["alias_bomb", "complete_case", "write_all"]
 

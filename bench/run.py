@@ -25,8 +25,7 @@ import numpy as np
 
 from mediation import settle
 from mediation.allocation.assemble import engine_version
-from mediation.case import parse_case
-from mediation.documents import load_case
+from mediation.case import load_case, parse_case
 
 from . import agreement, limit, peers
 from .fairpyx_peer import FairpyxRuns, ensure_env, env_python, run_fairpyx

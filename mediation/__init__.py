@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .allocation.pipeline import settle
     from .backends import Backend
-    from .case import Case, Policy, case_json_schema, parse_case
-    from .documents import dump_case, load_case
+    from .case import Case, Policy, case_json_schema, dump_case, load_case, parse_case
     from .errors import (
         CaseError,
         GraphError,
@@ -63,8 +62,8 @@ _HOME = {
     "Policy": "case",
     "case_json_schema": "case",
     "parse_case": "case",
-    "dump_case": "documents",
-    "load_case": "documents",
+    "dump_case": "case",
+    "load_case": "case",
     "settle": "allocation.pipeline",
     "Backend": "backends",
     "CaseError": "errors",

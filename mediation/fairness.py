@@ -52,7 +52,7 @@ def envy_matrix(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> from mediation.documents import load_case
+    >>> from mediation.case import load_case
     >>> from mediation.numeric import index_case
     >>> case = load_case('''
     ... id: demo

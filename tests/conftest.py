@@ -11,10 +11,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from mediation import settle
-from mediation.case import Case, parse_case
-from mediation.documents import load_case
+from mediation.case import Case, load_case, parse_case
 from mediation.rules import lp_rules, rule_names
-from mediation.settlement import Concession, Reason, Settlement
+from mediation.settlement import Reason, Settlement
 from mediation.validator import validate_settlement
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,29 +114,6 @@ def normalized(result: Settlement) -> dict[str, float | None]:
 def reasons(result: Settlement, code: str) -> list[Reason]:
     """The reasons with ``code``."""
     return [r for r in result.reasons if r.code == code]
-
-
-def apply_concessions(case: Case, concessions: list[Concession]) -> Case:
-    """The case with the concessions of a diagnosis made."""
-    data: dict[str, Any] = case.model_dump(mode="json", exclude_none=True)
-    for c in concessions:
-        if c.kind in ("floor", "cap"):
-            key = "min_share" if c.kind == "floor" else "max_share"
-            (x,) = (
-                x
-                for x in data["interests"]
-                if (x["stakeholder"], x["issue"]) == (c.stakeholder, c.issue)
-            )
-            x[key] = c.proposed
-        elif c.kind in ("capacity", "disagreement"):
-            key = "risk_capacity" if c.kind == "capacity" else "disagreement"
-            (s,) = (s for s in data["stakeholders"] if s["id"] == c.stakeholder)
-            s[key] = c.proposed
-        else:
-            assert c.kind == "constraint", c
-            (row,) = (row for row in data["constraints"] if row["name"] == c.constraint)
-            row["rhs"] = c.proposed
-    return parse_case(data)
 
 
 def nash_welfare(case: Case, result: Settlement) -> float:

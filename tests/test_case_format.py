@@ -15,20 +15,28 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from mediation.case import Case, case_json_schema, parse_case
-from mediation.cli import app
-from mediation.documents import Format, dump_case, guess_format, load_case, parse_document
-from mediation.errors import CaseError, MediationError
-from mediation.limits import (
+from mediation.case import (
+    Case,
+    Format,
+    case_json_schema,
+    dump_case,
+    guess_format,
+    load_case,
+    parse_case,
+    parse_document,
+)
+from mediation.case.limits import (
     MAX_DEPTH,
     MAX_MAGNITUDE,
     MAX_NODES,
     MAX_STAKEHOLDERS,
     MIN_MAGNITUDE,
 )
+from mediation.cli import app
+from mediation.errors import CaseError, MediationError
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_FILE = ROOT / "mediation" / "schema" / "case.schema.json"
+SCHEMA_FILE = ROOT / "mediation" / "case" / "schema" / "case.schema.json"
 
 Doc = dict[str, Any]
 
@@ -665,8 +673,8 @@ def test_size_limit_is_exact() -> None:
 def test_committed_schema_matches_the_model() -> None:
     committed = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     assert committed == case_json_schema(), (
-        "mediation/schema/case.schema.json is out of date; regenerate it with "
-        "`mediation schema > mediation/schema/case.schema.json`"
+        "mediation/case/schema/case.schema.json is out of date; regenerate it with "
+        "`mediation schema > mediation/case/schema/case.schema.json`"
     )
 
 

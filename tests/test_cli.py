@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import pytest
+import typer
 from backends import ScriptedBackend, raises
 from conftest import CASES_DIR, load, settle_checked
 from typer.testing import CliRunner, Result
@@ -271,3 +274,40 @@ def test_graph_turns_a_graph_error_into_exit_2(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(graph_tables, "graph_command_output", failing)
     refused(run("graph", HALL), HALL, "relation edge 'a' → 'b' needs a kind")
+
+
+# --- commands come from an entry-point group ----------------------------------------------
+
+
+def test_help_lists_the_commands_in_order() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    at = [result.stdout.index(f"│ {name} ") for name in ("validate", "schema", "settle", "graph")]
+    assert at == sorted(at)
+
+
+def greet(name: str) -> None:
+    """Greet someone: the command of a package that extends the command line."""
+    typer.echo(f"hello {name}")
+
+
+def test_a_package_adds_a_command_through_the_entry_point_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # mediation.cli.app is the typer app; its module is reached by its full name
+    module = importlib.import_module("mediation.cli.app")
+    plugin = EntryPoint("hello", f"{__name__}:greet", module.COMMANDS)
+    installed = list(entry_points(group=module.COMMANDS))
+    monkeypatch.setattr(module, "entry_points", lambda group: [plugin, *installed])
+    extended = typer.Typer(add_completion=False)
+    module.add_commands(extended)
+    assert [c.name for c in extended.registered_commands] == [
+        "validate",
+        "schema",
+        "settle",
+        "graph",
+        "hello",
+    ]
+    result = CliRunner().invoke(extended, ["hello", "world"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "hello world\n"

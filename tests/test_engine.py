@@ -13,7 +13,6 @@ from backends import ScriptedBackend, fails_after, only_first_stopped, stopped, 
 from conftest import (
     LP_RULES,
     RULES,
-    apply_concessions,
     interest,
     load,
     make_case,
@@ -28,8 +27,7 @@ from conftest import (
 )
 
 from mediation import settle
-from mediation.case import Case
-from mediation.documents import dump_case, load_case
+from mediation.case import Case, apply_concessions, dump_case, load_case
 from mediation.errors import PolicyError
 from mediation.rules import policy_problems
 from mediation.settlement import Settlement

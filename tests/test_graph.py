@@ -13,8 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mediation.case import RELATION_KINDS, STAKEHOLDER_KINDS, Case, parse_case
-from mediation.documents import guess_format, load_case
+from mediation.case import (
+    RELATION_KINDS,
+    STAKEHOLDER_KINDS,
+    Case,
+    guess_format,
+    load_case,
+    parse_case,
+)
 from mediation.errors import GraphError, GraphTypeError, MediationError, UnknownPartyError
 from mediation.graph import (
     Broker,

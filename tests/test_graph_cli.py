@@ -11,8 +11,7 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from mediation.case import Case, parse_case
-from mediation.documents import guess_format, load_case
+from mediation.case import Case, guess_format, load_case, parse_case
 from mediation.errors import MediationError, RenderError
 from mediation.graph import analyze
 from mediation.rendering.graph_tables import analysis_tables, graph_command_output

@@ -20,19 +20,18 @@ import yaml
 from conftest import LP_RULES, RULES, load
 from typer.testing import CliRunner, Result
 
-from mediation import case as case_module
-from mediation import limits, settle, yaml_reader
-from mediation.case import parse_case
-from mediation.cli import app
-from mediation.documents import Format, load_case, parse_document
-from mediation.errors import CaseError
-from mediation.limits import (
+from mediation import settle
+from mediation.case import Format, limits, load_case, parse_case, parse_document, yaml_reader
+from mediation.case import parse as case_parse
+from mediation.case.limits import (
     MAX_MAGNITUDE,
     MAX_VALUE_SPAN,
     MAX_WEIGHT,
     MIN_MAGNITUDE,
     MIN_WEIGHT,
 )
+from mediation.cli import app
+from mediation.errors import CaseError
 
 MINIMAL_YAML = """\
 id: hall
@@ -163,7 +162,7 @@ def test_expanded_text_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     shared = "x" * 1000
     doc["extensions"] = {"copies": [shared] * 50}  # one string, 50 uses
     limit = _text_of(doc)
-    monkeypatch.setattr(case_module, "MAX_EXPANDED_TEXT", limit)
+    monkeypatch.setattr(case_parse, "MAX_EXPANDED_TEXT", limit)
     assert parse_case(doc).extensions == {"copies": [shared] * 50}
     doc["extensions"]["copies"].append("y")
     with pytest.raises(CaseError, match=f"more than {limit} characters of text"):
@@ -224,7 +223,7 @@ def test_yaml_with_one_interest_too_many_is_refused_at_the_real_limit() -> None:
 def test_section_sizes_are_checked_before_the_document_is_walked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(case_module, "SECTION_LIMITS", {**limits.SECTION_LIMITS, "interests": 1})
+    monkeypatch.setattr(case_parse, "SECTION_LIMITS", {**limits.SECTION_LIMITS, "interests": 1})
     doc = parse_document(MINIMAL_YAML)
     assert isinstance(doc, dict)
     junk: list[object] = []

@@ -331,3 +331,53 @@ def test_nash_refuses_weights_too_far_apart_to_resolve() -> None:
         settle(case, rule="nash")
     # leximin takes them (the light party gets its weighted share)
     assert settle_checked(case, rule="leximin").status == "optimal"
+
+
+# --- columns added after the first load ------------------------------------------------------
+
+
+def test_heavy_weights_leave_the_next_leximin_level_bounded() -> None:
+    # weights 1e5..3e5 put the level column in units of ~1e-7; a release column kept at its
+    # own unit beside it left leximin's second level "unbounded" (found by Hypothesis)
+    weights = {"p0": 1e5, "p1": 1e5, "p2": 1e5, "p3": 1e5, "p4": 3e5}
+    case = make_case(
+        [party(p, weight=w) for p, w in weights.items()],
+        [resource("i0"), resource("i1"), resource("i2")],
+        [
+            interest("p0", "i0", 0),
+            interest("p0", "i1", 0),
+            interest("p1", "i1", 0),
+            interest("p2", "i1", 0),
+            interest("p0", "i2", 0),
+            interest("p1", "i2", 0),
+            interest("p3", "i2", 1),
+            interest("p2", "i2", 1, min_share=0.3),
+            interest("p4", "i2", 38),
+        ],
+    )
+    light = make_case(
+        [party(p, weight=w / 1e5) for p, w in weights.items()],
+        [resource("i0"), resource("i1"), resource("i2")],
+        [x.model_dump(exclude_none=True) for x in case.interests],
+    )
+    heavy, reference = settle_checked(case, rule="leximin"), settle_checked(light, rule="leximin")
+    assert heavy.status == reference.status == "optimal"
+    for p in weights:
+        assert heavy.parties[p].utility == pytest.approx(reference.parties[p].utility, abs=1e-6)
+
+
+def test_a_release_column_in_a_mip_keeps_its_units() -> None:
+    # a scaled release column beside binary shares made HiGHS's MIP solver fail ("numerical
+    # trouble"), found by Hypothesis against a brute force
+    case = make_case(
+        [party("p0"), party("p1", disagreement=-5)],
+        [resource("x", divisible=False), resource("y", divisible=False)],
+        [
+            interest("p0", "x", 0),
+            interest("p0", "y", 1),
+            interest("p1", "x", 100),
+            interest("p1", "y", 29),
+        ],
+    )
+    result = settle_checked(case, rule="maximin")
+    assert result.status == "optimal"

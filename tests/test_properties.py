@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from conftest import (
     LP_RULES,
-    apply_concessions,
     make_case,
     nash_gain_tolerance,
     nash_gaps,
@@ -30,7 +29,7 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from mediation.case import Case, parse_case
+from mediation.case import Case, apply_concessions, parse_case, scale_party
 from mediation.rules.base import HOLD
 from mediation.rules.leximin import WIDEN
 from mediation.settlement import Settlement
@@ -135,18 +134,6 @@ def cases(
             }
         )
     return make_case(stakeholders, issues, interests, constraints=constraints)
-
-
-def scaled(case: Case, party: str, factor: float) -> Case:
-    """``case`` with one party's values and disagreement point multiplied by ``factor``."""
-    data = case.model_dump(mode="json", exclude_none=True)
-    for x in data["interests"]:
-        if x["stakeholder"] == party:
-            x["value"] *= factor
-    for s in data["stakeholders"]:
-        if s["id"] == party:
-            s["disagreement"] *= factor
-    return parse_case(data)
 
 
 def with_twin(case: Case, party: str) -> Case:
@@ -397,7 +384,7 @@ def test_normalized_rules_are_scale_invariant(
 ) -> None:
     party = data.draw(st.sampled_from([s.id for s in case.stakeholders]))
     before = settle_checked(case, rule=rule)
-    after = settle_checked(scaled(case, party, factor), rule=rule)
+    after = settle_checked(scale_party(case, party, factor), rule=rule)
     g0, g1 = normalized(before), normalized(after)
     assert [g is None for g in g0.values()] == [g is None for g in g1.values()]
     if rule == "leximin":  # the whole vector of normalized gains is unique
@@ -459,7 +446,7 @@ def test_nash_is_invariant_to_scaling_a_party(
     case: Case, factor: float, data: st.DataObject
 ) -> None:
     party = data.draw(st.sampled_from([s.id for s in case.stakeholders]))
-    other = scaled(case, party, factor)
+    other = scale_party(case, party, factor)
     before = settle_checked(case, rule="nash")
     after = settle_checked(other, rule="nash")
     gaps = nash_gaps(before, after)

@@ -24,8 +24,7 @@ from conftest import (
 )
 
 from mediation import render
-from mediation.case import Case
-from mediation.documents import load_case
+from mediation.case import Case, load_case
 from mediation.errors import MediationError, PolicyError, RenderError, SolverError
 from mediation.rendering import settlement_tables
 from mediation.rendering.wording import LANGUAGES, PHRASES, render_diagnosis

@@ -17,8 +17,8 @@ import numpy as np
 
 from ..backends import Backend, Session, SolverOptions, open_session
 from ..case import Case, Policy
+from ..case.limits import MIN_MAGNITUDE
 from ..fairness import envy_matrix
-from ..limits import MIN_MAGNITUDE
 from ..numeric import CaseIndex
 from ..settlement import Concession, Conflict, ConflictSet, Diagnosis
 from .model import (

@@ -153,7 +153,7 @@ def build_model(
 
     Examples
     --------
-    >>> from mediation.documents import load_case
+    >>> from mediation.case import load_case
     >>> case = load_case('''
     ... id: demo
     ... title: 示例

@@ -94,7 +94,7 @@ def settle(
 
     Examples
     --------
-    >>> from mediation.documents import load_case
+    >>> from mediation.case import load_case
     >>> case = load_case('''
     ... id: demo
     ... title: demo

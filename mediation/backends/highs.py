@@ -476,10 +476,14 @@ class HighsSession(Session):
         low = np.full(len(new_variables), np.inf)
         np.maximum.at(peak, indices[new] - known, relative)
         np.minimum.at(low, indices[new] - known, relative)
-        # integer and bounded columns keep their own units, as in the first load
+        # integer columns keep their own units; in a MIP bounded ones too (a release column
+        # scaled beside binary shares made HiGHS's MIP solver fail), while in an LP a release
+        # column, freed later, must straddle its row like any free column (kept at 1 beside a
+        # level column in units of 1e-7, leximin's next level came out unbounded)
         fixed = np.array(
             [
-                v.cat == pulp.LpInteger or (v.lowBound is not None and v.upBound is not None)
+                v.cat == pulp.LpInteger
+                or (self.is_mip and v.lowBound is not None and v.upBound is not None)
                 for v in new_variables
             ],
             dtype=bool,

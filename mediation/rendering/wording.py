@@ -244,7 +244,7 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
 
     Examples
     --------
-    >>> from mediation.documents import load_case
+    >>> from mediation.case import load_case
     >>> from mediation import settle
     >>> case = load_case('''
     ... id: demo

@@ -45,7 +45,7 @@ def validate_settlement(
 
     Examples
     --------
-    >>> from mediation.documents import load_case
+    >>> from mediation.case import load_case
     >>> from mediation import settle
     >>> case = load_case('''
     ... id: demo

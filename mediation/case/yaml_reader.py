@@ -5,7 +5,7 @@ two object graphs, each of them built in full before a size limit can be checked
 100 s and 3.6 GB to refuse a case one interest over the limit). :func:`read_yaml` builds the data
 straight from libyaml's events and counts as it goes (values, characters of text, depth,
 items per section, each YAML alias at every use), so a document is refused as soon as it
-passes a limit of :mod:`mediation.limits`.
+passes a limit of :mod:`mediation.case.limits`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
-from .errors import CaseError, Problem, describe, field_path
+from ..errors import CaseError, Problem, describe, field_path
 from .limits import MAX_DEPTH, MAX_EXPANDED_TEXT, MAX_NODES, MAX_TERMS, SECTION_LIMITS
 
 __all__ = ["EXPONENT_FLOAT", "read_yaml"]

@@ -8,10 +8,11 @@ from typing import Any, Literal
 
 import yaml
 
-from .case import Case, parse_case
-from .errors import CaseError, Problem, field_path
+from ..errors import CaseError, Problem, field_path
 from .gc_pause import paused_gc
 from .limits import MAX_DOCUMENT_BYTES
+from .model import Case
+from .parse import parse_case
 from .yaml_reader import EXPONENT_FLOAT, read_yaml
 
 __all__ = ["Format", "dump_case", "guess_format", "load_case", "parse_document"]
@@ -43,7 +44,7 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
     ------
     CaseError
         When the text is too large, not UTF-8, not well-formed, or nested too deep; for YAML
-        also as soon as the document passes a limit of :mod:`mediation.limits` (values,
+        also as soon as the document passes a limit of :mod:`mediation.case.limits` (values,
         characters of text, items of a section), before the rest of it is read.
     """
     if len(text) > MAX_DOCUMENT_BYTES:

@@ -1,0 +1,335 @@
+"""The case's entities: parties, issues, the interests and relations between them, extra
+constraints, and the case that holds them (Pydantic models, each validated on its own).
+
+Cross-field rules (ids that must exist, floors that must fit) are checked by
+:func:`mediation.case.referential_problems`; :func:`mediation.case.parse_case` applies both.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import sys
+from functools import cached_property
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from ..errors import describe, lone_surrogate
+from .base import StrictModel
+from .limits import MAX_MAGNITUDE, MAX_TEXT, MAX_WEIGHT, MIN_MAGNITUDE, MIN_WEIGHT
+from .policy import Policy
+
+__all__ = [
+    "RELATION_KINDS",
+    "STAKEHOLDER_KINDS",
+    "Case",
+    "CaseTranslation",
+    "Interest",
+    "Issue",
+    "LinearConstraint",
+    "Relation",
+    "Stakeholder",
+    "Term",
+    "Translation",
+]
+
+StakeholderKind = Literal[
+    "government", "social_organization", "resident_group", "enterprise", "third_party", "other"
+]
+IssueKind = Literal["resource", "risk"]
+RelationKind = Literal["funds", "supervises", "cooperates", "conflicts", "represents", "dialogue"]
+Sense = Literal["<=", ">=", "=="]
+
+STAKEHOLDER_KINDS: tuple[str, ...] = get_args(StakeholderKind)
+RELATION_KINDS: tuple[str, ...] = get_args(RelationKind)
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[\w-]+$", min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _not_tiny(value: float) -> float:
+    if value and abs(value) < MIN_MAGNITUDE:
+        raise PydanticCustomError(
+            "magnitude",
+            "must be 0 or at least {least} in absolute value, got {got}",
+            {"least": _number(MIN_MAGNITUDE), "got": repr(value)},
+        )
+    return value
+
+
+def _not_below_least(value: float) -> float:
+    if value < MIN_MAGNITUDE:
+        raise PydanticCustomError(
+            "magnitude",
+            "must be at least {least}, got {got}",
+            {"least": _number(MIN_MAGNITUDE), "got": repr(value)},
+        )
+    return value
+
+
+#: A magnitude: 0, or between MIN_MAGNITUDE and MAX_MAGNITUDE in absolute value.
+Magnitude = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE), AfterValidator(_not_tiny)]
+#: A magnitude that is not negative.
+NonNegative = Annotated[float, Field(ge=0.0, le=MAX_MAGNITUDE), AfterValidator(_not_tiny)]
+#: A magnitude that is positive.
+Positive = Annotated[float, Field(gt=0.0, le=MAX_MAGNITUDE), AfterValidator(_not_below_least)]
+
+
+def _json_data(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` when it is JSON data; else a validation error saying where it is not."""
+    found = _not_json(value)
+    if found is not None:
+        where, what = found
+        raise PydanticCustomError("json_data", "{what}", {"what": what, "where": where})
+    return value
+
+
+#: Data of the user's own, kept but never interpreted: it must survive JSON (the case's
+#: digest, a settlement's echo, a service's response) unchanged.
+Extensions = Annotated[dict[str, Any], AfterValidator(_json_data)]
+
+
+_LONE = "lone surrogate (\\ud800-\\udfff without its pair)"
+_VALID = "text must be valid Unicode"
+_JSON_ONLY = (
+    "extensions hold JSON data only (strings, finite numbers, true/false, null, lists, and "
+    "mappings with string keys)"
+)
+
+
+def _not_json(value: object) -> tuple[list[int | str], str] | None:
+    """Where and why ``value`` is not JSON data, for the first place in document order that
+    is not; ``None`` when all of it is."""
+    todo: list[tuple[list[int | str], object]] = [([], value)]
+    while todo:
+        loc, item = todo.pop()
+        if isinstance(item, str):
+            where = lone_surrogate(item)
+            if where is not None:
+                return loc, f"holds a {_LONE} at character {where + 1}; {_VALID}"
+        elif isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    return loc, f"keys must be strings, got {describe(key)}: {_JSON_ONLY}"
+                if lone_surrogate(key) is not None:
+                    return loc, f"a key holds a {_LONE}; {_VALID}"
+            todo.extend(([*loc, k], v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            todo.extend(([*loc, k], v) for k, v in reversed(list(enumerate(item))))
+        elif item is None or isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            most = sys.get_int_max_str_digits()  # 10**most has 3.3 * most bits
+            if most and item.bit_length() > 3 * most and abs(item) >= 10**most:
+                return loc, f"an integer of more than {most} digits is not allowed: {_JSON_ONLY}"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return loc, f"{item!r} is not allowed: {_JSON_ONLY}"
+        else:
+            what, instead = _unlike_json(item)
+            return loc, f"{what} is not allowed: {_JSON_ONLY}; {instead}"
+    return None
+
+
+def _unlike_json(item: object) -> tuple[str, str]:
+    """What a value that JSON cannot hold is, and what to write instead."""
+    if isinstance(item, bytes | bytearray):
+        return "binary data (YAML !!binary)", "write it as a base64 string"
+    if isinstance(item, datetime.date | datetime.time):
+        return f"a date or time ({item.isoformat()})", "quote it to keep it a string"
+    if isinstance(item, set | frozenset):
+        return "a set", "write a list"
+    if isinstance(item, tuple):
+        return "a tuple", "write a list"
+    return f"a {type(item).__name__}", "write a string, a number, a list or a mapping"
+
+
+def _number(value: object) -> str:
+    """A bound as messages show it: ``0``, ``0.5``, ``1e-9``, ``1e12``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    text = f"{value:g}"
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else text
+
+
+class Translation(StrictModel):
+    """A party's or an issue's name and description in another language."""
+
+    name: Name | None = None
+    description: Text | None = None
+
+
+class CaseTranslation(StrictModel):
+    """A case's title and description in another language."""
+
+    title: Name | None = None
+    description: Text | None = None
+
+
+class Stakeholder(StrictModel):
+    """A party to the case."""
+
+    id: Slug
+    name: Name
+    kind: StakeholderKind
+    weight: float = Field(default=1.0, ge=MIN_WEIGHT, le=MAX_WEIGHT)
+    disagreement: Magnitude = 0.0
+    risk_capacity: NonNegative | None = None
+    size: int | None = Field(default=None, ge=0)
+    description: Text | None = None
+    translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
+    extensions: Extensions | None = None
+
+    def label(self, lang: str | None = None) -> str:
+        """The party's name in ``lang`` when the case translates it, else its own name."""
+        tr = self.translations.get(lang) if lang else None
+        return tr.name if tr is not None and tr.name else self.name
+
+
+class Issue(StrictModel):
+    """A resource to divide or a risk to bear."""
+
+    id: Slug
+    name: Name
+    kind: IssueKind
+    amount: Positive
+    unit: Annotated[str, StringConstraints(max_length=40)] = ""
+    divisible: bool = True
+    probability: float | None = Field(default=None, gt=0.0, le=1.0)
+    description: Text | None = None
+    translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
+    extensions: Extensions | None = None
+
+    @property
+    def likelihood(self) -> float:
+        """Probability that the risk materialises (1 for a resource or when not given)."""
+        return 1.0 if self.probability is None else self.probability
+
+    def label(self, lang: str | None = None) -> str:
+        """The issue's name in ``lang`` when the case translates it, else its own name."""
+        tr = self.translations.get(lang) if lang else None
+        return tr.name if tr is not None and tr.name else self.name
+
+
+class Interest(StrictModel):
+    """A party's stake in an issue: an edge of the stakeholder–issue graph."""
+
+    stakeholder: Slug
+    issue: Slug
+    value: NonNegative
+    min_share: Share | None = None
+    max_share: Share | None = None
+    claim: NonNegative | None = None
+    control: Share | None = None
+    note: Text | None = None
+    extensions: Extensions | None = None
+
+    @property
+    def floor(self) -> float:
+        return 0.0 if self.min_share is None else self.min_share
+
+    @property
+    def cap(self) -> float:
+        return 1.0 if self.max_share is None else self.max_share
+
+
+class Relation(StrictModel):
+    """A relation between two parties: an edge of the stakeholder graph."""
+
+    source: Slug
+    target: Slug
+    kind: RelationKind
+    strength: float = Field(default=1.0, gt=0.0, le=1.0)
+    description: Text | None = None
+    extensions: Extensions | None = None
+
+
+class Term(StrictModel):
+    """``coef`` times the share of ``issue`` that ``stakeholder`` receives."""
+
+    stakeholder: Slug
+    issue: Slug
+    coef: Magnitude
+
+
+class LinearConstraint(StrictModel):
+    """An extra linear constraint on shares: ``sum(coef * share) sense rhs``."""
+
+    name: Slug
+    terms: list[Term] = Field(min_length=1)
+    sense: Sense
+    rhs: Magnitude
+    description: Text | None = None
+
+
+class Case(StrictModel):
+    """A dispute among several parties over resources and risks."""
+
+    id: Slug
+    title: Name
+    description: Text | None = None
+    stakeholders: list[Stakeholder] = Field(min_length=2)
+    issues: list[Issue] = Field(min_length=1)
+    interests: list[Interest] = Field(default_factory=list)
+    relations: list[Relation] = Field(default_factory=list)
+    constraints: list[LinearConstraint] = Field(default_factory=list)
+    policy: Policy = Field(default_factory=Policy)
+    translations: dict[LanguageCode, CaseTranslation] = Field(default_factory=dict)
+    extensions: Extensions | None = None
+
+    @cached_property
+    def stakeholder_by_id(self) -> dict[str, Stakeholder]:
+        return {s.id: s for s in self.stakeholders}
+
+    @cached_property
+    def issue_by_id(self) -> dict[str, Issue]:
+        return {i.id: i for i in self.issues}
+
+    @cached_property
+    def interest_by_pair(self) -> dict[tuple[str, str], Interest]:
+        """Interests keyed by ``(stakeholder, issue)``."""
+        return {(x.stakeholder, x.issue): x for x in self.interests}
+
+    @cached_property
+    def interests_by_issue(self) -> dict[str, list[Interest]]:
+        grouped: dict[str, list[Interest]] = {i.id: [] for i in self.issues}
+        for x in self.interests:
+            grouped[x.issue].append(x)
+        return grouped
+
+    @cached_property
+    def interests_by_stakeholder(self) -> dict[str, list[Interest]]:
+        grouped: dict[str, list[Interest]] = {s.id: [] for s in self.stakeholders}
+        for x in self.interests:
+            grouped[x.stakeholder].append(x)
+        return grouped
+
+    @cached_property
+    def canonical_digest(self) -> bytes:
+        """SHA-256 digest of the validated case's JSON (fixed key order and number format),
+        computed once per case. Bytes, not a live ``hashlib`` object, so that a case that has
+        been settled can still be pickled (sent to a worker process, cached)."""
+        import hashlib
+
+        return hashlib.sha256(self.model_dump_json().encode()).digest()
+
+    def title_in(self, lang: str | None = None) -> str:
+        """The case's title in ``lang`` when the case translates it, else its own title."""
+        tr = self.translations.get(lang) if lang else None
+        return tr.title if tr is not None and tr.title else self.title
+
+
+#: The lists of a case, each with the model of its items.
+_SECTIONS: dict[str, type[StrictModel]] = {
+    "stakeholders": Stakeholder,
+    "issues": Issue,
+    "interests": Interest,
+    "relations": Relation,
+    "constraints": LinearConstraint,
+}

@@ -1,0 +1,346 @@
+"""Parsing a case document: the shape check, validation into a :class:`Case`, and the
+translation of Pydantic's errors into problems that name the offending field.
+
+A case is validated strictly (``true`` is not a number, NaN and infinities are rejected,
+unknown keys are errors except under ``extensions``) and every error names the path of the
+offending field. Semantics are documented in ``cases/README.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import CaseError, Problem, describe, field_path, lone_surrogate
+from .checks import _ordered, referential_problems
+from .gc_pause import paused_gc
+from .limits import MAX_DEPTH, MAX_EXPANDED_TEXT, MAX_NODES, SECTION_LIMITS
+from .model import (
+    _LONE,
+    _SECTIONS,
+    _VALID,
+    Case,
+    CaseTranslation,
+    Term,
+    Translation,
+    _number,
+)
+from .policy import Policy
+
+__all__ = ["parse_case"]
+
+
+def parse_case(data: object) -> Case:
+    """Validate a parsed case document (a mapping, as from JSON or YAML) into a :class:`Case`.
+
+    Every problem is reported at once: wrong types and values, unknown keys, unknown or
+    duplicate ids, duplicate interests, floors above caps, floors on one issue summing above 1,
+    and sizes above the limits of :mod:`mediation.case.limits`.
+
+    Parameters
+    ----------
+    data
+        The document, e.g. the result of ``yaml.safe_load`` or ``json.loads``.
+
+    Returns
+    -------
+    Case
+
+    Raises
+    ------
+    CaseError
+        Listing every problem, each with the path of the offending field.
+
+    Examples
+    --------
+    >>> case = parse_case({
+    ...     "id": "hall", "title": "活动大厅",
+    ...     "stakeholders": [{"id": "a", "name": "甲", "kind": "government"},
+    ...                      {"id": "b", "name": "乙", "kind": "resident_group"}],
+    ...     "issues": [{"id": "hall", "name": "大厅", "kind": "resource", "amount": 40}],
+    ...     "interests": [{"stakeholder": "a", "issue": "hall", "value": 1},
+    ...                   {"stakeholder": "b", "issue": "hall", "value": 2}]})
+    >>> case.issue_by_id["hall"].amount
+    40.0
+    >>> parse_case({"id": "x"})
+    Traceback (most recent call last):
+    ...
+    mediation.errors.CaseError: 3 problems in the case:
+      title: required field is missing
+      stakeholders: required field is missing
+      issues: required field is missing
+    """
+    with paused_gc():
+        return _parse_case(data)
+
+
+def _parse_case(data: object) -> Case:
+    if isinstance(data, dict):  # counting a section's items is cheaper than walking them
+        problems = _size_problems(data)
+        if problems:
+            raise CaseError(problems)
+    _check_shape(data)
+    if not isinstance(data, dict):
+        raise CaseError(
+            [Problem("", f"a case must be a mapping of keys to values, got {describe(data)}")]
+        )
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(e) for e in exc.errors()]
+        problems += _problems_of_valid_parts(data, exc)
+        raise CaseError(_ordered(problems)) from None
+    problems = referential_problems(
+        list(enumerate(case.stakeholders)),
+        list(enumerate(case.issues)),
+        list(enumerate(case.interests)),
+        list(enumerate(case.relations)),
+        list(enumerate(case.constraints)),
+    )
+    if problems:
+        raise CaseError(problems)
+    return case
+
+
+_KEYS_OF: dict[str, type[BaseModel]] = {"policy": Policy}
+
+
+def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
+    model: type[BaseModel] = Case
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if part in _SECTIONS and model is Case:
+            model = _SECTIONS[part]
+        elif part == "terms":
+            model = Term
+        elif part == "translations":
+            model = CaseTranslation if model is Case else Translation
+        elif part in _KEYS_OF:
+            model = _KEYS_OF[part]
+        elif model in (Translation, CaseTranslation):
+            continue
+        else:
+            return []
+    return list(model.model_fields)
+
+
+def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    got = error.get("input")
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(loc))
+        message = f"unknown key '{loc[-1]}'"
+        if allowed:
+            message += f" (allowed: {allowed}; put your own data under 'extensions')"
+        return Problem(field_path(prefix + loc[:-1]), message)
+    messages = {
+        "missing": "required field is missing",
+        "float_type": "must be a number",
+        "int_type": "must be an integer",
+        "bool_type": "must be true or false",
+        "string_type": "must be a string",
+        "list_type": "must be a list",
+        "dict_type": "must be a mapping",
+        "model_type": "must be a mapping",
+        "finite_number": "must be a finite number (NaN and infinities are not allowed)",
+        "string_pattern_mismatch": "must be an identifier: letters, digits, '-' and '_' only"
+        if loc and loc[-1] in ("id", "name", "stakeholder", "issue", "source", "target")
+        else "has a wrong format",
+        "literal_error": f"must be one of {ctx.get('expected', '')}",
+        "greater_than": f"must be greater than {_number(ctx.get('gt'))}",
+        "greater_than_equal": f"must be at least {_number(ctx.get('ge'))}",
+        "less_than_equal": f"must be at most {_number(ctx.get('le'))}",
+        "too_short": f"must have at least {ctx.get('min_length')} item(s)",
+        "string_too_short": "must not be empty",
+        "string_too_long": f"must have at most {ctx.get('max_length')} characters",
+        "magnitude": str(error.get("msg")),
+    }
+    if kind == "json_data":
+        return Problem(field_path(prefix + loc + tuple(ctx["where"])), str(ctx["what"]))
+    if kind == "string_unicode":
+        where = lone_surrogate(got) if isinstance(got, str) else None
+        at = f" at character {where + 1}" if where is not None else ""
+        if loc and loc[-1] == "[key]":
+            return Problem(field_path(prefix + loc[:-2]), f"a key holds a {_LONE}{at}; {_VALID}")
+        return Problem(field_path(prefix + loc), f"holds a {_LONE}{at}; {_VALID}")
+    if loc and loc[-1] == "[key]":
+        return Problem(
+            field_path(prefix + loc[:-2]),
+            f"'{loc[-2]}' is not a language code (use e.g. 'en', 'zh', 'zh-Hant')",
+        )
+    message = messages.get(kind, str(error.get("msg", "is invalid")).lower())
+    if kind == "float_type" and isinstance(got, int) and not isinstance(got, bool):
+        message = "is too large to be a number"
+    elif kind.endswith("_type") and got is not None:
+        message += f", got {describe(got)}"
+    return Problem(field_path(prefix + loc), message)
+
+
+def _check_shape(data: object) -> None:
+    """Reject documents nested too deep or too large before any validation touches them.
+
+    Counts the values the document expands to and the characters of its keys and strings,
+    each shared container (a YAML alias) and each shared string as often as it is used, but
+    computes each container's size once: a YAML alias bomb, of many values or of one long
+    string repeated, is stopped in time proportional to its text, not to its expansion.
+    """
+    sizes: dict[int, tuple[int, int]] = {}
+
+    def size(node: dict[Any, Any] | list[Any], depth: int) -> tuple[int, int]:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_DEPTH:
+            raise CaseError([Problem("", f"the document is nested deeper than {MAX_DEPTH} levels")])
+        chars = 0
+        if isinstance(node, dict):
+            for key in node:
+                if type(key) is not str and not isinstance(key, str):
+                    where = _path_to(data, node)
+                    raise CaseError([Problem(where, f"keys must be strings, got {describe(key)}")])
+                chars += len(key)
+            children: Any = node.values()
+        else:
+            children = node
+        total = 1
+        for child in children:
+            kind = type(child)
+            if kind is str:
+                total += 1
+                chars += len(child)
+            elif kind is dict and depth + 1 < MAX_DEPTH and (flat := _flat_chars(child)) >= 0:
+                total += 1 + len(child)  # a record of scalars (an interest): no call needed
+                chars += flat
+            elif kind is dict or kind is list or isinstance(child, dict | list):
+                values, text = size(child, depth + 1)
+                total += values
+                chars += text
+            else:
+                total += 1
+                if isinstance(child, str):
+                    chars += len(child)
+        if total > MAX_NODES:
+            raise CaseError([Problem("", f"the document expands to more than {MAX_NODES} values")])
+        if chars > MAX_EXPANDED_TEXT:
+            raise CaseError(
+                [
+                    Problem(
+                        "",
+                        f"the document expands to more than {MAX_EXPANDED_TEXT} characters of "
+                        "text (a YAML alias counts at every use)",
+                    )
+                ]
+            )
+        sizes[id(node)] = total, chars
+        return total, chars
+
+    if isinstance(data, dict | list):
+        size(data, 0)
+
+
+def _path_to(data: object, target: object) -> str:
+    """The field path of the container ``target`` within ``data`` (for an error message)."""
+    seen: set[int] = set()
+    todo: list[tuple[list[int | str], object]] = [([], data)]
+    while todo:
+        loc, node = todo.pop()
+        if node is target:
+            return field_path(loc)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            todo.extend(([*loc, k], v) for k, v in node.items() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            todo.extend(([*loc, k], v) for k, v in enumerate(node) if isinstance(v, dict | list))
+    return ""  # pragma: no cover - target is always found in data
+
+
+_CONTAINERS = (dict, list)
+
+
+def _flat_chars(node: dict[Any, Any]) -> int:
+    """Characters of a mapping's keys and strings when it holds no mapping or list and only
+    string keys, else -1."""
+    chars = 0
+    for key, value in node.items():
+        if type(key) is not str:
+            return -1
+        chars += len(key)
+        kind = type(value)
+        if kind is str:
+            chars += len(value)
+        elif kind in _CONTAINERS or isinstance(value, _CONTAINERS):
+            return -1
+        elif isinstance(value, str):
+            chars += len(value)
+    return chars
+
+
+def _size_problems(data: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for section, limit in SECTION_LIMITS.items():
+        items = data.get(section)
+        if isinstance(items, list) and len(items) > limit:
+            problems.append(Problem(section, f"{len(items)} items, above the limit of {limit}"))
+    return problems
+
+
+def _problems_of_valid_parts(data: dict[str, Any], exc: ValidationError) -> list[Problem]:
+    """Cross-field problems among the list items that did validate, when others did not."""
+    failed: set[tuple[str, int]] = set()
+    broken_sections: set[str] = set()
+    for e in exc.errors():
+        loc = e["loc"]
+        if loc and loc[0] in _SECTIONS:
+            if len(loc) > 1 and isinstance(loc[1], int):
+                failed.add((str(loc[0]), loc[1]))
+            else:
+                broken_sections.add(str(loc[0]))
+    parts: dict[str, list[tuple[int, Any]]] = {}
+    for section, model in _SECTIONS.items():
+        items = data.get(section, [])
+        if section in broken_sections or not isinstance(items, list):
+            parts[section] = []
+            continue
+        parts[section] = [
+            (k, model.model_validate(item))
+            for k, item in enumerate(items)
+            if (section, k) not in failed
+        ]
+
+    def ids(section: str) -> set[str]:
+        items = data.get(section)
+        if not isinstance(items, list):
+            return set()
+        return {i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
+
+    known_parties, known_issues = ids("stakeholders"), ids("issues")
+    raw_interests = data.get("interests")
+    known_interests = {
+        (x["stakeholder"], x["issue"])
+        for x in (raw_interests if isinstance(raw_interests, list) else [])
+        if isinstance(x, dict)
+        and isinstance(x.get("stakeholder"), str)
+        and isinstance(x.get("issue"), str)
+    }
+    return [
+        p
+        for p in referential_problems(
+            parts["stakeholders"],
+            parts["issues"],
+            parts["interests"],
+            parts["relations"],
+            parts["constraints"],
+            known_stakeholders=known_parties,
+            known_issues=known_issues,
+            known_interests=known_interests,
+        )
+        # an issue whose interests failed validation is not "uninterested"
+        if not p.message.startswith("no stakeholder has an interest") or not failed
+    ]
