@@ -38,6 +38,7 @@ from .instances import Market
 __all__ = [
     "METHODS",
     "NASH_GAP",
+    "RULES",
     "Solution",
     "leximin",
     "max_sum_given_min",
@@ -46,6 +47,9 @@ __all__ = [
     "probe_methods",
     "utilitarian",
 ]
+
+#: The rules this reference implements, in the order the report lists them.
+RULES = ("maximin", "leximin", "nash", "utilitarian")
 
 #: The algorithms tried for a first LP: HiGHS's interior point (with crossover, so that
 #: duals and a basis for the warm re-solves exist) and its dual simplex.

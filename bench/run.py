@@ -26,6 +26,7 @@ import numpy as np
 from mediation import settle
 from mediation.allocation.assemble import engine_version
 from mediation.case import load_case, parse_case
+from mediation.rules import lp_rules
 
 from . import agreement, limit, peers
 from .fairpyx_peer import FairpyxRuns, ensure_env, env_python, run_fairpyx
@@ -33,7 +34,8 @@ from .instances import KINDS, Market, bundled_case_paths, case_document, generat
 
 __all__ = ["RULES", "Config", "Measure", "Results", "RuleResult", "run"]
 
-RULES = ("maximin", "leximin", "nash", "utilitarian")
+#: The registered LP rules the raw-highspy limit (bench/limit.py) implements, in its order.
+RULES = tuple(rule for rule in limit.RULES if rule in lp_rules())
 FULL_SIZES = ((10, 20), (100, 50), (500, 100), (1000, 200))
 QUICK_SIZES = ((10, 20), (30, 20))
 #: fairpyx builds one cvxpy scalar per (party, resource) and takes 3.4 s at 100 × 50; at

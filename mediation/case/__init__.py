@@ -18,14 +18,13 @@ from .model import (
     Translation,
 )
 from .parse import parse_case
-from .policy import CLAIMS_METHODS, RULES, Policy
+from .policy import CLAIMS_METHODS, Policy, rule_names
 from .schema import case_json_schema
 from .transforms import apply_concessions, scale_party
 
 __all__ = [
     "CLAIMS_METHODS",
     "RELATION_KINDS",
-    "RULES",
     "STAKEHOLDER_KINDS",
     "Case",
     "CaseTranslation",
@@ -46,5 +45,6 @@ __all__ = [
     "parse_case",
     "parse_document",
     "referential_problems",
+    "rule_names",
     "scale_party",
 ]

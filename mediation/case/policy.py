@@ -3,42 +3,58 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from ..errors import CaseError
 from .base import StrictModel
 
-__all__ = ["CLAIMS_METHODS", "RULES", "Policy"]
+__all__ = ["CLAIMS_METHODS", "Policy", "rule_names"]
 
-RuleName = Literal[
-    "utilitarian",
-    "maximin",
-    "leximin",
-    "nash",
-    "kalai_smorodinsky",
-    "adjusted_winner",
-    "claims",
-]
 ClaimsMethod = Literal[
     "proportional", "constrained_equal_awards", "constrained_equal_losses", "talmud"
 ]
 Scale = Literal["raw", "normalized"]
 
-RULES: tuple[str, ...] = get_args(RuleName)
 CLAIMS_METHODS: tuple[str, ...] = get_args(ClaimsMethod)
+
+
+def rule_names() -> tuple[str, ...]:
+    """The rules a policy may name: those in the engine's registry (:mod:`mediation.rules`)."""
+    # the registry imports the rules, which import the case: read it when first needed
+    from ..rules import rule_names as registered
+
+    return registered()
+
+
+def _rule_enum(schema: dict[str, Any]) -> None:
+    schema["enum"] = list(rule_names())
 
 
 class Policy(StrictModel):
     """How to settle the case by default; any key can be overridden per call."""
 
-    rule: RuleName = "leximin"
+    rule: str = Field(default="leximin", json_schema_extra=_rule_enum)
     scale: Scale = "normalized"
     individually_rational: bool = True
     envy_free: bool = False
     proportional: bool = False
+    #: The claims rule's method (the rule's options: :class:`mediation.rules.claims.ClaimsOptions`);
+    #: the key of format 1.x.
     method: ClaimsMethod = "proportional"
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, rule: str) -> str:
+        known = rule_names()
+        if rule not in known:
+            expected = ", ".join(repr(n) for n in known[:-1]) + f" or {known[-1]!r}"
+            raise PydanticCustomError(
+                "literal_error", "Input should be {expected}", {"expected": expected}
+            )
+        return rule
 
     def with_overrides(self, overrides: Mapping[str, object]) -> Policy:
         """A copy with ``overrides`` applied and validated (``None`` values are ignored).

@@ -122,20 +122,22 @@ def _read_at_most(stream: BinaryIO, limit: int) -> bytes | None:
 
 
 #: The library's own commands, in the order the help lists them; other commands follow by name.
-_LISTED_FIRST = ("validate", "schema", "settle", "graph")
+#: The library's own commands, in the help's order: registered even when the package's
+#: entry points are not installed (running from a source tree).
+BUILT_IN = ("validate", "schema", "settle", "graph")
 
 
 def add_commands(app: typer.Typer) -> None:
-    """Add every command of the entry-point group :data:`COMMANDS` to ``app``."""
-    # installers write a group's entry points sorted by name: the help's order is kept here
-    entries = sorted(
-        entry_points(group=COMMANDS),
-        key=lambda e: (
-            _LISTED_FIRST.index(e.name) if e.name in _LISTED_FIRST else len(_LISTED_FIRST),
-            e.name,
-        ),
+    """Add the built-in commands, then every other command of the entry-point group
+    :data:`COMMANDS` (another package's, e.g. the service's ``serve``), by name."""
+    from importlib import import_module
+
+    for name in BUILT_IN:
+        app.command(name=name)(import_module(f"mediation.cli.{name}").command)
+    others = sorted(
+        (e for e in entry_points(group=COMMANDS) if e.name not in BUILT_IN), key=lambda e: e.name
     )
-    for entry in entries:
+    for entry in others:
         app.command(name=entry.name)(entry.load())
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..rules import rule_help
 from .app import CaseArg, OutputFormat, fail, read_case
 
 __all__ = ["command"]
@@ -28,10 +29,7 @@ class Solver(StrEnum):
     cbc = "cbc"
 
 
-RULE_HELP = (
-    "Fair-division rule: utilitarian, maximin, leximin, nash, kalai_smorodinsky, "
-    "adjusted_winner or claims (default: the case's policy)."
-)
+RULE_HELP = f"Fair-division rule: {rule_help()} (default: the case's policy)."
 
 
 def command(

@@ -5,22 +5,26 @@ computed by a procedure), the scale it compares gains on, whether it holds parti
 cannot gain, its options model, its preconditions (``problems``) and ``solve``. Everything
 that lists the rules (the policy's validation and JSON Schema, the command line's help, the
 tests, the benchmark) reads :data:`RULES`. Adding a rule: see CONTRIBUTING.md.
+
+The registry names each rule's functions as ``"module:function"`` and imports them on first
+use, so that reading the registry (validating a policy, the command line's help) does not
+load numpy, PuLP or the solvers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ..errors import PolicyError, Problem
-from . import adjusted_winner, claims, kalai_smorodinsky, leximin, maximin, nash, utilitarian
-from .base import Context, RuleResult
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from ..case import Case, Policy
+    from .base import Context, RuleResult
 
 __all__ = [
     "RULES",
@@ -31,6 +35,7 @@ __all__ = [
     "lp_rules",
     "policy_problems",
     "register",
+    "rule_help",
     "rule_names",
     "unregister",
 ]
@@ -83,30 +88,70 @@ class Rule(Protocol):
         ...
 
 
-def _no_problems(case: Case, policy: Policy) -> list[Problem]:
-    return []
+#: A function, or where to find it: ``"package.module:function"``.
+Ref = Callable[..., Any] | str
+
+
+def _load(ref: Ref) -> Callable[..., Any]:
+    if callable(ref):
+        return ref
+    module, _, name = ref.partition(":")
+    found: Callable[..., Any] = getattr(import_module(module), name)
+    return found
 
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A :class:`Rule` made of a rule module's functions."""
+    """A :class:`Rule` made of a rule module's functions (given, or named and loaded lazily).
+
+    Parameters
+    ----------
+    name, kind, summary, compares, holds_flat
+        As in :class:`Rule`.
+    solver
+        ``solve(ctx) -> RuleResult``, or where to find it.
+    preconditions
+        ``problems(case, policy) -> list[Problem]``, or where to find it; none by default.
+    options
+        The options model, or where to find it; none by default.
+    """
 
     name: str
     kind: RuleKind
     summary: str
-    solver: Callable[[Context], RuleResult]
-    preconditions: Callable[[Case, Policy], list[Problem]] = _no_problems
+    solver: Ref
+    preconditions: Ref | None = None
     compares: Literal["policy", "normalized"] = "policy"
     holds_flat: bool = False
-    options: type[BaseModel] | None = None
+    options_model: Ref | None = None
+    _loaded: dict[str, Callable[..., Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def _get(self, key: str, ref: Ref) -> Callable[..., Any]:
+        if key not in self._loaded:
+            self._loaded[key] = _load(ref)
+        return self._loaded[key]
+
+    @property
+    def options(self) -> type[BaseModel] | None:
+        """The rule's options model, ``None`` for none."""
+        if self.options_model is None:
+            return None
+        model: type[BaseModel] = self._get("options", self.options_model)  # type: ignore[assignment]
+        return model
 
     def problems(self, case: Case, policy: Policy) -> list[Problem]:
         """Why the rule cannot apply to ``case`` (empty when it can)."""
-        return self.preconditions(case, policy)
+        if self.preconditions is None:
+            return []
+        found: list[Problem] = self._get("problems", self.preconditions)(case, policy)
+        return found
 
     def solve(self, ctx: Context) -> RuleResult:
         """The rule's allocation of the prepared case."""
-        return self.solver(ctx)
+        result: RuleResult = self._get("solve", self.solver)(ctx)
+        return result
 
 
 #: Every rule the engine knows, by name, in the order the documentation lists them.
@@ -130,6 +175,12 @@ def register(rule: Rule) -> Rule:
 def unregister(name: str) -> None:
     """Forget the rule ``name`` (a rule a test or a plug-in registered)."""
     RULES.pop(name, None)
+
+
+def rule_help() -> str:
+    """The rules' names for the command line's help: ``a, b or c``."""
+    names = list(RULES)
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def rule_names() -> tuple[str, ...]:
@@ -167,26 +218,33 @@ def policy_problems(case: Case, policy: Policy) -> list[Problem]:
     return get_rule(policy.rule).problems(case, policy)
 
 
+_HERE = __name__
+
 for _rule in (
     RuleSpec(
         "utilitarian",
         "lp",
         "the greatest entitlement-weighted sum of gains",
-        utilitarian.solve,
+        f"{_HERE}.utilitarian:solve",
     ),
-    RuleSpec("maximin", "lp", "raise the worst-off party first, then the sum", maximin.solve),
+    RuleSpec(
+        "maximin",
+        "lp",
+        "raise the worst-off party first, then the sum",
+        f"{_HERE}.maximin:solve",
+    ),
     RuleSpec(
         "leximin",
         "lp",
         "raise the worst-off, then the next worst-off, and so on",
-        leximin.solve,
+        f"{_HERE}.leximin:solve",
     ),
     RuleSpec(
         "nash",
         "lp",
         "the greatest product of gains (Nash bargaining)",
-        nash.solve,
-        nash.case_problems,
+        f"{_HERE}.nash:solve",
+        f"{_HERE}.nash:case_problems",
         compares="normalized",
         holds_flat=True,
     ),
@@ -194,22 +252,23 @@ for _rule in (
         "kalai_smorodinsky",
         "lp",
         "equal fractions of each party's possible gain",
-        kalai_smorodinsky.solve,
+        f"{_HERE}.kalai_smorodinsky:solve",
         compares="normalized",
     ),
     RuleSpec(
         "adjusted_winner",
         "procedural",
         "two parties, 100 points each: equitable, at most one issue split",
-        adjusted_winner.solve,
-        adjusted_winner.case_problems,
+        f"{_HERE}.adjusted_winner:solve",
+        f"{_HERE}.adjusted_winner:case_problems",
     ),
     RuleSpec(
         "claims",
         "procedural",
         "divide an amount short of the claims on it (proportional, Talmud, ...)",
-        claims.solve,
-        claims.case_problems,
+        f"{_HERE}.claims:solve",
+        f"{_HERE}.claims:case_problems",
+        options_model=f"{_HERE}.claims:ClaimsOptions",
     ),
 ):
     register(_rule)

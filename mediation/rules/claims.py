@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from ..backends import Status
 from ..case import Case, Interest, Policy
@@ -302,6 +303,16 @@ _RULES: dict[str, Callable[[float, list[float]], list[float]]] = {
 NAME = "claims"
 
 
+class ClaimsOptions(BaseModel):
+    """The claims rule's options: which method divides the amount."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal[
+        "proportional", "constrained_equal_awards", "constrained_equal_losses", "talmud"
+    ] = "proportional"
+
+
 def case_problems(case: Case, policy: Policy) -> list[Problem]:
     """Why the claims rule cannot settle ``case``: it rations resources among claims only.
 
@@ -358,27 +369,33 @@ def case_problems(case: Case, policy: Policy) -> list[Problem]:
     return problems
 
 
+def options_of(policy: Policy) -> ClaimsOptions:
+    """The claims rule's options in ``policy`` (format 1.x spells the method ``method``)."""
+    return ClaimsOptions(method=policy.method)
+
+
 def allocate(
     case: Case, policy: Policy, index: CaseIndex
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Shares (award / amount, per interest) and the reasons, issue by issue."""
+    method = options_of(policy).method
     shares = np.zeros(len(case.interests))
     reasons: list[dict[str, Any]] = []
     for q, issue in enumerate(case.issues):
         ks = index.interests_of_issue[q]
         claims = [float(case.interests[k].claim or 0.0) for k in ks]
-        awards = award(issue.amount, claims, policy.method)
+        awards = award(issue.amount, claims, method)
         shares[ks] = np.asarray(awards) / issue.amount
         reason: dict[str, Any] = {
             "code": "claims_awarded",
             "issue": issue.id,
-            "method": policy.method,
+            "method": method,
             "awards": {case.interests[k].stakeholder: a for k, a in zip(ks, awards, strict=True)},
             "claims": {case.interests[k].stakeholder: c for k, c in zip(ks, claims, strict=True)},
         }
-        if policy.method == "constrained_equal_awards":
+        if method == "constrained_equal_awards":
             reason["level"] = equal_awards_level(issue.amount, claims)
-        elif policy.method == "constrained_equal_losses":
+        elif method == "constrained_equal_losses":
             reason["level"] = equal_losses_level(issue.amount, claims)
         reasons.append(reason)
     return shares, reasons
