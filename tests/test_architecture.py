@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from mediation import errors
+
 LIBRARY = Path(__file__).resolve().parent.parent / "mediation"
 
 SOLVER_PACKAGES = frozenset({"pulp", "highspy"})
@@ -211,3 +213,70 @@ def test_the_lazy_registry_read_is_the_only_exception_and_only_when_lazy() -> No
     lazy = "def names():\n    from ..rules import rule_names\n    return rule_names()\n"
     assert violations(list(imports_of(eager, "mediation.case.policy", False)))
     assert violations(list(imports_of(lazy, "mediation.case.policy", False))) == []
+
+
+# --- the library raises its own errors -----------------------------------------------------
+
+#: Exceptions the library raises by someone else's protocol, and where.
+PROTOCOL_RAISES = {
+    # a module's __getattr__ must raise AttributeError
+    ("mediation", "AttributeError"),
+    # pydantic validators signal with PydanticCustomError; parse_case turns it into a CaseError
+    ("mediation.case.model", "PydanticCustomError"),
+    ("mediation.case.policy", "PydanticCustomError"),
+    # the YAML loader signals with PyYAML's errors; parse_case turns them into a CaseError
+    ("mediation.case.yaml_reader", "yaml.composer.ComposerError"),
+    # the command line ends with an exit code
+    ("mediation.cli.app", "typer.Exit"),
+    ("mediation.cli.app", "SystemExit"),
+    ("mediation.cli.settle", "typer.Exit"),
+    # a CaseError or PolicyError built with no problem is a programming error, not bad input
+    ("mediation.errors", "ValueError"),
+}
+
+
+def raised_classes(source: str) -> Iterator[tuple[str, int]]:
+    """The class named by each ``raise Name(...)`` (dotted), with its line.
+
+    A re-raise, a raised variable or an error made by a helper function is not a class name
+    and is skipped: the helper's own ``raise`` or return is what is checked.
+    """
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+            name = ast.unparse(node.exc.func)
+            if name.rpartition(".")[2][:1].isupper():
+                yield name, node.lineno
+
+
+def foreign_raises(root: Path = LIBRARY) -> list[str]:
+    """Every raise of an exception that is neither a MediationError nor allowed by protocol."""
+    own = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.MediationError)
+    }
+    found: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        module = module_name(path, root)
+        for name, line in raised_classes(path.read_text(encoding="utf-8")):
+            if name not in own and (module, name) not in PROTOCOL_RAISES:
+                found.append(f"{module}:{line} raises {name}")
+    return found
+
+
+def test_every_raise_in_the_library_is_a_mediation_error() -> None:
+    assert foreign_raises() == []
+
+
+def test_a_bare_value_error_would_be_caught(tmp_path: Path) -> None:
+    package = tmp_path / "mediation"
+    package.mkdir()
+    (package / "graph.py").write_text(
+        "from .errors import GraphError\n"
+        "def f(x):\n"
+        "    if x:\n"
+        "        raise GraphError('fine')\n"
+        "    raise KeyError(x)\n",
+        encoding="utf-8",
+    )
+    assert foreign_raises(package) == ["mediation.graph:5 raises KeyError"]
