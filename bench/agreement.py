@@ -53,7 +53,8 @@ class Check:
 
 def check_maximin(gains: np.ndarray, level: float, best_sum: float | None) -> Check:
     """``gains`` against the reference ``level``; with ``best_sum`` (the largest sum given
-    ``min(gains)``), the second stage too."""
+    ``min(gains)``), the second stage too.
+    """
     low = float(gains.min())
     level_gap = abs(low - level)
     if best_sum is None:
@@ -69,7 +70,7 @@ def check_maximin(gains: np.ndarray, level: float, best_sum: float | None) -> Ch
 
 
 def check_leximin(gains: np.ndarray, reference: np.ndarray, spread: float) -> Check:
-    """The sorted ``gains`` against the sorted ``reference``.
+    """Return the sorted ``gains`` against the sorted ``reference``.
 
     ``spread`` is how far two solve paths of the reference itself differ; when it exceeds
     the tolerance the instance is ill-conditioned and the tolerance widens to it.
@@ -92,7 +93,7 @@ def check_leximin(gains: np.ndarray, reference: np.ndarray, spread: float) -> Ch
 
 
 def check_utilitarian(gains: np.ndarray, best: float) -> Check:
-    """The sum of ``gains`` against the reference optimum ``best``."""
+    """Return the sum of ``gains`` against the reference optimum ``best``."""
     total = float(gains.sum())
     gap = abs(best - total) / max(1.0, abs(best))
     return Check(gap <= TOLERANCE, gap, f"sum {total:.12g} vs {best:.12g}")

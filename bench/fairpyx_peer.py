@@ -39,12 +39,12 @@ class FairpyxRuns:
 
 
 def env_python() -> Path | None:
-    """The fairpyx environment's interpreter, if the environment was built completely."""
+    """Return the fairpyx environment's interpreter, if the environment was built completely."""
     return ENV_DIR / "bin" / "python" if (ENV_DIR / READY).exists() else None
 
 
 def ensure_env() -> Path:
-    """The fairpyx environment's interpreter, creating the environment if needed."""
+    """Return the fairpyx environment's interpreter, creating the environment if needed."""
     python = env_python()
     if python is not None:
         return python

@@ -26,7 +26,8 @@ __all__ = ["alias_bomb", "complete_case", "write_all"]
 
 def complete_case(parties: int, issues: int, *, extra: int = 0) -> dict[str, object]:
     """``parties`` x ``issues`` with every interest present, plus ``extra`` more interests
-    of the first party in one more issue (so ``extra > 0`` repeats that pair)."""
+    of the first party in one more issue (so ``extra > 0`` repeats that pair).
+    """
     interests = [
         {"stakeholder": f"p{s}", "issue": f"i{i}", "value": 1 + (s * 7 + i) % 10}
         for s in range(parties)
@@ -48,7 +49,7 @@ def complete_case(parties: int, issues: int, *, extra: int = 0) -> dict[str, obj
 
 
 def _yaml_lines(doc: dict[str, object]) -> Iterator[str]:
-    """A case document as block YAML with one flow mapping per line (as people write it)."""
+    """Return a case document as block YAML with one flow mapping per line (as people write it)."""
     for key, value in doc.items():
         if isinstance(value, list):
             yield f"{key}:\n"
@@ -60,8 +61,9 @@ def _yaml_lines(doc: dict[str, object]) -> Iterator[str]:
 
 
 def alias_bomb(length: int = 900_000, repeats: int = 11_000) -> str:
-    """A valid case whose ``extensions`` repeat one ``length``-character string ``repeats``
-    times through aliases: small as text, ``length * repeats`` characters once expanded."""
+    """Return a valid case whose ``extensions`` repeat one ``length``-character string ``repeats``
+    times through aliases: small as text, ``length * repeats`` characters once expanded.
+    """
     refs = ", ".join(["*s"] * repeats)
     return (
         "id: bomb\ntitle: alias bomb\n"

@@ -84,7 +84,7 @@ class Market:
 
 
 def generate(n_parties: int, n_issues: int, kind: str, *, seed: int = 0) -> Market:
-    """A seeded random market.
+    """Return a seeded random market.
 
     ``uniform``: every party values every resource, values drawn uniformly from [1, 100).
     ``sparse``: 95% of parties ("narrow") value 1 + Poisson(2) resources picked with Zipf
@@ -124,7 +124,7 @@ def generate(n_parties: int, n_issues: int, kind: str, *, seed: int = 0) -> Mark
 
 
 def case_document(market: Market) -> dict[str, Any]:
-    """The market as a case document, ready for :func:`mediation.case.parse_case`."""
+    """Return the market as a case document, ready for :func:`mediation.case.parse_case`."""
     parties = [f"p{s}" for s in range(market.n_parties)]
     issues = [f"r{i}" for i in range(market.n_issues)]
     return {
@@ -147,7 +147,7 @@ def bundled_case_paths() -> list[Path]:
 
 
 def market_of_case(case: Case) -> Market | None:
-    """The case as a market when it is one (see the module docstring), else ``None``.
+    """Return the case as a market when it is one (see the module docstring), else ``None``.
 
     Cases with risks, indivisible issues, share bounds, side constraints, disagreement
     points, unequal weights, raw scales or envy-freeness and proportionality constraints

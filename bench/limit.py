@@ -99,8 +99,9 @@ class Solution:
 
 
 def _silent_highs() -> highspy.Highs:
-    """A ``Highs`` object that prints nothing (the first one in a process prints a banner to
-    the C-level stdout whatever the options say)."""
+    """Return a ``Highs`` object that prints nothing (the first one in a process prints a banner to
+    the C-level stdout whatever the options say).
+    """
     sys.stdout.flush()
     saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
     try:
@@ -126,7 +127,7 @@ def _load(
     row_bounds: tuple[np.ndarray, np.ndarray],
     x_rows: tuple[np.ndarray, np.ndarray] | None,
 ) -> highspy.Highs:
-    """A maximisation LP whose first columns are the shares ``x`` (one per interest).
+    """Return a maximisation LP whose first columns are the shares ``x`` (one per interest).
 
     Rows ``0..M-1`` are the resource rows (each ``x`` has a 1 there); ``x_rows`` optionally
     gives every ``x`` one more entry (row, coefficient) among the ``extra_rows`` that follow.
@@ -233,7 +234,7 @@ def maximin(market: Market, *, method: str) -> Solution:
 
 
 def max_sum_given_min(market: Market, floor: float) -> float:
-    """The largest sum of normalized gains with every party's gain at least ``floor``.
+    """Return the largest sum of normalized gains with every party's gain at least ``floor``.
 
     Maximin's second stage, given the first stage's level: comparing an allocation's sum
     with this at the allocation's own minimum is a well-conditioned test of that stage (the
@@ -248,7 +249,7 @@ def max_sum_given_min(market: Market, floor: float) -> float:
 
 
 def leximin(market: Market, *, method: str) -> Solution:
-    """The leximin gains by saturation, every LP after the first re-solved warm.
+    """Return the leximin gains by saturation, every LP after the first re-solved warm.
 
     After each LP, a free party is saturated when its level row's dual exceeds
     :data:`SATURATION_DUAL` (and it sits at the level, as it must then): it leaves the level
@@ -298,7 +299,7 @@ def leximin(market: Market, *, method: str) -> Solution:
 
 
 def _rebuilt_level_lp(market: Market, floors: np.ndarray) -> highspy.Highs:
-    """A fresh level LP with the fixed parties' floors, solved with presolve by dual simplex,
+    """Return a fresh level LP with the fixed parties' floors, solved with presolve by dual simplex,
     else by interior point.
 
     On sparse leximin levels HiGHS 1.16's warm primal simplex, and its interior point
@@ -370,7 +371,8 @@ def utilitarian(market: Market, *, method: str) -> Solution:
 
 def proportional_response(market: Market, rounds: int = RESPONSE_ROUNDS) -> np.ndarray:
     """Shares (per interest) after ``rounds`` of proportional-response dynamics with equal
-    budgets, which converge to the Eisenberg–Gale allocation (Wu & Zhang 2007)."""
+    budgets, which converge to the Eisenberg–Gale allocation (Wu & Zhang 2007).
+    """
     g = market.gain
     bids = g / market.n_parties  # every party spends its budget 1/N in proportion to value
     for _ in range(rounds):

@@ -75,7 +75,8 @@ def pulp_maximin(market: Market) -> Solution:
 
 def pulp_leximin(market: Market) -> Solution:
     """Leximin in plain PuLP: one cold LP per level; a party whose level row has a nonzero
-    dual is held at the level in the next LP, which is built afresh."""
+    dual is held at the level in the next LP, which is built afresh.
+    """
     start = time.perf_counter()
     n = market.n_parties
     floors: dict[int, float] = {}
@@ -111,7 +112,7 @@ def pulp_leximin(market: Market) -> Solution:
 
 
 def pulp_utilitarian(market: Market) -> Solution:
-    """The utilitarian LP in plain PuLP."""
+    """Return the utilitarian LP in plain PuLP."""
     start = time.perf_counter()
     prob, x, gains = _plain_model(market, "utilitarian")
     prob += pulp.lpSum(gains)
@@ -136,7 +137,7 @@ def cvxpy_available() -> bool:
 
 
 def cvxpy_nash(market: Market) -> Solution:
-    """The Eisenberg–Gale program ``max Σ log u_s`` in cvxpy, solved by Clarabel at its
+    """Return the Eisenberg–Gale program ``max Σ log u_s`` in cvxpy, solved by Clarabel at its
     default tolerances.
 
     Each party's values are scaled so that its utility under equal split is 1 (Nash's

@@ -206,7 +206,7 @@ def _engine_error(run: EngineRun) -> str | None:
 
 
 def choose_methods(market: Market) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """The faster first-LP algorithm for the maximin and the utilitarian LP, measured."""
+    """Return the faster first-LP algorithm for the maximin and the utilitarian LP, measured."""
     chosen: dict[str, str] = {}
     rows: list[dict[str, Any]] = []
     for rule in ("maximin", "utilitarian"):
@@ -398,7 +398,8 @@ def _cli_command() -> list[str] | None:
 
 def bench_cases(config: Config, results: Results) -> None:
     """Each bundled case: the library call per rule, checked when the case is a market,
-    and the command line (``mediation settle CASE``) with the case's own policy."""
+    and the command line (``mediation settle CASE``) with the case's own policy.
+    """
     command = _cli_command()
     for path in bundled_case_paths():
         case = load_case(path.read_bytes())
@@ -430,7 +431,7 @@ def bench_cases(config: Config, results: Results) -> None:
 
 
 def _policy_call(case: Any, config: Config) -> Measure:
-    """The library call with the case's own policy, timed many times."""
+    """Return the library call with the case's own policy, timed many times."""
     measure = Measure()
     for _ in range(config.case_runs):
         start = time.perf_counter()
@@ -493,7 +494,7 @@ def machine() -> dict[str, str]:
 
 
 def _engine_commit() -> str:
-    """The repository's commit, marked when ``mediation/`` has uncommitted changes."""
+    """Return the repository's commit, marked when ``mediation/`` has uncommitted changes."""
     root = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(

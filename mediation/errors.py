@@ -48,7 +48,7 @@ class Problem:
 
 
 def lone_surrogate(text: str) -> int | None:
-    """The position of the first lone surrogate in ``text`` (which UTF-8 cannot encode), or
+    """Return the position of the first lone surrogate in ``text`` (which UTF-8 cannot encode), or
     ``None`` when ``text`` is valid Unicode.
 
     Examples
@@ -66,7 +66,7 @@ def lone_surrogate(text: str) -> int | None:
 
 
 def field_path(loc: Sequence[int | str]) -> str:
-    """The :attr:`Problem.path` of a location given as keys and list positions.
+    """Return the :attr:`Problem.path` of a location given as keys and list positions.
 
     Examples
     --------
@@ -83,7 +83,7 @@ def field_path(loc: Sequence[int | str]) -> str:
 
 
 def describe(value: object) -> str:
-    """A value as an error message shows what was found: ``a number (42)``, ``a list``.
+    """Return a value as an error message shows what was found: ``a number (42)``, ``a list``.
 
     Examples
     --------
@@ -142,7 +142,8 @@ class PolicyError(_ProblemsError):
 
 class GraphError(MediationError, ValueError):
     """A graph analysis cannot run on its input: a graph not made by ``build_graph`` from a
-    case, or an option out of range."""
+    case, or an option out of range.
+    """
 
 
 class GraphTypeError(GraphError, TypeError):
@@ -151,7 +152,8 @@ class GraphTypeError(GraphError, TypeError):
 
 class UnknownPartyError(GraphError, KeyError):
     """A party id that is not a party of the analysed case (a :class:`KeyError` too, as a
-    lookup that finds nothing)."""
+    lookup that finds nothing).
+    """
 
     def __str__(self) -> str:
         # KeyError's own str() would quote the whole message
@@ -160,7 +162,8 @@ class UnknownPartyError(GraphError, KeyError):
 
 class RenderError(MediationError, ValueError):
     """A result cannot be rendered as asked: an unknown language, output format or export, or
-    an analysis paired with another case than its own."""
+    an analysis paired with another case than its own.
+    """
 
 
 class SolverError(MediationError):

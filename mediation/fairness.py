@@ -91,7 +91,8 @@ def is_proportional(index: CaseIndex, shares: np.ndarray) -> bool:
 
 def is_envy_free(index: CaseIndex, envy: np.ndarray) -> bool:
     """Whether no entry of :func:`envy_matrix` exceeds :data:`ENVY_TOL` of the envious party's
-    resource value."""
+    resource value.
+    """
     return not bool(np.any(envy > ENVY_TOL * index.resource_stake[:, None]))
 
 
@@ -154,7 +155,7 @@ def normalized_gains(
 
 
 def gini(values: np.ndarray) -> float | None:
-    """The Gini coefficient (mean absolute difference over twice the mean).
+    """Return the Gini coefficient (mean absolute difference over twice the mean).
 
     ``None`` when there are no values or their mean is not positive (the coefficient is
     then meaningless).
@@ -179,7 +180,7 @@ def gini(values: np.ndarray) -> float | None:
 def measure(
     index: CaseIndex, shares: np.ndarray, ideal: np.ndarray, *, pareto: bool | None
 ) -> tuple[Fairness, np.ndarray]:
-    """The fairness report of an allocation, and each party's normalized gain (NaN for a
+    """Return the fairness report of an allocation, and each party's normalized gain (NaN for a
     party with no room to gain).
 
     ``pareto`` is the verdict of the Pareto check (an LP: see

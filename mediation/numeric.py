@@ -51,7 +51,8 @@ class CaseIndex:
     @property
     def resource_stake(self) -> np.ndarray:
         """Each party's total value over its resources (1 when it has none): the scale of its
-        envy, which compares resources only (risks do not count)."""
+        envy, which compares resources only (risks do not count).
+        """
         resource = self.sign > 0
         total = np.bincount(
             self.pair_party[resource], weights=self.value[resource], minlength=len(self.parties)
@@ -61,7 +62,8 @@ class CaseIndex:
     @property
     def coupled(self) -> bool:
         """Whether issues interact (extra constraints or a capacity on a party bearing risk);
-        if not, each party's ideal can be computed issue by issue."""
+        if not, each party's ideal can be computed issue by issue.
+        """
         return self._coupled
 
     _coupled: bool = field(default=False, repr=False)

@@ -77,7 +77,8 @@ def stopped(n: int, solve: Callable[[], SolveResult]) -> SolveResult:
 
 def stopped_from(first: int) -> Script:
     """Solves from number ``first`` on end as stopped at the time limit; the first
-    ``first`` solve normally."""
+    ``first`` solve normally.
+    """
 
     def script(n: int, solve: Callable[[], SolveResult]) -> SolveResult:
         result = solve()
@@ -87,13 +88,13 @@ def stopped_from(first: int) -> Script:
 
 
 def only_first_stopped(n: int, solve: Callable[[], SolveResult]) -> SolveResult:
-    """The first solve stops at the time limit (no duals); the later ones are optimal."""
+    """Stop the first solve at the time limit (no duals); let the later ones reach the optimum."""
     result = solve()
     return result.stopped() if n == 0 else result
 
 
 def fails_after(solves: int, status: Status = Status.INFEASIBLE) -> Script:
-    """The first ``solves`` solves run normally, the later ones end with ``status``."""
+    """Run the first ``solves`` solves normally and end the later ones with ``status``."""
 
     def script(n: int, solve: Callable[[], SolveResult]) -> SolveResult:
         result = solve()

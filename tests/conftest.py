@@ -1,5 +1,6 @@
 """Shared fixtures and helpers: the bundled cases, Hypothesis settings, settling under the
-independent validator, and small case builders."""
+independent validator, and small case builders.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ RULES = rule_names()
 
 
 def load(stem: str) -> Case:
-    """A bundled case by its file name without the extension."""
+    """Return a bundled case by its file name without the extension."""
     return load_case((CASES_DIR / f"{stem}.yaml").read_text(encoding="utf-8"))
 
 
@@ -62,7 +63,7 @@ def settle_checked(case: Case, *, allow_error: bool = False, **options: Any) -> 
 
 
 def party(pid: str, **fields: Any) -> dict[str, Any]:
-    """A stakeholder of kind ``other`` named after its id (upper-cased)."""
+    """Return a stakeholder of kind ``other`` named after its id (upper-cased)."""
     return {"id": pid, "name": pid.upper(), "kind": "other", **fields}
 
 
@@ -84,7 +85,7 @@ def make_case(
     interests: list[dict[str, Any]],
     **fields: Any,
 ) -> Case:
-    """A validated case from its parts (id and title ``t``)."""
+    """Return a validated case from its parts (id and title ``t``)."""
     return parse_case(
         {
             "id": "t",
@@ -112,7 +113,7 @@ def normalized(result: Settlement) -> dict[str, float | None]:
 
 
 def reasons(result: Settlement, code: str) -> list[Reason]:
-    """The reasons with ``code``."""
+    """Return the reasons with ``code``."""
     return [r for r in result.reasons if r.code == code]
 
 
@@ -142,7 +143,7 @@ def nash_gain_tolerance(case: Case, gaps: list[float], gain: float, weight: floa
 
 
 def nash_gaps(*results: Settlement) -> list[float]:
-    """The certified relative gaps of Nash settlements."""
+    """Return the certified relative gaps of Nash settlements."""
     return [
         float((r.model_extra or {})["gap"])
         for result in results

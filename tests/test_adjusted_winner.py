@@ -206,7 +206,7 @@ def test_invalid_points_are_rejected_with_every_reason(
 
 @st.composite
 def hundred_points(draw: st.DrawFn, n: int) -> list[float]:
-    """n non-negative scores adding up to 100: integers (ties and zeros) or arbitrary floats."""
+    """N non-negative scores adding up to 100: integers (ties and zeros) or arbitrary floats."""
     if draw(st.booleans()):
         cuts = sorted(draw(st.lists(st.integers(0, 100), min_size=n - 1, max_size=n - 1)))
         return [float(hi - lo) for lo, hi in itertools.pairwise([0, *cuts, 100])]

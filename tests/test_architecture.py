@@ -102,7 +102,7 @@ def top(name: str) -> str:
 
 
 def broken_rule(imp: Import) -> str | None:
-    """The dependency rule one import breaks, if any."""
+    """Return the dependency rule one import breaks, if any."""
     src, dst = imp.importer, imp.target
     inside = within(dst, "mediation")
     plain_data = ("mediation.errors", "mediation.settlement")
@@ -236,7 +236,7 @@ PROTOCOL_RAISES = {
 
 
 def raised_classes(source: str) -> Iterator[tuple[str, int]]:
-    """The class named by each ``raise Name(...)`` (dotted), with its line.
+    """Return the class named by each ``raise Name(...)`` (dotted), with its line.
 
     A re-raise, a raised variable or an error made by a helper function is not a class name
     and is skipped: the helper's own ``raise`` or return is what is checked.

@@ -42,7 +42,7 @@ Doc = dict[str, Any]
 
 
 def _minimal() -> Doc:
-    """A small valid case (two parties, a resource and a risk) that tests break one way each."""
+    """Return a small valid case (two parties, a resource and a risk) that tests break one way each."""
     return {
         "id": "hall",
         "title": "社区活动大厅",
@@ -75,7 +75,7 @@ def _minimal() -> Doc:
 
 
 def _problems(data: object) -> list[tuple[str, str]]:
-    """The (path, message) pairs of the CaseError that ``parse_case(data)`` must raise."""
+    """Return the (path, message) pairs of the CaseError that ``parse_case(data)`` must raise."""
     with pytest.raises(CaseError) as info:
         parse_case(data)
     return [(p.path, p.message) for p in info.value.problems]
@@ -168,7 +168,7 @@ def test_round_trip_keeps_extensions_and_translations() -> None:
 
 
 def _set(path: str, value: object) -> Callable[[Doc], None]:
-    """A mutation setting ``value`` at a dotted path such as ``interests.0.value``."""
+    """Return a mutation setting ``value`` at a dotted path such as ``interests.0.value``."""
 
     def mutate(doc: Doc) -> None:
         *head, last = path.split(".")
@@ -181,7 +181,7 @@ def _set(path: str, value: object) -> Callable[[Doc], None]:
 
 
 def _append(section: str, item: Doc) -> Callable[[Doc], None]:
-    """A mutation appending ``item`` to a top-level list, created when missing."""
+    """Return a mutation appending ``item`` to a top-level list, created when missing."""
 
     def mutate(doc: Doc) -> None:
         doc.setdefault(section, []).append(item)

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def write_market(path: Path, n: int, m: int) -> None:
-    """A dense market CBC needs several seconds for (leximin at 600 x 120)."""
+    """Return a dense market CBC needs several seconds for (leximin at 600 x 120)."""
     rng = np.random.default_rng(7)
     document = {
         "id": "big",

@@ -26,7 +26,7 @@ fractions = st.floats(0, 1, allow_nan=False, allow_subnormal=False)
 
 @st.composite
 def problems(draw: st.DrawFn) -> tuple[float, list[float]]:
-    """A rationing problem: claims and an estate between 0 and their total."""
+    """Return a rationing problem: claims and an estate between 0 and their total."""
     claims = draw(claim_lists)
     return draw(fractions) * math.fsum(claims), claims
 

@@ -35,7 +35,7 @@ def run(*args: str, stdin: bytes | None = None) -> Result:
 
 
 def settlement_of(result: Result, stem: str) -> Settlement:
-    """The printed settlement, held to the validator against the bundled case ``stem``."""
+    """Return the printed settlement, held to the validator against the bundled case ``stem``."""
     settlement = Settlement.model_validate_json(result.stdout)
     problems = validate_settlement(load(stem), settlement)
     assert problems == [], problems

@@ -1,5 +1,6 @@
 """The settlement engine: every rule on every bundled case, the solvers, the reasons and their
-prices, the diagnosis of infeasible cases, the policies, and the time limit."""
+prices, the diagnosis of infeasible cases, the policies, and the time limit.
+"""
 
 from __future__ import annotations
 
@@ -193,7 +194,7 @@ def capacity_case(capacity: float) -> Case:
 
 
 def objective(case: Case, result: Settlement, name: str) -> float:
-    """The rule's objective, recomputed from the settlement."""
+    """Return the rule's objective, recomputed from the settlement."""
     gains = [g for g in normalized(result).values() if g is not None]
     if name in ("min_gain", "min_normalized_gain"):
         return min(gains)
@@ -523,7 +524,7 @@ def test_a_later_ordered_outcomes_stage_that_fails_is_an_error_that_says_so() ->
 
 
 def envy(case: Case, result: Settlement) -> float:
-    """The largest (weighted) envy over resources, recomputed from the shares."""
+    """Return the largest (weighted) envy over resources, recomputed from the shares."""
     weight = {s.id: s.weight for s in case.stakeholders}
     resources = {i.id for i in case.issues if i.kind == "resource"}
     worst = 0.0

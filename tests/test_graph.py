@@ -46,7 +46,7 @@ def make_case(
     interests: list[dict[str, Any]] | None = None,
     relations: list[tuple[str, str, str] | tuple[str, str, str, float]] | None = None,
 ) -> Case:
-    """A case from terse specs: parties as ``{id: kind}`` (or ids of kind ``other``), issues
+    """Return a case from terse specs: parties as ``{id: kind}`` (or ids of kind ``other``), issues
     as ``{id: kind}``, relations as ``(source, target, kind[, strength])``.
 
     Without interests, the first party values every issue (a case needs one per issue).

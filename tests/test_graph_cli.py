@@ -28,7 +28,7 @@ def tables_of(case: Case) -> dict[str, Table]:
 
 
 def rows(table: Table) -> list[tuple[str, ...]]:
-    """The table's cells as text, row by row."""
+    """Return the table's cells as text, row by row."""
     columns = [[str(cell) for cell in column.cells] for column in table.columns]
     return list(zip(*columns, strict=True))
 
@@ -49,7 +49,7 @@ def printed(case: Case) -> str:
 
 
 def river_without_village_council() -> Case:
-    """The river case without the township's dialogue with the villagers (村民议事会)."""
+    """Return the river case without the township's dialogue with the villagers (村民议事会)."""
     case = read(RIVER)
     relations = [
         r

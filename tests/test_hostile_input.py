@@ -1,5 +1,6 @@
 """Extreme and hostile input (issue 7): every bad document is refused with a message naming
-the field or the position, cheaply, and never with a traceback."""
+the field or the position, cheaply, and never with a traceback.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ interests:
 
 
 def run(*args: str, stdin: bytes | None = None) -> Result:
-    """The command line, which may exit with a code but never with a traceback."""
+    """Return the command line, which may exit with a code but never with a traceback."""
     result = CliRunner().invoke(app, list(args), input=stdin)
     if result.exception is not None:
         assert isinstance(result.exception, SystemExit), repr(result.exception)
@@ -57,7 +58,7 @@ def run(*args: str, stdin: bytes | None = None) -> Result:
 
 
 def _doc_problems(text: str, fmt: Format = "yaml") -> list[tuple[str, str]]:
-    """The (path, message) pairs of the CaseError that loading ``text`` must raise."""
+    """Return the (path, message) pairs of the CaseError that loading ``text`` must raise."""
     with pytest.raises(CaseError) as info:
         load_case(text, format=fmt)
     return [(p.path, p.message) for p in info.value.problems]
@@ -606,8 +607,9 @@ def test_lone_surrogate_in_yaml_text_given_as_str_is_refused_with_its_position()
 
 
 def _ranged() -> dict[str, Any]:
-    """The minimal case with every ranged number present: a risk capacity, a claim, a
-    constraint."""
+    """Return the minimal case with every ranged number present: a risk capacity, a claim, a
+    constraint.
+    """
     doc = _extended("", "x")
     doc["stakeholders"][0]["risk_capacity"] = 10
     doc["interests"][0]["claim"] = 30

@@ -52,9 +52,10 @@ def cases(
     safe_disagreement: bool = True,
     coupled: bool = False,
 ) -> Case:
-    """A small random case that the loader accepts (floors sum to at most 1 on every issue,
+    """Return a small random case that the loader accepts (floors sum to at most 1 on every issue,
     caps to at least 1). ``coupled`` adds risk capacities and an extra constraint, which may
-    make the case infeasible."""
+    make the case infeasible.
+    """
     n = draw(st.integers(2, max_parties))
     m = draw(st.integers(1, max_issues))
     parties = [f"p{k}" for k in range(n)]
@@ -148,8 +149,9 @@ def with_twin(case: Case, party: str) -> Case:
 
 
 def compared_minimum(case: Case, result: Settlement) -> float:
-    """The smallest normalized gain divided by entitlement, over the parties with room
-    (infinite when no party has room to gain)."""
+    """Return the smallest normalized gain divided by entitlement, over the parties with room
+    (infinite when no party has room to gain).
+    """
     weight = {s.id: s.weight for s in case.stakeholders}
     gains = [g / weight[p] for p, g in normalized(result).items() if g is not None]
     return min(gains, default=math.inf)

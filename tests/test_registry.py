@@ -50,7 +50,7 @@ def equal_shares(
 
 
 def first_party_first(ctx: Context) -> RuleResult:
-    """The first party as well off as it can be; then the sum of everybody's utility."""
+    """Make the first party as well off as it can be; then raise the sum of everybody's utility."""
     session, model = ctx.session, ctx.model
     session.set_objective(model.expression([(model.u[0], 1.0)]), maximize=True)
     status = ctx.solve()
@@ -71,7 +71,7 @@ def first_at_its_ideal(
     share: dict[tuple[str, str], float],
     fail: Callable[[str, str], None],
 ) -> None:
-    """The first party reaches its ideal point."""
+    """Check that the first party reaches its ideal point."""
     first = settlement.parties[case.stakeholders[0].id]
     assert first.utility is not None
     assert first.ideal is not None

@@ -339,7 +339,7 @@ def indivisible_case(values: dict[str, dict[str, float]]) -> Case:
 
 
 def best_sorted_gains(values: dict[str, dict[str, float]]) -> list[float]:
-    """The leximin-best sorted normalized gains over every assignment of the items."""
+    """Return the leximin-best sorted normalized gains over every assignment of the items."""
     parties = list(values)
     issues = list(next(iter(values.values())))
     ideal = {p: sum(values[p].values()) for p in parties}

@@ -1,5 +1,6 @@
 """Assemble settlements: the allocation with its measures and reasons, or the packaging of
-a case without one (infeasible with a diagnosis, an error saying why)."""
+a case without one (infeasible with a diagnosis, an error saying why).
+"""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ __all__ = [
 
 
 def engine_version() -> str:
-    """The installed engine's version (``0+unknown`` from a source tree)."""
+    """Return the installed engine's version (``0+unknown`` from a source tree)."""
     try:
         return version("mediation")
     except PackageNotFoundError:  # running from a source tree without installation
@@ -51,7 +52,8 @@ def engine_version() -> str:
 @dataclass
 class Stamp:
     """What every settlement of one run carries: the case, the policy applied, the scale,
-    the solver and its counters, the timings."""
+    the solver and its counters, the timings.
+    """
 
     case: Case
     policy: Policy
@@ -62,7 +64,7 @@ class Stamp:
     index: CaseIndex | None = None
 
     def case_index(self) -> CaseIndex:
-        """The numeric view of the case (built once)."""
+        """Return the numeric view of the case (built once)."""
         if self.index is None:
             self.index = index_case(self.case)
         return self.index
@@ -78,7 +80,7 @@ def settlement(
     reasons: list[dict[str, Any]],
     diagnosis: Diagnosis | None,
 ) -> Settlement:
-    """A settlement stamped with the run's provenance."""
+    """Return a settlement stamped with the run's provenance."""
     session = stamp.session
     return Settlement(
         case_id=stamp.case.id,
@@ -112,8 +114,9 @@ def assemble(
     pareto: bool | None,
     reasons: list[dict[str, Any]],
 ) -> Settlement:
-    """The settlement of an allocation: shares, amounts, each party's outcome, the
-    fairness report and the reasons."""
+    """Return the settlement of an allocation: shares, amounts, each party's outcome, the
+    fairness report and the reasons.
+    """
     index = stamp.case_index()
     with stamp.timings.clock("assemble"):
         fairness, normalized = measure(index, shares, ideal, pareto=pareto)
@@ -207,8 +210,11 @@ def no_positive_gain(stamp: Stamp, ideal: np.ndarray, parties: list[int]) -> Set
 
 
 def below_disagreement(stamp: Stamp, ideal: np.ndarray, utilities: np.ndarray) -> Settlement:
-    """A procedural rule left a party below its disagreement point under individual
-    rationality: the concession is that party accepting what the rule gives."""
+    """Return the settlement when a procedural rule left a party below its disagreement point.
+
+    Under individual rationality that is infeasible; the concession is that party accepting
+    what the rule gives.
+    """
     index = stamp.case_index()
     below = [
         p
@@ -252,7 +258,7 @@ def below_disagreement(stamp: Stamp, ideal: np.ndarray, utilities: np.ndarray) -
 
 
 def error(stamp: Stamp, message: str) -> Settlement:
-    """The solver failed: status ``error``, with the message as the reason."""
+    """Return the settlement of a failed solve: status ``error``, the message as the reason."""
     reasons: list[dict[str, Any]] = [{"code": "solver_error", "message": message}]
     return settlement(stamp, "error", {}, {}, _empty_parties(stamp, None), None, reasons, None)
 

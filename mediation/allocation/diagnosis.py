@@ -213,7 +213,8 @@ def _elastic_share(
     whole: bool,
 ) -> _Item:
     """Move interest ``k``'s floor or cap off its column into a row that may give way:
-    ``x + e ≥ floor`` or ``x − e ≤ cap``, with ``e`` at most the whole way to 0 or 1."""
+    ``x + e ≥ floor`` or ``x − e ≤ cap``, with ``e`` at most the whole way to 0 or 1.
+    """
     x = model.x[k]
     floor = kind == "floor"
     limit = bound if floor else 1.0 - bound

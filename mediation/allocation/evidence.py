@@ -32,8 +32,9 @@ class Prices:
     levels: dict[str, int] = field(default_factory=dict)
 
     def level_of(self, key: str) -> int:
-        """The level a price comes from: ``share:k``, ``utility:p``, ``capacity:p``,
-        ``extra:name``."""
+        """Return the level a price comes from: ``share:k``, ``utility:p``, ``capacity:p``,
+        ``extra:name``.
+        """
         return self.levels.get(key, 1)
 
     def merge(self, later: Prices, rank: int, tol: float = 1e-9) -> None:

@@ -72,7 +72,7 @@ class AllocationModel:
     def new_variable(
         self, name: str, low: float | None = None, up: float | None = None
     ) -> pulp.LpVariable:
-        """A continuous column registered in :attr:`variables` (add it to a session yourself)."""
+        """Return a continuous column registered in :attr:`variables` (add it to a session yourself)."""
         v = self.problem.add_variable(name, low, up)
         self.variables.append(v)
         return v
@@ -93,7 +93,7 @@ class AllocationModel:
         rhs: float,
         name: str | None = None,
     ) -> Row:
-        """The row ``lhs sense rhs`` (not yet in the model: add it through the session)."""
+        """Return the row ``lhs sense rhs`` (not yet in the model: add it through the session)."""
         expression = (
             lhs if isinstance(lhs, pulp.LpAffineExpression) else (AllocationModel.expression(lhs))
         )
@@ -105,7 +105,7 @@ class AllocationModel:
         row.expr.addterm(column, float(coefficient))
 
     def level_rows(self, parties: Iterable[int], unit: np.ndarray) -> Levels:
-        """The level ``t`` and one row per party ``p``: ``(u_p − d_p) · unit_p − t + r_p ≥ 0``.
+        """Return the level ``t`` and one row per party ``p``: ``(u_p − d_p) · unit_p − t + r_p ≥ 0``.
 
         ``r_p`` is a release column held at 0 while party ``p`` takes part in the level;
         freeing it (upper bound ∞) takes ``p`` out without touching the row, so that all of
@@ -131,7 +131,8 @@ class AllocationModel:
 @dataclass
 class Levels:
     """The columns and rows of a level (maximin, leximin, Kalai–Smorodinsky): see
-    :meth:`AllocationModel.level_rows`."""
+    :meth:`AllocationModel.level_rows`.
+    """
 
     t: Column
     release: dict[int, Column]

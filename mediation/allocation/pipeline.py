@@ -218,7 +218,8 @@ def _settle(
 
 def run_rule(rule: Rule, ctx: Context, options: SolverOptions) -> RuleResult:
     """Run an LP rule; a rule stopped by the time limit falls back on the allocation of its
-    last stage solved (every stage keeps the hard and policy constraints)."""
+    last stage solved (every stage keeps the hard and policy constraints).
+    """
     try:
         result = rule.solve(ctx)
     except TimeLimitError:
@@ -280,8 +281,9 @@ def _infeasible(stamp: Stamp, prepared: Prepared, ideal: np.ndarray | None) -> S
 
 
 def _checked(case: Case, result: Settlement, stamp: Stamp, options: SolverOptions) -> Settlement:
-    """The independent validator's verdict: a failure is an error; a sound allocation the
-    optimality certificate beats is ``feasible``, never ``optimal``."""
+    """Return the independent validator's verdict: a failure is an error; a sound allocation the
+    optimality certificate beats is ``feasible``, never ``optimal``.
+    """
     with stamp.timings.clock("validate"):
         # the optimality check's LPs share what is left of the time limit (at least 1 s:
         # the documented margin)

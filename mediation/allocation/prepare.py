@@ -1,5 +1,6 @@
 """Prepare a case for a rule: its numeric view, the model, a live session, the ideal points,
-and the scale each party's gains are compared on."""
+and the scale each party's gains are compared on.
+"""
 
 from __future__ import annotations
 
@@ -54,14 +55,16 @@ class Prepared:
     @property
     def scale(self) -> str:
         """The scale the rule compares gains on: the policy's, or ``normalized`` for a rule
-        that always normalizes."""
+        that always normalizes.
+        """
         return "normalized" if self.rule.compares == "normalized" else self.policy.scale
 
 
 @dataclass(frozen=True)
 class Unreachable:
     """Parties whose no-deal point is out of reach: under individual rationality no deal
-    exists (``rational``); under Nash's rule these parties cannot gain."""
+    exists (``rational``); under Nash's rule these parties cannot gain.
+    """
 
     parties: list[int]
     rational: bool
@@ -77,7 +80,8 @@ def prepare(
     timings: Timings,
 ) -> Prepared:
     """Index ``case``, build its model with the policy's rows, open a session on it and find
-    every party's ideal point."""
+    every party's ideal point.
+    """
     with timings.clock("build"):
         index = index_case(case)
         model = build_model(case, index)
@@ -129,7 +133,7 @@ def ideal_points(model: AllocationModel, session: Session, policy: Policy) -> np
 
 
 def comparison(prepared: Prepared) -> Context | Unreachable:
-    """The rule's context: each party's unit of comparison, who is compared and who is held
+    """Return the rule's context: each party's unit of comparison, who is compared and who is held
     at its no-deal point (the held parties' bounds are set in the session).
 
     Returns :class:`Unreachable` when a no-deal point is out of reach and the policy or the
@@ -179,8 +183,9 @@ def comparison(prepared: Prepared) -> Context | Unreachable:
 
 
 def trouble(options: SolverOptions) -> SolverError:
-    """The error for a solve that ended without an answer: the deadline, when it has passed
-    (the solve was cut short), else numerical trouble."""
+    """Return the error for a solve that ended without an answer: the deadline, when it has passed
+    (the solve was cut short), else numerical trouble.
+    """
     if options.seconds_left() <= 2e-3:
         return TimeLimitError("the time limit ran out before any allocation was found; raise it")
     return SolverError("the solver ran into numerical trouble; try the other solver")

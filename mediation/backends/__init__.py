@@ -40,7 +40,7 @@ _VERSIONS: dict[int, str] = {}
 
 
 def resolve_backend(solver: str | Backend) -> Backend:
-    """The backend named ``solver`` (or ``solver`` itself when it is a backend).
+    """Return the backend named ``solver`` (or ``solver`` itself when it is a backend).
 
     Raises
     ------
@@ -90,7 +90,7 @@ def open_session(
 
 
 def solver_version(backend: Backend) -> str:
-    """The backend's version string, asked once per backend object."""
+    """Return the backend's version string, asked once per backend object."""
     key = id(backend)
     if key not in _VERSIONS:
         _VERSIONS[key] = backend.version()

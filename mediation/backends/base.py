@@ -88,7 +88,8 @@ class SolveResult:
 
     def stopped(self) -> SolveResult:
         """This result as if the time limit had stopped the solve: ``feasible`` (when it had a
-        solution), without duals."""
+        solution), without duals.
+        """
         status = Status.FEASIBLE if self.status == Status.OPTIMAL else self.status
         return replace(self, status=status, has_duals=False)
 
@@ -178,7 +179,8 @@ class Session(ABC):
 
     def positions(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
         """Column positions of ``variables``; remembered for lists asked for repeatedly (a
-        model's share and utility columns), which must then not change."""
+        model's share and utility columns), which must then not change.
+        """
         key = id(variables)
         known = self._positions.get(key)
         if known is not None and known[0] is variables and len(known[1]) == len(variables):
@@ -239,7 +241,7 @@ class Session(ABC):
         return float(self.values([variable])[0])
 
     def objective_value(self) -> float:
-        """The objective at the last solution, in the model's own units."""
+        """Return the objective at the last solution, in the model's own units."""
         self._require_solution()
         objective = None if self.result is None else self.result.objective
         if objective is None:
@@ -256,7 +258,8 @@ class Session(ABC):
     @abstractmethod
     def reduced_costs(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray | None:
         """Rate of change of the optimal objective per unit increase of each variable's active
-        bound (``None`` when the solve gave no duals)."""
+        bound (``None`` when the solve gave no duals).
+        """
 
     # -- editing ----------------------------------------------------------------------------
     def set_bounds(
@@ -334,5 +337,5 @@ class Backend(Protocol):
         ...
 
     def version(self) -> str:
-        """The solver's version string."""
+        """Return the solver's version string."""
         ...

@@ -81,7 +81,8 @@ class CbcSession(Session):
         """What PuLP's ``COIN_CMD.solve_CBC`` does (its MPS writer and solution reader are
         used), with CBC run under :data:`_WATCHDOG`, which takes CBC and ``folder`` down
         with the engine however it ends, and a wall-clock stop at the time limit plus
-        :data:`CBC_GRACE` seconds should CBC not stop by itself."""
+        :data:`CBC_GRACE` seconds should CBC not stop by itself.
+        """
         problem = self.problem
         mps, solution = os.path.join(folder, "model.mps"), os.path.join(folder, "model.sol")
         columns, column_names, row_names, _ = problem.writeMPS(mps, rename=1)
@@ -196,7 +197,7 @@ sys.exit(child.wait())
 
 
 def _cbc_path() -> tuple[str, list[str]]:
-    """The CBC binary and the options it needs.
+    """Return the CBC binary and the options it needs.
 
     cbcbox's CBC tightens bounds before the first LP and, on allocation LPs, "proves"
     infeasibility wrongly (a feasible maximin stage: "FBBT divergence detected") or writes
@@ -246,7 +247,7 @@ class CbcBackend:
         return CbcSession(problem, variables, options, path=self.path)
 
     def version(self) -> str:
-        """The cbcbox package's version (PuLP's when cbcbox is absent)."""
+        """Return the cbcbox package's version (PuLP's when cbcbox is absent)."""
         try:
             from importlib.metadata import version
 

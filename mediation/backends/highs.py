@@ -59,7 +59,7 @@ _BANNER_DONE = False
 
 
 def _new_highs() -> Any:
-    """A silent ``highspy.Highs``.
+    """Return a silent ``highspy.Highs``.
 
     HiGHS prints its banner to the C-level stdout on the first construction in a process,
     whatever ``output_flag`` says; that first construction runs with file descriptor 1
@@ -183,7 +183,8 @@ class HighsSession(Session):
         """Raise :class:`SolverError` when a scaled coefficient is so small that HiGHS would
         drop it (or lose it to its tolerances): the model spans more orders of magnitude
         within one row than double precision and the solver's tolerances can carry, and any
-        "optimal" found would be optimal for another model."""
+        "optimal" found would be optimal for another model.
+        """
         tiny = np.flatnonzero(np.abs(scaled) < 10 * SMALL_MATRIX_VALUE)
         if self.as_stated or not len(tiny):
             return
@@ -289,7 +290,7 @@ class HighsSession(Session):
         )
 
     def _settle(self, outcome: tuple[str, bool], limit: float, *, ran_out: bool) -> Status:
-        """A run's end as a :class:`Status` (or an error when nothing can be used)."""
+        """Return a run's end as a :class:`Status` (or an error when nothing can be used)."""
         kind, has_solution = outcome
         if kind in ("optimal", "infeasible", "unbounded"):
             return Status(kind)
@@ -456,7 +457,8 @@ class HighsSession(Session):
     ) -> np.ndarray:
         """Scale factors for columns added with rows: each new column is measured so that
         its coefficients straddle, in its rows, the scale the existing columns give
-        (a new level ``t`` in units of the compared gains, a Nash cut's column in log units)."""
+        (a new level ``t`` in units of the compared gains, a Nash cut's column in log units).
+        """
         if self.as_stated:
             return np.ones(len(new_variables))
         known = len(self._col_scale)

@@ -11,7 +11,7 @@ EQUILIBRATION_PASSES = 24
 
 
 def power_of_two(x: np.ndarray) -> np.ndarray:
-    """The powers of two nearest to ``x`` (> 0): scaling by them is exact in floating point."""
+    """Return the powers of two nearest to ``x`` (> 0): scaling by them is exact in floating point."""
     return np.asarray(np.exp2(np.round(np.log2(x))), dtype=float)
 
 

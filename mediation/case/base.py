@@ -9,7 +9,8 @@ __all__ = ["StrictModel"]
 
 class StrictModel(BaseModel):
     """A frozen model that takes JSON types as they are (``true`` is not a number), refuses
-    NaN, infinities and unknown keys, and keeps the input out of its error messages."""
+    NaN, infinities and unknown keys, and keeps the input out of its error messages.
+    """
 
     model_config = ConfigDict(
         strict=True, extra="forbid", allow_inf_nan=False, frozen=True, hide_input_in_errors=True

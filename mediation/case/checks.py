@@ -1,5 +1,6 @@
 """Cross-field checks of a case: ids that must exist and be unique, floors that must fit,
-values a party may hold, and the other rules one field alone cannot state."""
+values a party may hold, and the other rules one field alone cannot state.
+"""
 
 from __future__ import annotations
 

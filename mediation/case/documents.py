@@ -118,7 +118,7 @@ def load_case(text: str | bytes, *, format: Format = "yaml") -> Case:
 
 
 def dump_case(case: Case, *, format: Format = "yaml") -> str:
-    """A case as YAML or JSON text, Chinese kept as is, defaults left out."""
+    """Return a case as YAML or JSON text, Chinese kept as is, defaults left out."""
     data = case.model_dump(mode="json", exclude_defaults=True)
     if format == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -104,7 +104,8 @@ _JSON_ONLY = (
 
 def _not_json(value: object) -> tuple[list[int | str], str] | None:
     """Where and why ``value`` is not JSON data, for the first place in document order that
-    is not; ``None`` when all of it is."""
+    is not; ``None`` when all of it is.
+    """
     todo: list[tuple[list[int | str], object]] = [([], value)]
     while todo:
         loc, item = todo.pop()
@@ -150,7 +151,7 @@ def _unlike_json(item: object) -> tuple[str, str]:
 
 
 def _number(value: object) -> str:
-    """A bound as messages show it: ``0``, ``0.5``, ``1e-9``, ``1e12``."""
+    """Return a bound as messages show it: ``0``, ``0.5``, ``1e-9``, ``1e12``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     text = f"{value:g}"
@@ -187,7 +188,7 @@ class Stakeholder(StrictModel):
     extensions: Extensions | None = None
 
     def label(self, lang: str | None = None) -> str:
-        """The party's name in ``lang`` when the case translates it, else its own name."""
+        """Return the party's name in ``lang`` when the case translates it, else its own name."""
         tr = self.translations.get(lang) if lang else None
         return tr.name if tr is not None and tr.name else self.name
 
@@ -212,7 +213,7 @@ class Issue(StrictModel):
         return 1.0 if self.probability is None else self.probability
 
     def label(self, lang: str | None = None) -> str:
-        """The issue's name in ``lang`` when the case translates it, else its own name."""
+        """Return the issue's name in ``lang`` when the case translates it, else its own name."""
         tr = self.translations.get(lang) if lang else None
         return tr.name if tr is not None and tr.name else self.name
 
@@ -314,13 +315,14 @@ class Case(StrictModel):
     def canonical_digest(self) -> bytes:
         """SHA-256 digest of the validated case's JSON (fixed key order and number format),
         computed once per case. Bytes, not a live ``hashlib`` object, so that a case that has
-        been settled can still be pickled (sent to a worker process, cached)."""
+        been settled can still be pickled (sent to a worker process, cached).
+        """
         import hashlib
 
         return hashlib.sha256(self.model_dump_json().encode()).digest()
 
     def title_in(self, lang: str | None = None) -> str:
-        """The case's title in ``lang`` when the case translates it, else its own title."""
+        """Return the case's title in ``lang`` when the case translates it, else its own title."""
         tr = self.translations.get(lang) if lang else None
         return tr.title if tr is not None and tr.title else self.title
 

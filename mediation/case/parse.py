@@ -244,7 +244,7 @@ def _check_shape(data: object) -> None:
 
 
 def _path_to(data: object, target: object) -> str:
-    """The field path of the container ``target`` within ``data`` (for an error message)."""
+    """Return the field path of the container ``target`` within ``data`` (for an error message)."""
     seen: set[int] = set()
     todo: list[tuple[list[int | str], object]] = [([], data)]
     while todo:
@@ -266,7 +266,8 @@ _CONTAINERS = (dict, list)
 
 def _flat_chars(node: dict[Any, Any]) -> int:
     """Characters of a mapping's keys and strings when it holds no mapping or list and only
-    string keys, else -1."""
+    string keys, else -1.
+    """
     chars = 0
     for key, value in node.items():
         if type(key) is not str:

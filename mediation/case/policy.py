@@ -22,7 +22,7 @@ CLAIMS_METHODS: tuple[str, ...] = get_args(ClaimsMethod)
 
 
 def rule_names() -> tuple[str, ...]:
-    """The rules a policy may name: those in the engine's registry (:mod:`mediation.rules`)."""
+    """Return the rules a policy may name: those in the engine's registry (:mod:`mediation.rules`)."""
     # the registry imports the rules, which import the case: read it when first needed
     from ..rules import rule_names as registered
 
@@ -57,7 +57,7 @@ class Policy(StrictModel):
         return rule
 
     def with_overrides(self, overrides: Mapping[str, object]) -> Policy:
-        """A copy with ``overrides`` applied and validated (``None`` values are ignored).
+        """Return a copy with ``overrides`` applied and validated (``None`` values are ignored).
 
         Raises
         ------

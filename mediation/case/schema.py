@@ -10,7 +10,7 @@ __all__ = ["case_json_schema"]
 
 
 def case_json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of the case format, as a mapping.
+    """Return the JSON Schema (draft 2020-12) of the case format, as a mapping.
 
     The schema states types, ranges and required keys; cross-field rules (ids that must
     exist, floors that must fit) are checked by :func:`parse_case` and described in

@@ -1,5 +1,6 @@
 """Transforms of a case: a new, validated case with a diagnosis's concessions made, or with one
-party's values restated in another unit."""
+party's values restated in another unit.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ _FIELD_OF = {
 
 
 def apply_concessions(case: Case, concessions: Iterable[Concession]) -> Case:
-    """The case with the concessions of a diagnosis made.
+    """Return the case with the concessions of a diagnosis made.
 
     Each concession sets one red line to its ``proposed`` value: a ``floor`` or a ``cap`` the
     ``min_share`` or ``max_share`` of the party's interest in the issue, a ``capacity`` the
@@ -137,7 +138,7 @@ def _named(
 
 
 def scale_party(case: Case, party: str, factor: float) -> Case:
-    """The case with one party's values, and its disagreement point, multiplied by ``factor``.
+    """Return the case with one party's values, and its disagreement point, multiplied by ``factor``.
 
     A party's utility is the sum of its values times its shares: scaling its values and its
     disagreement point together restates its utility in another unit (points instead of 元,

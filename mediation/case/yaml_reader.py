@@ -43,7 +43,8 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 
 class _Loader(_Base):  # type: ignore[misc]
     """The safe loader's parser, tag resolver and scalar constructors, reading ``1e6`` as a
-    number. :func:`read_yaml` drives it event by event; its own composer is not used."""
+    number. :func:`read_yaml` drives it event by event; its own composer is not used.
+    """
 
 
 _Loader.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT_FLOAT, list("-+0123456789"))
@@ -154,7 +155,7 @@ class _Reader:
         )
 
     def document(self) -> object:
-        """The stream's single document (``None`` for an empty stream)."""
+        """Return the stream's single document (``None`` for an empty stream)."""
         get = self.loader.get_event
         get()  # the stream's start
         if isinstance(self.loader.peek_event(), StreamEndEvent):
@@ -275,7 +276,8 @@ class _Reader:
 
     def put(self, value: object, height: int, mark: Any) -> None:
         """Place a value read whole (it starts at ``mark``) into the mapping or list being
-        read."""
+        read.
+        """
         frame = self.stack[-1]
         if frame.key is _MERGE:  # the merged mappings' values land one level up
             height -= 1 if type(value) is dict else 2
@@ -307,7 +309,7 @@ class _Reader:
             frame.key = _NO_KEY
 
     def merged(self, value: object, mark: Any) -> list[dict[str, Any]]:
-        """The mappings that a merge key (``<<: *base`` or ``<<: [*a, *b]``) brings in."""
+        """Return the mappings that a merge key (``<<: *base`` or ``<<: [*a, *b]``) brings in."""
         sources = value if type(value) is list else [value]
         if any(type(source) is not dict for source in sources):
             self.fail(
@@ -325,7 +327,7 @@ class _Reader:
         )
 
     def counter(self) -> str | None:
-        """The section whose items the list about to be read holds, if any."""
+        """Return the section whose items the list about to be read holds, if any."""
         stack = self.stack
         if len(stack) == 1 and stack[0].key in SECTION_LIMITS:
             return str(stack[0].key)
@@ -354,7 +356,7 @@ class _Reader:
         self.anchors[event.anchor] = record
 
     def plain(self, event: Any) -> object:
-        """A plain scalar as YAML 1.1 resolves it (``60`` a number, ``yes`` true, ...)."""
+        """Return a plain scalar as YAML 1.1 resolves it (``60`` a number, ``yes`` true, ...)."""
         text = event.value
         for tag, pattern in self.resolvers.get(text[0] if text else "", ()):
             if pattern.match(text):
@@ -362,7 +364,7 @@ class _Reader:
         return text
 
     def construct(self, tag: str, event: Any, *, explicit: bool) -> object:
-        """A scalar of a tag, ``explicit`` (``!!int "3"``) or resolved from plain text."""
+        """Return a scalar of a tag, ``explicit`` (``!!int "3"``) or resolved from plain text."""
         if tag == _STR:
             return str(event.value)
         if tag == _MERGE_TAG:

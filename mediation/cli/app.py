@@ -67,8 +67,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def read_case(path: str) -> Case:
-    """The case in the file at ``path`` (``-``: standard input), read within the size limit;
-    exits with 2 and the problems when it cannot be read or is not a valid case."""
+    """Return the case in the file at ``path`` (``-``: standard input), read within the size limit;
+    exits with 2 and the problems when it cannot be read or is not a valid case.
+    """
     from ..case import guess_format, load_case
     from ..case.limits import MAX_DOCUMENT_BYTES
     from ..errors import CaseError
@@ -99,7 +100,7 @@ _CHUNK = 1 << 20
 
 
 def _read_at_most(stream: BinaryIO, limit: int) -> bytes | None:
-    """The whole of ``stream`` when it holds at most ``limit`` bytes, else ``None``.
+    """Return the whole of ``stream`` when it holds at most ``limit`` bytes, else ``None``.
 
     Reads at most ``limit + 1`` bytes, so that an endless stream (``/dev/zero``, a pipe that
     never closes its end) is refused instead of filling memory.
@@ -129,7 +130,8 @@ BUILT_IN = ("validate", "schema", "settle", "graph")
 
 def add_commands(app: typer.Typer) -> None:
     """Add the built-in commands, then every other command of the entry-point group
-    :data:`COMMANDS` (another package's, e.g. the service's ``serve``), by name."""
+    :data:`COMMANDS` (another package's, e.g. the service's ``serve``), by name.
+    """
     from importlib import import_module
 
     for name in BUILT_IN:

@@ -30,7 +30,7 @@ class GraphAnalysis:
     missing_dialogue: tuple[MissingChannel, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """The analysis as JSON-serialisable data: mappings, lists, strings, numbers, ``None``.
+        """Return the analysis as JSON-serialisable data: mappings, lists, strings, numbers, ``None``.
 
         Every dataclass becomes a mapping of its fields and every tuple a list.
         """

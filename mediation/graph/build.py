@@ -29,7 +29,7 @@ Pair = tuple[str, str]
 
 
 def build_graph(case: Case) -> nx.MultiDiGraph:
-    """The stakeholder–interest graph of a case.
+    """Return the stakeholder–interest graph of a case.
 
     One node per stakeholder (``type="stakeholder"``, with ``name``, ``kind``, ``weight``,
     ``disagreement``, ``risk_capacity``, ``size``) and one per issue (``type="issue"``, with

@@ -115,7 +115,7 @@ def coalitions(
     resolution: float = 1.0,
     neighbours: int = 15,
 ) -> CoalitionAnalysis:
-    """Groups of parties with aligned interests, and the conflicts between and inside them.
+    """Group the parties with aligned interests; find the conflicts between and inside groups.
 
     Each party's stake is a vector over the issues: its value for a resource, minus its value
     for a risk. The *similarity* of two parties is the cosine of their vectors (0 when either
@@ -271,7 +271,7 @@ def _coalitions(view: _View, resolution: float, neighbours: int) -> CoalitionAna
 
 
 def _affinity_graph(view: _View, units: FloatArray, neighbours: int) -> nx.Graph:
-    """The parties, each linked to its ``neighbours`` nearest and to those it is related to.
+    """Return the parties, each linked to its ``neighbours`` nearest and to those it is related to.
 
     Only positive affinities are links, weighted by the affinity.
     """

@@ -11,7 +11,7 @@ __all__ = ["to_graphml", "to_node_link"]
 
 
 def to_node_link(graph: nx.MultiDiGraph) -> dict[str, Any]:
-    """The graph as node-link data (edges under ``"edges"``), ready for ``json.dumps``.
+    """Return the graph as node-link data (edges under ``"edges"``), ready for ``json.dumps``.
 
     Text is kept as it is; write it with ``ensure_ascii=False`` to keep Chinese readable.
     ``networkx.node_link_graph(data, edges="edges")`` reads it back.
@@ -46,7 +46,7 @@ def to_node_link(graph: nx.MultiDiGraph) -> dict[str, Any]:
 
 
 def to_graphml(graph: nx.MultiDiGraph) -> str:
-    """The graph as a GraphML document.
+    """Return the graph as a GraphML document.
 
     GraphML has no null value, so attributes that are ``None`` are left out; edge keys
     become edge ids. Text is written as UTF-8 characters, not character references. Read it

@@ -286,7 +286,7 @@ def _missing_dialogue(analysis: GraphAnalysis, names: dict[str, str]) -> Table:
 
 
 def _table(title: str, *columns: str | Column, rows: Sized = (), empty: str = "") -> Table:
-    """A table titled ``title``, captioned ``empty`` when ``rows`` has none.
+    """Return a table titled ``title``, captioned ``empty`` when ``rows`` has none.
 
     Text folds rather than being cut: Chinese names have no spaces to wrap at.
     """

@@ -1,5 +1,6 @@
 """A settlement for the terminal: rich tables of who gets what, the parties' outcomes, fairness
-and the reasons in words. Nothing is printed here."""
+and the reasons in words. Nothing is printed here.
+"""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def _fmt(value: float | None, percent: bool = False) -> str:
 def settlement_tables(
     settlement: Settlement, case: Case, *, lang: str = "en"
 ) -> list[RenderableType]:
-    """The settlement as a heading, the allocation and parties tables, fairness and reasons.
+    """Return the settlement as a heading, the allocation and parties tables, fairness and reasons.
 
     Raises
     ------

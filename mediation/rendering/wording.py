@@ -232,7 +232,7 @@ class _Namer:
 
 
 def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None) -> list[str]:
-    """The settlement's reasons (and diagnosis, if any) as sentences in ``lang``.
+    """Return the settlement's reasons (and diagnosis, if any) as sentences in ``lang``.
 
     Pass ``case`` to use the parties' and issues' names (translated when the case has a
     translation for ``lang``) instead of their ids.
@@ -272,7 +272,7 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
 
 
 def _phrases(lang: str) -> dict[str, str]:
-    """The phrases of ``lang``; a :class:`RenderError` naming the languages there are if none."""
+    """Return the phrases of ``lang``; a :class:`RenderError` naming the languages there are if none."""
     if lang not in PHRASES:
         raise RenderError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
     return PHRASES[lang]
@@ -437,7 +437,7 @@ def _sentence(
 def render_diagnosis(
     settlement: Settlement, *, lang: str = "en", case: Case | None = None
 ) -> list[str]:
-    """The diagnosis of an infeasible settlement as sentences (empty when there is none).
+    """Return the diagnosis of an infeasible settlement as sentences (empty when there is none).
 
     Raises
     ------
@@ -481,7 +481,7 @@ def _conflict(c: Conflict, words: Mapping[str, str], names: _Namer) -> str:
 
 
 def _unit(unit: str | None) -> str:
-    """A money or other unit to append to a number (shares and points speak for themselves)."""
+    """Return a money or other unit to append to a number (shares and points speak for themselves)."""
     return f" {unit}" if unit and unit not in ("share", "points") else ""
 
 

@@ -54,19 +54,22 @@ class Rule(Protocol):
     @property
     def kind(self) -> RuleKind:
         """``lp``: solved on the allocation model, with red lines, capacities and policy
-        constraints; ``procedural``: computed by a procedure from the case alone."""
+        constraints; ``procedural``: computed by a procedure from the case alone.
+        """
         ...
 
     @property
     def compares(self) -> Literal["policy", "normalized"]:
         """``policy``: gains are compared on the policy's scale; ``normalized``: always on
-        the normalized scale, whatever the policy says (Kalai–Smorodinsky, Nash)."""
+        the normalized scale, whatever the policy says (Kalai–Smorodinsky, Nash).
+        """
         ...
 
     @property
     def holds_flat(self) -> bool:
         """Whether parties that cannot gain are held at their no-deal point even without
-        individual rationality (Nash: it cannot weigh a gain that cannot be positive)."""
+        individual rationality (Nash: it cannot weigh a gain that cannot be positive).
+        """
         ...
 
     @property
@@ -84,7 +87,7 @@ class Rule(Protocol):
         ...
 
     def solve(self, ctx: Context) -> RuleResult:
-        """The rule's allocation of the prepared case."""
+        """Return the rule's allocation of the prepared case."""
         ...
 
 
@@ -149,7 +152,7 @@ class RuleSpec:
         return found
 
     def solve(self, ctx: Context) -> RuleResult:
-        """The rule's allocation of the prepared case."""
+        """Return the rule's allocation of the prepared case."""
         result: RuleResult = self._get("solve", self.solver)(ctx)
         return result
 
@@ -178,23 +181,23 @@ def unregister(name: str) -> None:
 
 
 def rule_help() -> str:
-    """The rules' names for the command line's help: ``a, b or c``."""
+    """Return the rules' names for the command line's help: ``a, b or c``."""
     names = list(RULES)
     return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def rule_names() -> tuple[str, ...]:
-    """The names of the known rules, in registry order."""
+    """Return the names of the known rules, in registry order."""
     return tuple(RULES)
 
 
 def lp_rules() -> tuple[str, ...]:
-    """The names of the rules solved on the allocation LP."""
+    """Return the names of the rules solved on the allocation LP."""
     return tuple(name for name, rule in RULES.items() if rule.kind == "lp")
 
 
 def get_rule(name: str) -> Rule:
-    """The rule named ``name``.
+    """Return the rule named ``name``.
 
     Raises
     ------

@@ -363,6 +363,6 @@ def allocate(
 
 
 def solve(ctx: Context) -> RuleResult:
-    """The procedure's allocation of ``ctx.case`` under ``ctx.policy`` (no LP)."""
+    """Return the procedure's allocation of ``ctx.case`` under ``ctx.policy`` (no LP)."""
     shares, steps = allocate(ctx.case, ctx.policy, ctx.index)
     return RuleResult(Status.OPTIMAL, shares=shares, details=ProcedureSteps(steps))

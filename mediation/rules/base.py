@@ -81,13 +81,15 @@ class Context:
     def span(self) -> np.ndarray:
         """Each party's own scale in utility units, whatever the comparison scale: its range
         (ideal − disagreement), or its stake when it has no range. Tolerances on a party's
-        utility are relative to it."""
+        utility are relative to it.
+        """
         room = self.ideal - self.index.disagreement
         return np.asarray(np.where(self.flat, self.index.stake, room), dtype=float)
 
     def level_unit(self) -> float:
-        """The smallest compared party's range in level units (``span / (ρ w)``): a level
-        held within ``HOLD`` of it costs no party more than ``HOLD`` of its own range."""
+        """Return the smallest compared party's range in level units (``span / (ρ w)``): a level
+        held within ``HOLD`` of it costs no party more than ``HOLD`` of its own range.
+        """
         unit = self.span / (self.rho * self.weight)
         return float(unit[self.compared].min()) if self.compared.any() else 1.0
 
@@ -121,7 +123,7 @@ class Context:
             self.session.add_constraints(rows, self.model.variables[first_new:])
 
     def prices(self, objective: str) -> Prices | None:
-        """The duals of the last solve as the price of each red line (``None`` for a MIP)."""
+        """Return the duals of the last solve as the price of each red line (``None`` for a MIP)."""
         return capture_prices(self.model, self.session, objective)
 
     def record(self, certificate: ParetoCertificate, *, accumulate: bool) -> None:
@@ -137,10 +139,11 @@ class Context:
 
 class Details(Protocol):
     """What a rule found besides the allocation (its levels, its certificate, ...): facts
-    the settlement's reasons are derived from."""
+    the settlement's reasons are derived from.
+    """
 
     def reasons(self) -> list[dict[str, Any]]:
-        """The facts as reasons, in the settlement's reason format."""
+        """Return the facts as reasons, in the settlement's reason format."""
         ...
 
 
@@ -156,7 +159,8 @@ class NobodyToCompare:
 @dataclass(frozen=True)
 class NoPositiveGain:
     """Nash's rule needs every compared party to gain, and these parties cannot (positions
-    in the case's stakeholders); the pipeline packages the diagnosis."""
+    in the case's stakeholders); the pipeline packages the diagnosis.
+    """
 
     parties: list[int]
 
@@ -168,12 +172,13 @@ class NoPositiveGain:
 @dataclass(frozen=True)
 class ProcedureSteps:
     """The steps a procedural rule took (Adjusted Winner's phases, a claims rule's awards),
-    already in the reason format."""
+    already in the reason format.
+    """
 
     steps: list[dict[str, Any]]
 
     def reasons(self) -> list[dict[str, Any]]:
-        """The steps, in order."""
+        """Return the steps, in order."""
         return list(self.steps)
 
 
@@ -226,7 +231,7 @@ class RuleResult:
     stopped: bool = False
 
     def reasons(self) -> list[dict[str, Any]]:
-        """The reasons derived from the rule's details."""
+        """Return the reasons derived from the rule's details."""
         return self.details.reasons()
 
 
@@ -237,7 +242,8 @@ def envy_violations(
     index: CaseIndex, shares: np.ndarray, tol: float = ENVY_SLACK
 ) -> list[tuple[int, int]]:
     """Pairs ``(s, t)`` where ``s`` envies ``t``'s resources beyond ``tol`` of the value ``s``
-    puts on resources (see :func:`mediation.fairness.envy_matrix`)."""
+    puts on resources (see :func:`mediation.fairness.envy_matrix`).
+    """
     envy = envy_matrix(index, shares)
     bad = np.argwhere(envy > tol * index.resource_stake[:, None])
     return [(int(s), int(t)) for s, t in bad]
@@ -248,7 +254,8 @@ def envy_violations(
 
 def add_level_rows(ctx: Context) -> Levels:
     """Add ``t``, the release columns and the level rows for every compared party, and make
-    ``t`` the objective."""
+    ``t`` the objective.
+    """
     m = ctx.model
     unit = 1.0 / (ctx.weight * ctx.rho)
     levels = m.level_rows(np.flatnonzero(ctx.compared).tolist(), unit)
@@ -279,7 +286,8 @@ def fix_parties(
 
 def hold_slack(session: Session) -> float:
     """How loosely an earlier stage's optimum is held: :data:`HOLD`, :data:`MIP_HOLD` for a
-    MIP."""
+    MIP.
+    """
     return MIP_HOLD if session.is_mip else HOLD
 
 

@@ -121,7 +121,7 @@ def award(estate: float, claims: Sequence[float], method: str = "proportional") 
 
 
 def equal_awards_level(estate: float, claims: Sequence[float]) -> float:
-    """The level λ of constrained equal awards: ``sum(min(c_i, λ)) == estate``.
+    """Return the level λ of constrained equal awards: ``sum(min(c_i, λ)) == estate``.
 
     λ is unique except when the estate covers every claim, where any λ at or above the
     largest claim works; the smallest one, the largest claim, is returned (0 without claims).
@@ -159,7 +159,7 @@ def equal_awards_level(estate: float, claims: Sequence[float]) -> float:
 
 
 def equal_losses_level(estate: float, claims: Sequence[float]) -> float:
-    """The level μ of constrained equal losses: ``sum(max(0, c_i - μ)) == estate``.
+    """Return the level μ of constrained equal losses: ``sum(max(0, c_i - μ)) == estate``.
 
     μ is every claimant's loss unless the claim is smaller, in which case the whole claim is
     lost. It is unique except for an estate of 0, where any μ at or above the largest claim
@@ -224,7 +224,7 @@ def _raise_on_problems(estate: float, claims: Sequence[float]) -> None:
 
 
 def _checked(estate: float, claims: Sequence[float]) -> tuple[float, list[float]]:
-    """The validated problem as floats, the estate capped at the total claim."""
+    """Return the validated problem as floats, the estate capped at the total claim."""
     claims_ = [float(c) for c in claims]
     return min(float(estate), math.fsum(claims_)), claims_
 
@@ -370,7 +370,7 @@ def case_problems(case: Case, policy: Policy) -> list[Problem]:
 
 
 def options_of(policy: Policy) -> ClaimsOptions:
-    """The claims rule's options in ``policy`` (format 1.x spells the method ``method``)."""
+    """Return the claims rule's options in ``policy`` (format 1.x spells the method ``method``)."""
     return ClaimsOptions(method=policy.method)
 
 
@@ -406,6 +406,6 @@ def _position(case: Case, interest: Interest) -> int:
 
 
 def solve(ctx: Context) -> RuleResult:
-    """The procedure's allocation of ``ctx.case`` under ``ctx.policy`` (no LP)."""
+    """Return the procedure's allocation of ``ctx.case`` under ``ctx.policy`` (no LP)."""
     shares, steps = allocate(ctx.case, ctx.policy, ctx.index)
     return RuleResult(Status.OPTIMAL, shares=shares, details=ProcedureSteps(steps))

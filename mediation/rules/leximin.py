@@ -29,7 +29,8 @@ NAME = "leximin"
 @dataclass(frozen=True)
 class LeximinLevels:
     """The levels found, worst-off first: each level's value (compared gain ÷ weight) and
-    the parties held at it."""
+    the parties held at it.
+    """
 
     levels: list[tuple[float, list[str]]]
 

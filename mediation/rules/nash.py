@@ -46,7 +46,8 @@ def case_problems(case: Case, policy: Policy) -> list[Problem]:
 @dataclass(frozen=True)
 class NashCertificate:
     """The certified gap of the cutting planes, how many rounds and cuts reached it, and the
-    gap aimed at."""
+    gap aimed at.
+    """
 
     gap: float
     rounds: int
@@ -55,7 +56,8 @@ class NashCertificate:
 
     def reasons(self) -> list[dict[str, Any]]:
         """``nash_certificate``, and ``nash_gap_not_reached`` when the gap stayed above the
-        target."""
+        target.
+        """
         found = [
             {"code": "nash_certificate", "gap": self.gap, "rounds": self.rounds, "cuts": self.cuts}
         ]

@@ -14,7 +14,8 @@ __all__ = ["check_diagnosis"]
 
 def check_diagnosis(case: Case, settlement: Settlement, fail: Callable[[str, str], None]) -> None:
     """Every red line a diagnosis names exists in the case with the bound it states, and
-    every concession starts from that bound and proposes a value the format allows."""
+    every concession starts from that bound and proposes a value the format allows.
+    """
     diagnosis = settlement.diagnosis
     assert diagnosis is not None
     if not (diagnosis.conflicts or diagnosis.concessions):

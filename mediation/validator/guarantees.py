@@ -29,7 +29,7 @@ def certified_optimum(
     share: dict[tuple[str, str], float],
     fail: Callable[[str, str], None],
 ) -> None:
-    """An LP rule promises its optimum: checked by :mod:`.optimality`'s own LPs."""
+    """Check that an LP rule reached its optimum, by :mod:`.optimality`'s own LPs."""
     return None
 
 

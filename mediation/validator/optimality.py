@@ -214,8 +214,9 @@ def _maximize(
     extra_b: np.ndarray | None = None,
     extra_bounds: list[tuple[float | None, float | None]] | None = None,
 ) -> float | None:
-    """The largest ``objective · z`` over the polytope, with extra columns and rows when
-    given (``None`` when the LP did not solve: no certificate either way)."""
+    """Return the largest ``objective · z`` over the polytope, with extra columns and rows when
+    given (``None`` when the LP did not solve: no certificate either way).
+    """
     added = 0 if extra_bounds is None else len(extra_bounds)
     a_ub = sparse.hstack([polytope.a_ub, sparse.csr_matrix((polytope.a_ub.shape[0], added))])
     b_ub = polytope.b_ub
@@ -254,7 +255,8 @@ def _row_normalized(
     block: sparse.csr_matrix, last: np.ndarray, bound: np.ndarray
 ) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Rows ``[block | last]`` with bounds ``bound``, each divided by its largest
-    coefficient (so that the LP sees coefficients of at most 1)."""
+    coefficient (so that the LP sees coefficients of at most 1).
+    """
     full = sparse.hstack([block, sparse.csr_matrix(last.reshape(-1, 1))]).tocsr()
     top = np.asarray(abs(full).max(axis=1).todense()).ravel()
     top[top == 0] = 1.0
@@ -376,7 +378,7 @@ def _nash(
     compared: np.ndarray,
     span: np.ndarray,
 ) -> list[tuple[str, str]]:
-    """The Frank–Wolfe gap of ``Σ w_p log(u_p − d_p)`` over the compared parties."""
+    """Return the Frank–Wolfe gap of ``Σ w_p log(u_p − d_p)`` over the compared parties."""
     members = np.flatnonzero(compared)
     if not len(members):
         return []
