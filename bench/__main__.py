@@ -13,8 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, run, report; exit 1 when the engine disagrees or fails
-    (a peer's disagreement is reported but does not fail the run).
+    """Parse the command line, run the benchmark and report.
+
+    Exit 1 when the engine disagrees or fails (a peer's disagreement is reported but does
+    not fail the run).
     """
     parser = argparse.ArgumentParser(
         prog="python -m bench",

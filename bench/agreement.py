@@ -1,4 +1,4 @@
-"""Agreement checks: does a solver's allocation give what the rule's reference gives?
+"""Agreement checks: whether a solver's allocation gives what the rule's reference gives.
 
 Gains are normalized (``u_s / ideal_s``), so an absolute difference of gains is a
 difference relative to each party's ideal. An LP optimum need not be unique in the
@@ -52,8 +52,9 @@ class Check:
 
 
 def check_maximin(gains: np.ndarray, level: float, best_sum: float | None) -> Check:
-    """``gains`` against the reference ``level``; with ``best_sum`` (the largest sum given
-    ``min(gains)``), the second stage too.
+    """Check ``gains`` against the reference ``level``.
+
+    With ``best_sum`` (the largest sum given ``min(gains)``), check the second stage too.
     """
     low = float(gains.min())
     level_gap = abs(low - level)

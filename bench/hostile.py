@@ -1,5 +1,6 @@
-"""``python -m bench.hostile DIR``: write the large and hostile documents that input checks
-are measured on.
+"""Write the large and hostile documents that input checks are measured on.
+
+``python -m bench.hostile DIR`` writes them into ``DIR``:
 
 - ``oversized.yaml`` / ``oversized.json``: a case one interest over ``MAX_INTERESTS``
   (5,000 parties x 200 issues, every interest present, plus one), which must be rejected
@@ -25,8 +26,10 @@ __all__ = ["alias_bomb", "complete_case", "write_all"]
 
 
 def complete_case(parties: int, issues: int, *, extra: int = 0) -> dict[str, object]:
-    """``parties`` x ``issues`` with every interest present, plus ``extra`` more interests
-    of the first party in one more issue (so ``extra > 0`` repeats that pair).
+    """Return a case of ``parties`` x ``issues`` with every interest present.
+
+    With ``extra``, add that many more interests of the first party in one more issue (so
+    ``extra > 0`` repeats that pair).
     """
     interests = [
         {"stakeholder": f"p{s}", "issue": f"i{i}", "value": 1 + (s * 7 + i) % 10}
@@ -61,8 +64,10 @@ def _yaml_lines(doc: dict[str, object]) -> Iterator[str]:
 
 
 def alias_bomb(length: int = 900_000, repeats: int = 11_000) -> str:
-    """Return a valid case whose ``extensions`` repeat one ``length``-character string ``repeats``
-    times through aliases: small as text, ``length * repeats`` characters once expanded.
+    """Return a valid case whose ``extensions`` repeat one string through aliases.
+
+    The ``length``-character string is repeated ``repeats`` times: small as text,
+    ``length * repeats`` characters once expanded.
     """
     refs = ", ".join(["*s"] * repeats)
     return (

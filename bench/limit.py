@@ -99,14 +99,16 @@ class Solution:
 
 
 def _silent_highs() -> highspy.Highs:
-    """Return a ``Highs`` object that prints nothing (the first one in a process prints a banner to
-    the C-level stdout whatever the options say).
+    """Return a ``Highs`` object that prints nothing.
+
+    The first one in a process prints a banner to the C-level stdout whatever the options say.
     """
     sys.stdout.flush()
     saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 1)
-        h = highspy.Highs()
+        # highspy's Highs.__init__ is unannotated, as in mediation/backends/highs.py
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
     finally:
         os.dup2(saved, 1)
         os.close(saved)
@@ -286,7 +288,10 @@ def leximin(market: Market, *, method: str) -> Solution:
         for r in rows.tolist():
             h.changeCoeff(r, k, 0.0)
         floors[saturated] = np.minimum(current[saturated], level) - FLOOR_SLACK
-        h.changeRowsBounds(len(rows), rows, floors[saturated], np.full(len(rows), INF))
+        # highspy 1.16's stubs omit changeRowsBounds, which its extension module has
+        h.changeRowsBounds(  # type: ignore[attr-defined]
+            len(rows), rows, floors[saturated], np.full(len(rows), INF)
+        )
         free &= ~saturated
     gains = market.gains(_shares(h, k))
     return Solution(
@@ -299,8 +304,9 @@ def leximin(market: Market, *, method: str) -> Solution:
 
 
 def _rebuilt_level_lp(market: Market, floors: np.ndarray) -> highspy.Highs:
-    """Return a fresh level LP with the fixed parties' floors, solved with presolve by dual simplex,
-    else by interior point.
+    """Return a fresh level LP with the fixed parties' floors, solved with presolve.
+
+    It is solved by dual simplex, else by interior point.
 
     On sparse leximin levels HiGHS 1.16's warm primal simplex, and its interior point
     without presolve, reported "Infeasible" or "Unknown" for LPs feasible to 2e-10 that
@@ -370,8 +376,10 @@ def utilitarian(market: Market, *, method: str) -> Solution:
 
 
 def proportional_response(market: Market, rounds: int = RESPONSE_ROUNDS) -> np.ndarray:
-    """Shares (per interest) after ``rounds`` of proportional-response dynamics with equal
-    budgets, which converge to the Eisenberg–Gale allocation (Wu & Zhang 2007).
+    """Return the shares (per interest) after ``rounds`` of proportional-response dynamics.
+
+    The dynamics, with equal budgets, converge to the Eisenberg–Gale allocation (Wu & Zhang
+    2007).
     """
     g = market.gain
     bids = g / market.n_parties  # every party spends its budget 1/N in proportion to value

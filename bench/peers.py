@@ -74,8 +74,10 @@ def pulp_maximin(market: Market) -> Solution:
 
 
 def pulp_leximin(market: Market) -> Solution:
-    """Leximin in plain PuLP: one cold LP per level; a party whose level row has a nonzero
-    dual is held at the level in the next LP, which is built afresh.
+    """Settle by leximin in plain PuLP, with one cold LP per level.
+
+    A party whose level row has a nonzero dual is held at the level in the next LP, which is
+    built afresh.
     """
     start = time.perf_counter()
     n = market.n_parties
@@ -137,8 +139,9 @@ def cvxpy_available() -> bool:
 
 
 def cvxpy_nash(market: Market) -> Solution:
-    """Return the Eisenberg–Gale program ``max Σ log u_s`` in cvxpy, solved by Clarabel at its
-    default tolerances.
+    """Return the Eisenberg–Gale program ``max Σ log u_s`` in cvxpy, solved by Clarabel.
+
+    Clarabel runs at its default tolerances.
 
     Each party's values are scaled so that its utility under equal split is 1 (Nash's
     solution does not change; Clarabel stalls on tiny utilities at 1,000 × 200 without it).

@@ -397,8 +397,10 @@ def _cli_command() -> list[str] | None:
 
 
 def bench_cases(config: Config, results: Results) -> None:
-    """Each bundled case: the library call per rule, checked when the case is a market,
-    and the command line (``mediation settle CASE``) with the case's own policy.
+    """Time each bundled case through the library and the command line.
+
+    The library call is timed per rule, checked when the case is a market; the command line
+    (``mediation settle CASE``) runs with the case's own policy.
     """
     command = _cli_command()
     for path in bundled_case_paths():

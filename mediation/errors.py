@@ -35,6 +35,7 @@ class Problem:
     message: str
 
     def __post_init__(self) -> None:
+        """Escape lone surrogates in the path and the message."""
         # A message may quote the input, and the input may hold a lone surrogate (JSON's
         # "\ud800"): escape it, so that every message can be printed and sent as UTF-8.
         for name in ("path", "message"):
@@ -44,16 +45,18 @@ class Problem:
                 object.__setattr__(self, name, escaped)
 
     def __str__(self) -> str:
+        """Return ``path: message``, or the message alone for the whole document."""
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
 def lone_surrogate(text: str) -> int | None:
-    """Return the position of the first lone surrogate in ``text`` (which UTF-8 cannot encode), or
-    ``None`` when ``text`` is valid Unicode.
+    r"""Return the position of the first lone surrogate in ``text``, if any.
+
+    A lone surrogate is one UTF-8 cannot encode; ``None`` when ``text`` is valid Unicode.
 
     Examples
     --------
-    >>> lone_surrogate("社区"), lone_surrogate("ab\\ud800")
+    >>> lone_surrogate("社区"), lone_surrogate("ab\ud800")
     (None, 2)
     """
     if text.isascii():
@@ -141,8 +144,10 @@ class PolicyError(_ProblemsError):
 
 
 class GraphError(MediationError, ValueError):
-    """A graph analysis cannot run on its input: a graph not made by ``build_graph`` from a
-    case, or an option out of range.
+    """A graph analysis cannot run on its input.
+
+    The input is a graph not made by ``build_graph`` from a case, or an option is out of
+    range.
     """
 
 
@@ -151,18 +156,22 @@ class GraphTypeError(GraphError, TypeError):
 
 
 class UnknownPartyError(GraphError, KeyError):
-    """A party id that is not a party of the analysed case (a :class:`KeyError` too, as a
-    lookup that finds nothing).
+    """A party id that is not a party of the analysed case.
+
+    It is a :class:`KeyError` too, as a lookup that finds nothing.
     """
 
     def __str__(self) -> str:
+        """Return the message as it is."""
         # KeyError's own str() would quote the whole message
         return str(self.args[0]) if self.args else ""
 
 
 class RenderError(MediationError, ValueError):
-    """A result cannot be rendered as asked: an unknown language, output format or export, or
-    an analysis paired with another case than its own.
+    """A result cannot be rendered as asked.
+
+    The cause is an unknown language, output format or export, or an analysis paired with
+    another case than its own.
     """
 
 

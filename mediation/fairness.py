@@ -90,7 +90,9 @@ def is_proportional(index: CaseIndex, shares: np.ndarray) -> bool:
 
 
 def is_envy_free(index: CaseIndex, envy: np.ndarray) -> bool:
-    """Whether no entry of :func:`envy_matrix` exceeds :data:`ENVY_TOL` of the envious party's
+    """Whether no party envies another beyond the tolerance.
+
+    No entry of :func:`envy_matrix` may exceed :data:`ENVY_TOL` of the envious party's
     resource value.
     """
     return not bool(np.any(envy > ENVY_TOL * index.resource_stake[:, None]))
@@ -123,9 +125,11 @@ def own_scale(stake: np.ndarray, disagreement: np.ndarray) -> np.ndarray:
 
 
 def no_room(ideal: np.ndarray, disagreement: np.ndarray, stake: np.ndarray) -> np.ndarray:
-    """Which parties cannot gain from any deal: ``ideal − d ≤ NO_ROOM · max(stake, |d|)``
-    (1 for a party with neither): relative to the party's own scale, so that a party valuing
-    in units of 1e-9 is not taken for one with no room.
+    """Return which parties cannot gain from any deal.
+
+    A party cannot gain when ``ideal − d ≤ NO_ROOM · max(stake, |d|)`` (1 for a party with
+    neither): relative to the party's own scale, so that a party valuing in units of 1e-9
+    is not taken for one with no room.
 
     The one definition the rules, the explanations and the fairness figures share.
 
@@ -141,8 +145,9 @@ def no_room(ideal: np.ndarray, disagreement: np.ndarray, stake: np.ndarray) -> n
 def normalized_gains(
     utilities: np.ndarray, disagreement: np.ndarray, ideal: np.ndarray, flat: np.ndarray
 ) -> np.ndarray:
-    """``(u − d) / (ideal − d)``, NaN for a party with no room to gain (``flat``, see
-    :func:`no_room`).
+    """Return each party's normalized gain ``(u − d) / (ideal − d)``.
+
+    The gain is NaN for a party with no room to gain (``flat``, see :func:`no_room`).
 
     Examples
     --------
@@ -180,8 +185,9 @@ def gini(values: np.ndarray) -> float | None:
 def measure(
     index: CaseIndex, shares: np.ndarray, ideal: np.ndarray, *, pareto: bool | None
 ) -> tuple[Fairness, np.ndarray]:
-    """Return the fairness report of an allocation, and each party's normalized gain (NaN for a
-    party with no room to gain).
+    """Return the fairness report of an allocation, and each party's normalized gain.
+
+    The normalized gain is NaN for a party with no room to gain.
 
     ``pareto`` is the verdict of the Pareto check (an LP: see
     :func:`mediation.allocation.pareto.pareto_optimal`), reported as it is.

@@ -50,8 +50,10 @@ class CaseIndex:
 
     @property
     def resource_stake(self) -> np.ndarray:
-        """Each party's total value over its resources (1 when it has none): the scale of its
-        envy, which compares resources only (risks do not count).
+        """Each party's total value over its resources (1 when it has none).
+
+        It is the scale of the party's envy, which compares resources only (risks do not
+        count).
         """
         resource = self.sign > 0
         total = np.bincount(
@@ -61,8 +63,9 @@ class CaseIndex:
 
     @property
     def coupled(self) -> bool:
-        """Whether issues interact (extra constraints or a capacity on a party bearing risk);
-        if not, each party's ideal can be computed issue by issue.
+        """Whether issues interact (extra constraints or a capacity on a party bearing risk).
+
+        If not, each party's ideal can be computed issue by issue.
         """
         return self._coupled
 
@@ -142,8 +145,9 @@ def index_case(case: Case) -> CaseIndex:
 
 
 def separable_ideals(index: CaseIndex) -> np.ndarray | None:
-    """Each party's ideal utility when issues do not interact, or ``None`` if the per-issue
-    bounds cannot all hold.
+    """Return each party's ideal utility when issues do not interact.
+
+    ``None`` if the per-issue bounds cannot all hold.
 
     On each issue a party can get at most ``min(cap, 1 − Σ others' floors)`` of a resource and
     must bear at least ``max(floor, 1 − Σ others' caps)`` of a risk; the ideal adds these up.

@@ -142,6 +142,8 @@ class Diagnosis(_Model):
 
 
 class SolverInfo(_Model):
+    """Which solver found the settlement, and how long it took."""
+
     name: str
     version: str
     seconds: float = Field(description="time spent inside the solver")

@@ -76,8 +76,9 @@ def stopped(n: int, solve: Callable[[], SolveResult]) -> SolveResult:
 
 
 def stopped_from(first: int) -> Script:
-    """Solves from number ``first`` on end as stopped at the time limit; the first
-    ``first`` solve normally.
+    """Return a script that ends the solves from number ``first`` on as stopped at the time limit.
+
+    The first ``first`` solves end normally.
     """
 
     def script(n: int, solve: Callable[[], SolveResult]) -> SolveResult:

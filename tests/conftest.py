@@ -1,5 +1,7 @@
-"""Shared fixtures and helpers: the bundled cases, Hypothesis settings, settling under the
-independent validator, and small case builders.
+"""Shared fixtures and helpers for the tests.
+
+They are the bundled cases, Hypothesis settings, settling under the independent validator, and
+small case builders.
 """
 
 from __future__ import annotations

@@ -42,7 +42,10 @@ Doc = dict[str, Any]
 
 
 def _minimal() -> Doc:
-    """Return a small valid case (two parties, a resource and a risk) that tests break one way each."""
+    """Return a small valid case that tests break one way each.
+
+    It has two parties, a resource and a risk.
+    """
     return {
         "id": "hall",
         "title": "社区活动大厅",
@@ -160,6 +163,7 @@ def test_round_trip_keeps_extensions_and_translations() -> None:
     for fmt in formats:
         again = load_case(dump_case(case, format=fmt), format=fmt)
         assert again == case
+        assert again.extensions is not None
         assert again.extensions["nested"] == {"list": [1, 2.5, None, True, "三"]}
         assert again.stakeholders[0].label("zh-Hant") == "頤康"
 

@@ -1,5 +1,7 @@
-"""The settlement engine: every rule on every bundled case, the solvers, the reasons and their
-prices, the diagnosis of infeasible cases, the policies, and the time limit.
+"""The settlement engine: rules, solvers, reasons, diagnoses, policies and the time limit.
+
+Every rule runs on every bundled case; the reasons come with their prices, and infeasible cases
+are diagnosed.
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ def test_cbc_agrees_with_highs(case_path: Path, rule: str) -> None:
         assert cbc.diagnosis is not None
         assert len(cbc.diagnosis.conflicts) == len(highs.diagnosis.conflicts)
         # the cheapest joint concession is an LP optimum: its size is the same
-        size = [sum(abs(c.change) for c in r.diagnosis.concessions) for r in (highs, cbc)]
+        size = [sum(abs(c.change) for c in d.concessions) for d in (highs.diagnosis, cbc.diagnosis)]
         assert size[0] == pytest.approx(size[1], rel=1e-6)
         return
     assert highs.fairness is not None
@@ -282,7 +284,8 @@ def test_individual_rationality_binds_with_its_price() -> None:
     base = settle_checked(case(0.5), rule="utilitarian", scale="raw")
     assert base.shares["g"] == pytest.approx({"a": 0.5, "b": 0.5})
     (bind,) = reasons(base, "disagreement_binding")
-    assert (bind.stakeholder, bind.dual) == ("a", pytest.approx(9.0))
+    assert bind.stakeholder == "a"
+    assert bind.dual == pytest.approx(9.0)
     relaxed = settle_checked(case(0.4), rule="utilitarian", scale="raw")
     gained = sum(utilities(relaxed).values()) - sum(utilities(base).values())
     assert gained / 0.1 == pytest.approx(bind.dual)
@@ -476,7 +479,8 @@ def test_adjusted_winner_below_a_disagreement_point() -> None:
     assert result.diagnosis is not None
     assert result.diagnosis.code == "rule_below_disagreement"
     (concession,) = result.diagnosis.concessions
-    assert (concession.stakeholder, concession.proposed) == ("a", pytest.approx(60))
+    assert concession.stakeholder == "a"
+    assert concession.proposed == pytest.approx(60)
     assert settle_checked(apply_concessions(case, [concession])).status == "optimal"
 
 

@@ -46,8 +46,10 @@ def make_case(
     interests: list[dict[str, Any]] | None = None,
     relations: list[tuple[str, str, str] | tuple[str, str, str, float]] | None = None,
 ) -> Case:
-    """Return a case from terse specs: parties as ``{id: kind}`` (or ids of kind ``other``), issues
-    as ``{id: kind}``, relations as ``(source, target, kind[, strength])``.
+    """Return a case from terse specs.
+
+    Parties are given as ``{id: kind}`` (or ids of kind ``other``), issues as ``{id: kind}``,
+    relations as ``(source, target, kind[, strength])``.
 
     Without interests, the first party values every issue (a case needs one per issue).
     """

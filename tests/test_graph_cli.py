@@ -34,7 +34,7 @@ def rows(table: Table) -> list[tuple[str, ...]]:
 
 
 def render(*renderables: object) -> str:
-    """Printed one after the other, as the command does."""
+    """Return the renderables as text, printed one after the other, as the command does."""
     console = Console(record=True, width=120, file=io.StringIO())
     for renderable in renderables:
         console.print(renderable)
@@ -42,7 +42,7 @@ def render(*renderables: object) -> str:
 
 
 def printed(case: Case) -> str:
-    """What ``mediation graph`` shows for the case, as text without trailing blanks."""
+    """Return what ``mediation graph`` shows for the case, as text without trailing blanks."""
     output = graph_command_output(case)
     assert isinstance(output, list)
     return "\n".join(line.rstrip() for line in render(*output).splitlines())

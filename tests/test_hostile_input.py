@@ -1,5 +1,6 @@
-"""Extreme and hostile input (issue 7): every bad document is refused with a message naming
-the field or the position, cheaply, and never with a traceback.
+"""Extreme and hostile input (issue 7): every bad document is refused cheaply.
+
+The refusal is a message naming the field or the position, never a traceback.
 """
 
 from __future__ import annotations
@@ -479,7 +480,7 @@ NOT_JSON: list[tuple[object, str, str]] = [
 ]
 
 
-def _extended(where: str, value: object) -> dict[str, object]:
+def _extended(where: str, value: object) -> dict[str, Any]:
     doc = parse_document(MINIMAL_YAML)
     assert isinstance(doc, dict)
     doc["relations"] = [{"source": "yikang", "target": "dancers", "kind": "dialogue"}]
@@ -570,8 +571,13 @@ def test_lone_surrogate_in_any_text_field_is_named(path: str) -> None:
     *head, last = path.split(".")
     node: object = doc
     for part in head:
-        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})  # type: ignore[union-attr]
-    node[last] = "名\ud800"  # type: ignore[index]
+        if isinstance(node, list):
+            node = node[int(part)]
+        else:
+            assert isinstance(node, dict)
+            node = node.setdefault(part, {})
+    assert isinstance(node, dict)
+    node[last] = "名\ud800"
     text = json.dumps(doc)  # JSON writes it as the escape "\ud800", which json.loads reads back
     assert "\\ud800" in text
     problems = _doc_problems(text, "json")
@@ -607,8 +613,9 @@ def test_lone_surrogate_in_yaml_text_given_as_str_is_refused_with_its_position()
 
 
 def _ranged() -> dict[str, Any]:
-    """Return the minimal case with every ranged number present: a risk capacity, a claim, a
-    constraint.
+    """Return the minimal case with every ranged number present.
+
+    Those are a risk capacity, a claim and a constraint.
     """
     doc = _extended("", "x")
     doc["stakeholders"][0]["risk_capacity"] = 10

@@ -170,8 +170,9 @@ def spread_cases(draw: st.DrawFn) -> Case:
 
 
 def reference_maximin(case: Case) -> float:
-    """Return the largest smallest normalized gain, by an LP of its own in normalized units
-    (resources only, no bounds: each party's ideal is the sum of its values).
+    """Return the largest smallest normalized gain, by an LP of its own in normalized units.
+
+    The LP has resources only, no bounds: each party's ideal is the sum of its values.
     """
     parties = [s.id for s in case.stakeholders]
     k = len(case.interests)

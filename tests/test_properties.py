@@ -52,9 +52,10 @@ def cases(
     safe_disagreement: bool = True,
     coupled: bool = False,
 ) -> Case:
-    """Return a small random case that the loader accepts (floors sum to at most 1 on every issue,
-    caps to at least 1). ``coupled`` adds risk capacities and an extra constraint, which may
-    make the case infeasible.
+    """Return a small random case that the loader accepts.
+
+    Floors sum to at most 1 on every issue, caps to at least 1. ``coupled`` adds risk
+    capacities and an extra constraint, which may make the case infeasible.
     """
     n = draw(st.integers(2, max_parties))
     m = draw(st.integers(1, max_issues))
@@ -149,8 +150,9 @@ def with_twin(case: Case, party: str) -> Case:
 
 
 def compared_minimum(case: Case, result: Settlement) -> float:
-    """Return the smallest normalized gain divided by entitlement, over the parties with room
-    (infinite when no party has room to gain).
+    """Return the smallest normalized gain divided by entitlement, over the parties with room.
+
+    It is infinite when no party has room to gain.
     """
     weight = {s.id: s.weight for s in case.stakeholders}
     gains = [g / weight[p] for p, g in normalized(result).items() if g is not None]
@@ -182,8 +184,10 @@ def leximin_tolerance(case: Case, *results: Settlement) -> float:
 
 
 def pareto_improvement(case: Case, result: Settlement) -> float:
-    """How much an allocation under the hard constraints can add to ``Σ u_s / stake_s``
-    while leaving nobody below the settlement's utility: 0 for a Pareto-optimal settlement.
+    """Return how much a Pareto improvement on the settlement can add to ``Σ u_s / stake_s``.
+
+    That is, how much an allocation under the hard constraints can add while leaving nobody
+    below the settlement's utility: 0 for a Pareto-optimal settlement.
 
     An LP of its own (scipy's linprog) over the shares, written from the case alone: bounds,
     one equality per issue, the utility rows. Divisible issues, no capacities or extra

@@ -6,6 +6,7 @@ import re
 import string
 from collections.abc import Iterator
 from functools import cache
+from typing import TypedDict
 
 import pytest
 from backends import ScriptedBackend, raises, stopped
@@ -32,8 +33,19 @@ from mediation.settlement import Settlement
 
 #: A reason code, or any other snake_case identifier, left in the text.
 RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+
+
+class Overrides(TypedDict, total=False):
+    """Policy keys that :func:`mediation.settle` overrides."""
+
+    envy_free: bool
+    proportional: bool
+    scale: str
+    individually_rational: bool
+
+
 #: Each bundled case is settled under its own policy and under these overrides.
-VARIANTS: tuple[dict[str, object], ...] = (
+VARIANTS: tuple[Overrides, ...] = (
     {},
     {"envy_free": True},
     {"proportional": True},

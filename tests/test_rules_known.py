@@ -1,5 +1,6 @@
-"""Known answers through :func:`mediation.settle`: textbook examples and small cases worked by
-hand, for every rule.
+"""Known answers through :func:`mediation.settle`, for every rule.
+
+The answers are those of textbook examples and of small cases worked by hand.
 
 The pure Adjusted Winner and claims algorithms are tested in test_adjusted_winner.py and
 test_claims.py; here the same answers must come out of the engine, with the case format, the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 
 import pytest
 from conftest import (
@@ -30,7 +32,7 @@ from mediation.case import Case
 
 
 def two_party_points(
-    points_a: dict[str, float], points_b: dict[str, float], **policy: object
+    points_a: Mapping[str, float], points_b: Mapping[str, float], **policy: object
 ) -> Case:
     """Two parties a and b spreading points over the same divisible resources."""
     issues = [resource(i) for i in points_a]
@@ -328,7 +330,7 @@ def test_leximin_with_entitlements() -> None:
 INDIVISIBLE_VALUES = {"a": {"x": 5, "y": 3, "z": 2}, "b": {"x": 4, "y": 4, "z": 2}}
 
 
-def indivisible_case(values: dict[str, dict[str, float]]) -> Case:
+def indivisible_case(values: Mapping[str, Mapping[str, float]]) -> Case:
     parties = list(values)
     issues = list(next(iter(values.values())))
     return make_case(
@@ -338,7 +340,7 @@ def indivisible_case(values: dict[str, dict[str, float]]) -> Case:
     )
 
 
-def best_sorted_gains(values: dict[str, dict[str, float]]) -> list[float]:
+def best_sorted_gains(values: Mapping[str, Mapping[str, float]]) -> list[float]:
     """Return the leximin-best sorted normalized gains over every assignment of the items."""
     parties = list(values)
     issues = list(next(iter(values.values())))

@@ -36,7 +36,7 @@ def small_case() -> Case:
 
 def concession(kind: str, proposed: float, **names: Any) -> Concession:
     return Concession(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         current=0.0,
         proposed=proposed,
         change=proposed,

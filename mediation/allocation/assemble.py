@@ -1,4 +1,6 @@
-"""Assemble settlements: the allocation with its measures and reasons, or the packaging of
+"""Assemble settlements, with or without an allocation.
+
+A settlement is either the allocation with its measures and reasons, or the packaging of
 a case without one (infeasible with a diagnosis, an error saying why).
 """
 
@@ -51,8 +53,10 @@ def engine_version() -> str:
 
 @dataclass
 class Stamp:
-    """What every settlement of one run carries: the case, the policy applied, the scale,
-    the solver and its counters, the timings.
+    """The provenance every settlement of one run carries.
+
+    That is the case, the policy applied, the scale, the solver and its counters, the
+    timings.
     """
 
     case: Case
@@ -114,8 +118,10 @@ def assemble(
     pareto: bool | None,
     reasons: list[dict[str, Any]],
 ) -> Settlement:
-    """Return the settlement of an allocation: shares, amounts, each party's outcome, the
-    fairness report and the reasons.
+    """Return the settlement of an allocation.
+
+    It carries the shares, the amounts, each party's outcome, the fairness report and the
+    reasons.
     """
     index = stamp.case_index()
     with stamp.timings.clock("assemble"):
@@ -264,11 +270,11 @@ def error(stamp: Stamp, message: str) -> Settlement:
 
 
 def input_sha256(case: Case, policy: Policy) -> str:
-    """SHA-256 of the digest of the validated case's canonical JSON followed by the policy
-    applied.
+    """Return the SHA-256 of the case's digest followed by the policy applied.
 
-    The validated model fixes key order and number formatting, so the same case gives the
-    same digest whether it arrived as YAML or JSON.
+    The case's digest is that of the validated case's canonical JSON. The validated model
+    fixes key order and number formatting, so the same case gives the same digest whether
+    it arrived as YAML or JSON.
     """
     digest = hashlib.sha256(case.canonical_digest)
     digest.update(b"\n")

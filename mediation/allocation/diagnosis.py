@@ -187,7 +187,7 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
     rows = add_policy_constraints(model, policy)
     for row, release in zip(rows, model.policy_release, strict=True):
         p = int(str(row.name).removeprefix("proportional"))
-        release.upBound = None
+        model.let_grow(release)
         items.append(
             _Item(
                 "proportional",
@@ -199,7 +199,7 @@ def _make_elastic(model: AllocationModel, policy: Policy) -> list[_Item]:
                 stakeholder=index.parties[p],
             )
         )
-    model.problem.extend(extra_rows)
+    model.add_rows(extra_rows)
     return items
 
 
@@ -212,17 +212,16 @@ def _elastic_share(
     stated: float,
     whole: bool,
 ) -> _Item:
-    """Move interest ``k``'s floor or cap off its column into a row that may give way:
-    ``x + e ≥ floor`` or ``x − e ≤ cap``, with ``e`` at most the whole way to 0 or 1.
+    """Move interest ``k``'s floor or cap off its column into a row that may give way.
+
+    The row is ``x + e ≥ floor`` or ``x − e ≤ cap``, with ``e`` at most the whole way to 0
+    or 1.
     """
     x = model.x[k]
     floor = kind == "floor"
     limit = bound if floor else 1.0 - bound
     e = model.new_variable(f"e_{kind}{k}", 0.0, limit)
-    if floor:
-        x.lowBound = 0.0
-    else:
-        x.upBound = 1.0
+    model.free_share(k, kind)
     rows.append(
         model.row(
             [(x, 1.0), (e, 1.0 if floor else -1.0)], ">=" if floor else "<=", bound, f"{kind}{k}"
@@ -271,7 +270,7 @@ def _solve_with_envy(
         for s, t in bad:
             rows.append(add_envy_row(model, s, t))
             release = model.policy_release[-1]
-            release.upBound = None  # the release is the elastic column: envy may give way
+            model.let_grow(release)  # the release is the elastic column: envy may give way
             cols.append(release)
             items.append(
                 _Item(
@@ -355,8 +354,10 @@ def _harden(session: Session, items: list[_Item], hard: set[int]) -> None:
 def _deletion_filter(
     session: Session, items: list[_Item], hard: set[int], touched: list[int]
 ) -> set[int]:
-    """Chinneck's deletion filter over ``hard`` (the other red lines may give way freely):
-    drop each red line whose removal keeps the rest infeasible; what remains is irreducible.
+    """Run Chinneck's deletion filter over the red lines in ``hard``.
+
+    The other red lines may give way freely. Drop each red line whose removal keeps the
+    rest infeasible; what remains is irreducible.
 
     Red lines the cheapest concession left alone are tried first, so the set found tends to
     be the one the concession resolves.

@@ -32,8 +32,9 @@ class Prices:
     levels: dict[str, int] = field(default_factory=dict)
 
     def level_of(self, key: str) -> int:
-        """Return the level a price comes from: ``share:k``, ``utility:p``, ``capacity:p``,
-        ``extra:name``.
+        """Return the level a price comes from.
+
+        ``key`` is one of ``share:k``, ``utility:p``, ``capacity:p``, ``extra:name``.
         """
         return self.levels.get(key, 1)
 

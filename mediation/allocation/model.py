@@ -67,15 +67,39 @@ class AllocationModel:
 
     @property
     def integer(self) -> bool:
+        """Whether some issue is indivisible, which makes the model a MIP."""
         return not bool(np.all(self.index.divisible))
 
     def new_variable(
         self, name: str, low: float | None = None, up: float | None = None
     ) -> pulp.LpVariable:
-        """Return a continuous column registered in :attr:`variables` (add it to a session yourself)."""
+        """Return a continuous column registered in :attr:`variables`.
+
+        Add it to a session yourself.
+        """
         v = self.problem.add_variable(name, low, up)
         self.variables.append(v)
         return v
+
+    def add_rows(self, rows: Iterable[Row]) -> None:
+        """Add rows to the model itself, before a session is opened on it."""
+        self.problem.extend(list(rows))
+
+    @staticmethod
+    def let_grow(column: Column) -> None:
+        """Lift a column's upper bound: a release held at 0 becomes an elastic column."""
+        column.upBound = None
+
+    def free_share(self, k: int, kind: str) -> None:
+        """Take interest ``k``'s floor (``kind="floor"``) or cap off its column.
+
+        The column keeps only the share's own range on that side (0 or 1), so that a row can
+        state the bound instead and let it give way.
+        """
+        if kind == "floor":
+            self.x[k].lowBound = 0.0
+        else:
+            self.x[k].upBound = 1.0
 
     def utility_expression(self, weights: np.ndarray) -> Expression:
         """``Σ weights[s] · u_s`` over parties with a nonzero weight."""
@@ -105,11 +129,12 @@ class AllocationModel:
         row.expr.addterm(column, float(coefficient))
 
     def level_rows(self, parties: Iterable[int], unit: np.ndarray) -> Levels:
-        """Return the level ``t`` and one row per party ``p``: ``(u_p − d_p) · unit_p − t + r_p ≥ 0``.
+        """Return the level ``t`` and one row per party ``p``.
 
-        ``r_p`` is a release column held at 0 while party ``p`` takes part in the level;
-        freeing it (upper bound ∞) takes ``p`` out without touching the row, so that all of
-        leximin's edits are bound changes and HiGHS re-solves warm from the last basis.
+        The row is ``(u_p − d_p) · unit_p − t + r_p ≥ 0``. ``r_p`` is a release column held
+        at 0 while party ``p`` takes part in the level; freeing it (upper bound ∞) takes ``p``
+        out without touching the row, so that all of leximin's edits are bound changes and
+        HiGHS re-solves warm from the last basis.
         The caller adds the rows and :attr:`Levels.columns` to its session.
         """
         t = self.new_variable("t")
@@ -130,8 +155,9 @@ class AllocationModel:
 
 @dataclass
 class Levels:
-    """The columns and rows of a level (maximin, leximin, Kalai–Smorodinsky): see
-    :meth:`AllocationModel.level_rows`.
+    """The columns and rows of a level (maximin, leximin, Kalai–Smorodinsky).
+
+    See :meth:`AllocationModel.level_rows`.
     """
 
     t: Column
@@ -228,8 +254,10 @@ def build_model(
 
 
 def add_policy_constraints(model: AllocationModel, policy: Policy) -> list[pulp.LpConstraint]:
-    """Add the proportionality rows asked for by ``policy`` to the model (before a session
-    is opened on it); they are also recorded in ``policy_rows``.
+    """Add the proportionality rows asked for by ``policy`` to the model.
+
+    Call it before a session is opened on the model; the rows are also recorded in
+    ``policy_rows``.
 
     Individual rationality is a bound on the utility columns (set by the engine) and
     envy-freeness rows are added lazily by the rules, as violated pairs appear.

@@ -1,4 +1,7 @@
-"""The Pareto check: can any allocation make a party better off and none worse?"""
+"""The Pareto check.
+
+Can any allocation make a party better off and none worse?
+"""
 
 from __future__ import annotations
 

@@ -217,8 +217,10 @@ def _settle(
 
 
 def run_rule(rule: Rule, ctx: Context, options: SolverOptions) -> RuleResult:
-    """Run an LP rule; a rule stopped by the time limit falls back on the allocation of its
-    last stage solved (every stage keeps the hard and policy constraints).
+    """Run an LP rule, falling back on its last stage solved when the time limit stops it.
+
+    A rule stopped by the time limit falls back on the allocation of its last stage solved
+    (every stage keeps the hard and policy constraints).
     """
     try:
         result = rule.solve(ctx)
@@ -281,8 +283,10 @@ def _infeasible(stamp: Stamp, prepared: Prepared, ideal: np.ndarray | None) -> S
 
 
 def _checked(case: Case, result: Settlement, stamp: Stamp, options: SolverOptions) -> Settlement:
-    """Return the independent validator's verdict: a failure is an error; a sound allocation the
-    optimality certificate beats is ``feasible``, never ``optimal``.
+    """Return the settlement as the independent validator's verdict leaves it.
+
+    A failure is an error; a sound allocation the optimality certificate beats is
+    ``feasible``, never ``optimal``.
     """
     with stamp.timings.clock("validate"):
         # the optimality check's LPs share what is left of the time limit (at least 1 s:

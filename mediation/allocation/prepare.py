@@ -1,5 +1,7 @@
-"""Prepare a case for a rule: its numeric view, the model, a live session, the ideal points,
-and the scale each party's gains are compared on.
+"""Prepare a case for a rule.
+
+Preparing gives the case's numeric view, the model, a live session, the ideal points, and
+the scale each party's gains are compared on.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ REACH = 1e-7
 
 @dataclass
 class Prepared:
-    """A case made ready for a rule: what the what-if, sweep and cooperative-game tools
-    reuse without the rest of the pipeline.
+    """A case made ready for a rule.
+
+    It is what the what-if, sweep and cooperative-game tools reuse without the rest of the
+    pipeline.
 
     ``ideal`` is ``None`` when no allocation meets the hard constraints (and individual
     rationality, when the policy asks for it).
@@ -54,16 +58,19 @@ class Prepared:
 
     @property
     def scale(self) -> str:
-        """The scale the rule compares gains on: the policy's, or ``normalized`` for a rule
-        that always normalizes.
+        """The scale the rule compares gains on.
+
+        It is the policy's, or ``normalized`` for a rule that always normalizes.
         """
         return "normalized" if self.rule.compares == "normalized" else self.policy.scale
 
 
 @dataclass(frozen=True)
 class Unreachable:
-    """Parties whose no-deal point is out of reach: under individual rationality no deal
-    exists (``rational``); under Nash's rule these parties cannot gain.
+    """Parties whose no-deal point is out of reach.
+
+    Under individual rationality no deal exists (``rational``); under Nash's rule these
+    parties cannot gain.
     """
 
     parties: list[int]
@@ -79,8 +86,9 @@ def prepare(
     backend: Backend,
     timings: Timings,
 ) -> Prepared:
-    """Index ``case``, build its model with the policy's rows, open a session on it and find
-    every party's ideal point.
+    """Index ``case``, build its model, open a session on it and find the ideal points.
+
+    The model carries the policy's rows; an ideal point is found for every party.
     """
     with timings.clock("build"):
         index = index_case(case)
@@ -93,8 +101,10 @@ def prepare(
 
 
 def ideal_points(model: AllocationModel, session: Session, policy: Policy) -> np.ndarray | None:
-    """Each party's best utility under the hard constraints, and under individual
-    rationality when the policy asks for it (``None``: no allocation meets them).
+    """Return each party's best utility under the hard constraints.
+
+    Individual rationality is added to the hard constraints when the policy asks for it
+    (``None``: no allocation meets them).
 
     With individual rationality the ideal point is taken over the allocations that leave
     nobody below its disagreement point, as in Kalai & Smorodinsky (1975). Issue by
@@ -133,8 +143,10 @@ def ideal_points(model: AllocationModel, session: Session, policy: Policy) -> np
 
 
 def comparison(prepared: Prepared) -> Context | Unreachable:
-    """Return the rule's context: each party's unit of comparison, who is compared and who is held
-    at its no-deal point (the held parties' bounds are set in the session).
+    """Return the rule's context.
+
+    The context gives each party's unit of comparison, who is compared and who is held at
+    its no-deal point (the held parties' bounds are set in the session).
 
     Returns :class:`Unreachable` when a no-deal point is out of reach and the policy or the
     rule needs it reached.
@@ -183,8 +195,10 @@ def comparison(prepared: Prepared) -> Context | Unreachable:
 
 
 def trouble(options: SolverOptions) -> SolverError:
-    """Return the error for a solve that ended without an answer: the deadline, when it has passed
-    (the solve was cut short), else numerical trouble.
+    """Return the error for a solve that ended without an answer.
+
+    The error is the deadline, when it has passed (the solve was cut short), else numerical
+    trouble.
     """
     if options.seconds_left() <= 2e-3:
         return TimeLimitError("the time limit ran out before any allocation was found; raise it")

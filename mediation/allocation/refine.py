@@ -16,8 +16,11 @@ HOLD_UTILITY = 1e-9
 
 
 def control_tiebreak(ctx: Context, shares: np.ndarray) -> np.ndarray:
-    """Among allocations giving every party the same utility, put risks on the parties best
-    able to control them (the PPP principle); a no-op when no risk interest has ``control``.
+    """Put risks on the parties best able to control them, keeping every party's utility.
+
+    Among allocations giving every party the same utility, choose the one that puts risks
+    on the parties best able to control them (the PPP principle); a no-op when no risk
+    interest has ``control``.
 
     The policy's constraints stay (envy rows are still added as needed, through
     ``ctx.solve``); if the refinement fails, the rule's allocation stands.

@@ -87,8 +87,9 @@ class SolveResult:
         return self.status.solved
 
     def stopped(self) -> SolveResult:
-        """This result as if the time limit had stopped the solve: ``feasible`` (when it had a
-        solution), without duals.
+        """Return this result as if the time limit had stopped the solve.
+
+        The status becomes ``feasible`` (when it had a solution), and there are no duals.
         """
         status = Status.FEASIBLE if self.status == Status.OPTIMAL else self.status
         return replace(self, status=status, has_duals=False)
@@ -130,6 +131,7 @@ class SolverOptions:
         return self.deadline is not None and time.perf_counter() >= self.deadline
 
     def __post_init__(self) -> None:
+        """Check the time limit and the method, raising :class:`PolicyError` on any problem."""
         problems = []
         if not (isinstance(self.time_limit, int | float) and self.time_limit > 0):
             problems.append(
@@ -178,8 +180,10 @@ class Session(ABC):
         self.hint: Literal["simplex", "ipm"] | None = None
 
     def positions(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
-        """Column positions of ``variables``; remembered for lists asked for repeatedly (a
-        model's share and utility columns), which must then not change.
+        """Return the column positions of ``variables``.
+
+        They are remembered for lists asked for repeatedly (a model's share and utility
+        columns), which must then not change.
         """
         key = id(variables)
         known = self._positions.get(key)
@@ -235,9 +239,11 @@ class Session(ABC):
 
     # -- reading ----------------------------------------------------------------------------
     @abstractmethod
-    def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray: ...
+    def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        """Return the values of ``variables`` at the last solution."""
 
     def value(self, variable: pulp.LpVariable) -> float:
+        """Return the value of one variable at the last solution."""
         return float(self.values([variable])[0])
 
     def objective_value(self) -> float:
@@ -257,8 +263,9 @@ class Session(ABC):
 
     @abstractmethod
     def reduced_costs(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray | None:
-        """Rate of change of the optimal objective per unit increase of each variable's active
-        bound (``None`` when the solve gave no duals).
+        """Rate of change of the optimal objective per unit increase of each variable's bound.
+
+        The bound is the variable's active one; ``None`` when the solve gave no duals.
         """
 
     # -- editing ----------------------------------------------------------------------------

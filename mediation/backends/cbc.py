@@ -78,10 +78,12 @@ class CbcSession(Session):
         )
 
     def _run_cbc(self, solver: Any, folder: str) -> None:
-        """What PuLP's ``COIN_CMD.solve_CBC`` does (its MPS writer and solution reader are
-        used), with CBC run under :data:`_WATCHDOG`, which takes CBC and ``folder`` down
-        with the engine however it ends, and a wall-clock stop at the time limit plus
-        :data:`CBC_GRACE` seconds should CBC not stop by itself.
+        """Do what PuLP's ``COIN_CMD.solve_CBC`` does, under a watchdog and a wall-clock stop.
+
+        PuLP's MPS writer and solution reader are used. CBC is run under :data:`_WATCHDOG`,
+        which takes CBC and ``folder`` down with the engine however it ends, and is stopped
+        by the wall clock at the time limit plus :data:`CBC_GRACE` seconds should CBC not
+        stop by itself.
         """
         problem = self.problem
         mps, solution = os.path.join(folder, "model.mps"), os.path.join(folder, "model.sol")
@@ -142,16 +144,19 @@ class CbcSession(Session):
         return None
 
     def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        """Return the values of ``variables`` at the last solution."""
         self._require_solution()
         return np.asarray([self._values[v] for v in variables], dtype=float)
 
     def row_duals(self, constraints: Sequence[pulp.LpConstraint]) -> np.ndarray | None:
+        """Return the rows' duals as CBC reported them (``None`` without duals)."""
         self._require_solution()
         if not self._has_duals():
             return None
         return np.asarray([c.pi for c in constraints], dtype=float)
 
     def reduced_costs(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray | None:
+        """Return the variables' reduced costs as CBC reported them (``None`` without duals)."""
         self._require_solution()
         if not self._has_duals():
             return None
@@ -223,7 +228,7 @@ def _cbc_path() -> tuple[str, list[str]]:
 
 
 class CbcBackend:
-    """Opens :class:`CbcSession`\\ s: CBC re-solves from scratch at every solve.
+    r"""Opens :class:`CbcSession`\ s: CBC re-solves from scratch at every solve.
 
     Parameters
     ----------

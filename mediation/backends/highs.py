@@ -180,10 +180,11 @@ class HighsSession(Session):
         values: np.ndarray,
         scaled: np.ndarray,
     ) -> None:
-        """Raise :class:`SolverError` when a scaled coefficient is so small that HiGHS would
-        drop it (or lose it to its tolerances): the model spans more orders of magnitude
-        within one row than double precision and the solver's tolerances can carry, and any
-        "optimal" found would be optimal for another model.
+        """Raise :class:`SolverError` when a scaled coefficient is too small for HiGHS to keep.
+
+        HiGHS would drop such a coefficient (or lose it to its tolerances): the model spans
+        more orders of magnitude within one row than double precision and the solver's
+        tolerances can carry, and any "optimal" found would be optimal for another model.
         """
         tiny = np.flatnonzero(np.abs(scaled) < 10 * SMALL_MATRIX_VALUE)
         if self.as_stated or not len(tiny):
@@ -222,6 +223,7 @@ class HighsSession(Session):
         )
 
     def set_start(self, variables: Sequence[pulp.LpVariable], values: np.ndarray) -> None:
+        """Offer a point, in the model's units, to build the next run's first basis from."""
         # applied just before the next run: model edits in between would discard it
         idx = self.positions(variables)
         self._start = (idx, np.asarray(values, dtype=float) / self._col_scale[idx])
@@ -303,8 +305,10 @@ class HighsSession(Session):
         )
 
     def _run(self, method: str, *, robust: bool = False, presolve: str = "off") -> tuple[str, bool]:
-        """One HiGHS run with ``method``: how it ended (``optimal``, ``infeasible``,
-        ``unbounded`` or ``retry``) and whether it holds a primal feasible solution.
+        """Run HiGHS once with ``method``.
+
+        Return how the run ended (``optimal``, ``infeasible``, ``unbounded`` or ``retry``)
+        and whether it holds a primal feasible solution.
 
         ``robust`` runs with HiGHS's default tolerances and ``presolve``.
         """
@@ -353,12 +357,14 @@ class HighsSession(Session):
     # Values and duals are read back in the model's own units: x = C x̃, and the scaled
     # objective is κ times the model's, so y = R ỹ / κ for rows and d = d̃ / (C κ) for columns.
     def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        """Return the values of ``variables`` at the last solution, unscaled."""
         self._require_solution()
         col = np.asarray(self.highs.getSolution().col_value)
         idx = self.positions(variables)
         return np.asarray(col[idx] * self._col_scale[idx], dtype=float)
 
     def row_duals(self, constraints: Sequence[pulp.LpConstraint]) -> np.ndarray | None:
+        """Return the rows' duals, unscaled (``None`` without duals)."""
         self._require_solution()
         if not self._has_duals():
             return None
@@ -369,6 +375,7 @@ class HighsSession(Session):
         return np.asarray(dual[rows] * self._row_scale[rows] / self._cost_scale, dtype=float)
 
     def reduced_costs(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray | None:
+        """Return the variables' reduced costs, unscaled (``None`` without duals)."""
         self._require_solution()
         if not self._has_duals():
             return None
@@ -455,9 +462,11 @@ class HighsSession(Session):
         indices: np.ndarray,
         values: np.ndarray,
     ) -> np.ndarray:
-        """Scale factors for columns added with rows: each new column is measured so that
-        its coefficients straddle, in its rows, the scale the existing columns give
-        (a new level ``t`` in units of the compared gains, a Nash cut's column in log units).
+        """Return the scale factors for columns added with rows.
+
+        Each new column is measured so that its coefficients straddle, in its rows, the
+        scale the existing columns give (a new level ``t`` in units of the compared gains, a
+        Nash cut's column in log units).
         """
         if self.as_stated:
             return np.ones(len(new_variables))
@@ -503,7 +512,7 @@ class HighsSession(Session):
 
 
 class HighsBackend:
-    """Opens :class:`HighsSession`\\ s: HiGHS in-process, the model kept live.
+    r"""Opens :class:`HighsSession`\ s: HiGHS in-process, the model kept live.
 
     Parameters
     ----------

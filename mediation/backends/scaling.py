@@ -11,15 +11,20 @@ EQUILIBRATION_PASSES = 24
 
 
 def power_of_two(x: np.ndarray) -> np.ndarray:
-    """Return the powers of two nearest to ``x`` (> 0): scaling by them is exact in floating point."""
+    """Return the powers of two nearest to ``x`` (> 0).
+
+    Scaling by them is exact in floating point.
+    """
     return np.asarray(np.exp2(np.round(np.log2(x))), dtype=float)
 
 
 def equilibrate(
     starts: np.ndarray, indices: np.ndarray, values: np.ndarray, n_cols: int, fixed: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column scale factors (powers of two) that centre a rowwise sparse matrix's
-    coefficients on 1, no coefficient above 1.
+    """Return row and column scale factors that centre a sparse matrix's coefficients on 1.
+
+    The factors are powers of two, the matrix is stored rowwise, and no scaled coefficient
+    is above 1.
 
     Geometric-mean scaling: divide every row and then every column by the geometric mean of
     its largest and smallest magnitudes, repeatedly; a last pass divides each row by its

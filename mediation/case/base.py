@@ -8,8 +8,10 @@ __all__ = ["StrictModel"]
 
 
 class StrictModel(BaseModel):
-    """A frozen model that takes JSON types as they are (``true`` is not a number), refuses
-    NaN, infinities and unknown keys, and keeps the input out of its error messages.
+    """A frozen model that reads JSON strictly and keeps the input out of its error messages.
+
+    It takes JSON types as they are (``true`` is not a number) and refuses NaN, infinities and
+    unknown keys.
     """
 
     model_config = ConfigDict(

@@ -1,5 +1,7 @@
-"""Cross-field checks of a case: ids that must exist and be unique, floors that must fit,
-values a party may hold, and the other rules one field alone cannot state.
+"""Cross-field checks of a case: the rules that one field alone cannot state.
+
+Among them: ids that must exist and be unique, floors that must fit, and values a party may
+hold.
 """
 
 from __future__ import annotations

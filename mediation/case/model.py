@@ -1,5 +1,7 @@
-"""The case's entities: parties, issues, the interests and relations between them, extra
-constraints, and the case that holds them (Pydantic models, each validated on its own).
+"""The case's entities, as Pydantic models, each validated on its own.
+
+They are the parties, the issues, the interests and relations between them, extra
+constraints, and the case that holds them.
 
 Cross-field rules (ids that must exist, floors that must fit) are checked by
 :func:`mediation.case.referential_problems`; :func:`mediation.case.parse_case` applies both.
@@ -103,8 +105,9 @@ _JSON_ONLY = (
 
 
 def _not_json(value: object) -> tuple[list[int | str], str] | None:
-    """Where and why ``value`` is not JSON data, for the first place in document order that
-    is not; ``None`` when all of it is.
+    """Return where and why ``value`` is not JSON data; ``None`` when all of it is.
+
+    The place given is the first one in document order that is not JSON data.
     """
     todo: list[tuple[list[int | str], object]] = [([], value)]
     while todo:
@@ -138,7 +141,7 @@ def _not_json(value: object) -> tuple[list[int | str], str] | None:
 
 
 def _unlike_json(item: object) -> tuple[str, str]:
-    """What a value that JSON cannot hold is, and what to write instead."""
+    """Return what a value that JSON cannot hold is, and what to write instead."""
     if isinstance(item, bytes | bytearray):
         return "binary data (YAML !!binary)", "write it as a base64 string"
     if isinstance(item, datetime.date | datetime.time):
@@ -233,10 +236,12 @@ class Interest(StrictModel):
 
     @property
     def floor(self) -> float:
+        """The smallest share of the issue the party may receive: ``min_share``, else 0."""
         return 0.0 if self.min_share is None else self.min_share
 
     @property
     def cap(self) -> float:
+        """The largest share of the issue the party may receive: ``max_share``, else 1."""
         return 1.0 if self.max_share is None else self.max_share
 
 
@@ -286,10 +291,12 @@ class Case(StrictModel):
 
     @cached_property
     def stakeholder_by_id(self) -> dict[str, Stakeholder]:
+        """Parties keyed by id."""
         return {s.id: s for s in self.stakeholders}
 
     @cached_property
     def issue_by_id(self) -> dict[str, Issue]:
+        """Issues keyed by id."""
         return {i.id: i for i in self.issues}
 
     @cached_property
@@ -299,6 +306,7 @@ class Case(StrictModel):
 
     @cached_property
     def interests_by_issue(self) -> dict[str, list[Interest]]:
+        """Interests grouped by issue id, in case order; every issue has a list."""
         grouped: dict[str, list[Interest]] = {i.id: [] for i in self.issues}
         for x in self.interests:
             grouped[x.issue].append(x)
@@ -306,6 +314,7 @@ class Case(StrictModel):
 
     @cached_property
     def interests_by_stakeholder(self) -> dict[str, list[Interest]]:
+        """Interests grouped by party id, in case order; every party has a list."""
         grouped: dict[str, list[Interest]] = {s.id: [] for s in self.stakeholders}
         for x in self.interests:
             grouped[x.stakeholder].append(x)
@@ -313,9 +322,11 @@ class Case(StrictModel):
 
     @cached_property
     def canonical_digest(self) -> bytes:
-        """SHA-256 digest of the validated case's JSON (fixed key order and number format),
-        computed once per case. Bytes, not a live ``hashlib`` object, so that a case that has
-        been settled can still be pickled (sent to a worker process, cached).
+        """SHA-256 digest of the validated case's JSON, computed once per case.
+
+        The JSON has a fixed key order and number format. The digest is bytes, not a live
+        ``hashlib`` object, so that a case that has been settled can still be pickled (sent to
+        a worker process, cached).
         """
         import hashlib
 

@@ -1,5 +1,7 @@
-"""Parsing a case document: the shape check, validation into a :class:`Case`, and the
-translation of Pydantic's errors into problems that name the offending field.
+"""Parsing a case document: the shape check, validation, and the translation of errors.
+
+A document is validated into a :class:`Case`, and Pydantic's errors become problems that name
+the offending field.
 
 A case is validated strictly (``true`` is not a number, NaN and infinities are rejected,
 unknown keys are errors except under ``extensions``) and every error names the path of the
@@ -265,8 +267,10 @@ _CONTAINERS = (dict, list)
 
 
 def _flat_chars(node: dict[Any, Any]) -> int:
-    """Characters of a mapping's keys and strings when it holds no mapping or list and only
-    string keys, else -1.
+    """Return the characters of a mapping's keys and strings, or -1.
+
+    The count is given when the mapping holds no mapping or list and only string keys; -1
+    otherwise.
     """
     chars = 0
     for key, value in node.items():

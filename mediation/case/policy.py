@@ -22,7 +22,10 @@ CLAIMS_METHODS: tuple[str, ...] = get_args(ClaimsMethod)
 
 
 def rule_names() -> tuple[str, ...]:
-    """Return the rules a policy may name: those in the engine's registry (:mod:`mediation.rules`)."""
+    """Return the rules a policy may name.
+
+    They are those in the engine's registry (:mod:`mediation.rules`).
+    """
     # the registry imports the rules, which import the case: read it when first needed
     from ..rules import rule_names as registered
 

@@ -1,5 +1,7 @@
-"""Transforms of a case: a new, validated case with a diagnosis's concessions made, or with one
-party's values restated in another unit.
+"""Transforms of a case, each returning a new, validated case.
+
+The new case has a diagnosis's concessions made, or one party's values restated in another
+unit.
 """
 
 from __future__ import annotations
@@ -138,7 +140,7 @@ def _named(
 
 
 def scale_party(case: Case, party: str, factor: float) -> Case:
-    """Return the case with one party's values, and its disagreement point, multiplied by ``factor``.
+    """Return the case with one party's values and disagreement point multiplied by ``factor``.
 
     A party's utility is the sum of its values times its shares: scaling its values and its
     disagreement point together restates its utility in another unit (points instead of 元,

@@ -42,8 +42,9 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 
 
 class _Loader(_Base):  # type: ignore[misc]
-    """The safe loader's parser, tag resolver and scalar constructors, reading ``1e6`` as a
-    number. :func:`read_yaml` drives it event by event; its own composer is not used.
+    """The safe loader's parser, tag resolver and scalar constructors, reading ``1e6`` as a number.
+
+    :func:`read_yaml` drives it event by event; its own composer is not used.
     """
 
 
@@ -112,7 +113,7 @@ class _Frame:
 
 
 def read_yaml(text: str) -> object:
-    """Parse a single YAML document into plain data (mappings, lists and scalars).
+    r"""Parse a single YAML document into plain data (mappings, lists and scalars).
 
     Plain scalars resolve as in YAML 1.1 (as ``yaml.safe_load`` reads them), except that
     ``1e6`` is a number; aliases share the data of their anchor; merge keys (``<<: *base``,
@@ -132,7 +133,7 @@ def read_yaml(text: str) -> object:
 
     Examples
     --------
-    >>> read_yaml("a: &x [1, 2.5e3, yes]\\nb: *x\\n")
+    >>> read_yaml("a: &x [1, 2.5e3, yes]\nb: *x\n")
     {'a': [1, 2500.0, True], 'b': [1, 2500.0, True]}
     """
     loader = _Loader(text)
@@ -275,9 +276,7 @@ class _Reader:
             self.put(value, height, mark)
 
     def put(self, value: object, height: int, mark: Any) -> None:
-        """Place a value read whole (it starts at ``mark``) into the mapping or list being
-        read.
-        """
+        """Place a value read whole (it starts at ``mark``) into the mapping or list being read."""
         frame = self.stack[-1]
         if frame.key is _MERGE:  # the merged mappings' values land one level up
             height -= 1 if type(value) is dict else 2

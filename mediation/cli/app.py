@@ -67,8 +67,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def read_case(path: str) -> Case:
-    """Return the case in the file at ``path`` (``-``: standard input), read within the size limit;
-    exits with 2 and the problems when it cannot be read or is not a valid case.
+    """Return the case in the file at ``path`` (``-``: standard input), read within the size limit.
+
+    Exit with 2 and the problems when it cannot be read or is not a valid case.
     """
     from ..case import guess_format, load_case
     from ..case.limits import MAX_DOCUMENT_BYTES
@@ -129,8 +130,10 @@ BUILT_IN = ("validate", "schema", "settle", "graph")
 
 
 def add_commands(app: typer.Typer) -> None:
-    """Add the built-in commands, then every other command of the entry-point group
-    :data:`COMMANDS` (another package's, e.g. the service's ``serve``), by name.
+    """Add the built-in commands, then every other command of the entry-point group, by name.
+
+    The group is :data:`COMMANDS`; its other commands are another package's, e.g. the
+    service's ``serve``.
     """
     from importlib import import_module
 

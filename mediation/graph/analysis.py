@@ -30,7 +30,9 @@ class GraphAnalysis:
     missing_dialogue: tuple[MissingChannel, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the analysis as JSON-serialisable data: mappings, lists, strings, numbers, ``None``.
+        """Return the analysis as JSON-serialisable data.
+
+        The data holds mappings, lists, strings, numbers and ``None`` only.
 
         Every dataclass becomes a mapping of its fields and every tuple a list.
         """

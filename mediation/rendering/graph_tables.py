@@ -38,7 +38,7 @@ _WORDING = {
 def graph_command_output(
     case: Case, *, fmt: str = "table", export: str | None = None
 ) -> str | list[RenderableType]:
-    """What ``mediation graph`` prints for a case.
+    """Return what ``mediation graph`` prints for a case.
 
     Parameters
     ----------

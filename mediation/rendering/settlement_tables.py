@@ -1,5 +1,6 @@
-"""A settlement for the terminal: rich tables of who gets what, the parties' outcomes, fairness
-and the reasons in words. Nothing is printed here.
+"""A settlement for the terminal, as rich tables; nothing is printed here.
+
+The tables show who gets what, the parties' outcomes, fairness and the reasons in words.
 """
 
 from __future__ import annotations

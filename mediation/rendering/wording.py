@@ -272,7 +272,10 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
 
 
 def _phrases(lang: str) -> dict[str, str]:
-    """Return the phrases of ``lang``; a :class:`RenderError` naming the languages there are if none."""
+    """Return the phrases of ``lang``.
+
+    Raise a :class:`RenderError` naming the languages there are when ``lang`` has none.
+    """
     if lang not in PHRASES:
         raise RenderError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
     return PHRASES[lang]
@@ -481,7 +484,10 @@ def _conflict(c: Conflict, words: Mapping[str, str], names: _Namer) -> str:
 
 
 def _unit(unit: str | None) -> str:
-    """Return a money or other unit to append to a number (shares and points speak for themselves)."""
+    """Return a money or other unit to append to a number.
+
+    Shares and points speak for themselves: they get none.
+    """
     return f" {unit}" if unit and unit not in ("share", "points") else ""
 
 

@@ -53,22 +53,28 @@ class Rule(Protocol):
 
     @property
     def kind(self) -> RuleKind:
-        """``lp``: solved on the allocation model, with red lines, capacities and policy
+        """How the rule finds its allocation: ``lp`` or ``procedural``.
+
+        ``lp``: solved on the allocation model, with red lines, capacities and policy
         constraints; ``procedural``: computed by a procedure from the case alone.
         """
         ...
 
     @property
     def compares(self) -> Literal["policy", "normalized"]:
-        """``policy``: gains are compared on the policy's scale; ``normalized``: always on
-        the normalized scale, whatever the policy says (Kalai–Smorodinsky, Nash).
+        """The scale the rule compares gains on: ``policy`` or ``normalized``.
+
+        ``policy``: gains are compared on the policy's scale; ``normalized``: always on the
+        normalized scale, whatever the policy says (Kalai–Smorodinsky, Nash).
         """
         ...
 
     @property
     def holds_flat(self) -> bool:
-        """Whether parties that cannot gain are held at their no-deal point even without
-        individual rationality (Nash: it cannot weigh a gain that cannot be positive).
+        """Whether parties that cannot gain are held at their no-deal point.
+
+        They are held even without individual rationality (Nash: it cannot weigh a gain
+        that cannot be positive).
         """
         ...
 

@@ -75,20 +75,23 @@ class Context:
 
     @property
     def weight(self) -> np.ndarray:
+        """Each party's weight, as the case gives it."""
         return self.index.weight
 
     @property
     def span(self) -> np.ndarray:
-        """Each party's own scale in utility units, whatever the comparison scale: its range
-        (ideal − disagreement), or its stake when it has no range. Tolerances on a party's
-        utility are relative to it.
+        """Each party's own scale in utility units, whatever the comparison scale.
+
+        It is the party's range (ideal − disagreement), or its stake when it has no range.
+        Tolerances on a party's utility are relative to it.
         """
         room = self.ideal - self.index.disagreement
         return np.asarray(np.where(self.flat, self.index.stake, room), dtype=float)
 
     def level_unit(self) -> float:
-        """Return the smallest compared party's range in level units (``span / (ρ w)``): a level
-        held within ``HOLD`` of it costs no party more than ``HOLD`` of its own range.
+        """Return the smallest compared party's range in level units (``span / (ρ w)``).
+
+        A level held within ``HOLD`` of it costs no party more than ``HOLD`` of its own range.
         """
         unit = self.span / (self.rho * self.weight)
         return float(unit[self.compared].min()) if self.compared.any() else 1.0
@@ -98,8 +101,9 @@ class Context:
         return np.asarray(self.weight / self.rho, dtype=float)
 
     def solve(self) -> Status:
-        """Solve; with ``envy_free`` asked, add violated envy rows and re-solve until none
-        remain.
+        """Solve the model, adding envy rows as needed.
+
+        With ``envy_free`` asked, add violated envy rows and re-solve until none remain.
 
         A pair that already has its row is not added again: what envy it still shows is
         within the solver's feasibility tolerance.
@@ -131,15 +135,18 @@ class Context:
         certificate.record(self.model, self.session, accumulate=accumulate)
 
     def utilities(self) -> np.ndarray:
+        """Return each party's utility at the last solve."""
         return self.session.values(self.model.u)
 
     def compared_gains(self, utilities: np.ndarray) -> np.ndarray:
+        """Return the compared gains ``(u − d) / ρ`` of ``utilities``."""
         return np.asarray((utilities - self.index.disagreement) / self.rho, dtype=float)
 
 
 class Details(Protocol):
-    """What a rule found besides the allocation (its levels, its certificate, ...): facts
-    the settlement's reasons are derived from.
+    """What a rule found besides the allocation (its levels, its certificate, ...).
+
+    These are the facts the settlement's reasons are derived from.
     """
 
     def reasons(self) -> list[dict[str, Any]]:
@@ -158,8 +165,10 @@ class NobodyToCompare:
 
 @dataclass(frozen=True)
 class NoPositiveGain:
-    """Nash's rule needs every compared party to gain, and these parties cannot (positions
-    in the case's stakeholders); the pipeline packages the diagnosis.
+    """Parties that cannot gain, though Nash's rule needs every compared party to gain.
+
+    ``parties`` are positions in the case's stakeholders; the pipeline packages the
+    diagnosis.
     """
 
     parties: list[int]
@@ -171,8 +180,9 @@ class NoPositiveGain:
 
 @dataclass(frozen=True)
 class ProcedureSteps:
-    """The steps a procedural rule took (Adjusted Winner's phases, a claims rule's awards),
-    already in the reason format.
+    """The steps a procedural rule took, already in the reason format.
+
+    For example Adjusted Winner's phases, or a claims rule's awards.
     """
 
     steps: list[dict[str, Any]]
@@ -241,8 +251,10 @@ class RuleResult:
 def envy_violations(
     index: CaseIndex, shares: np.ndarray, tol: float = ENVY_SLACK
 ) -> list[tuple[int, int]]:
-    """Pairs ``(s, t)`` where ``s`` envies ``t``'s resources beyond ``tol`` of the value ``s``
-    puts on resources (see :func:`mediation.fairness.envy_matrix`).
+    """Return the pairs ``(s, t)`` where ``s`` envies ``t``'s resources beyond ``tol``.
+
+    ``tol`` is a fraction of the value ``s`` puts on resources (see
+    :func:`mediation.fairness.envy_matrix`).
     """
     envy = envy_matrix(index, shares)
     bad = np.argwhere(envy > tol * index.resource_stake[:, None])
@@ -253,8 +265,9 @@ def envy_violations(
 
 
 def add_level_rows(ctx: Context) -> Levels:
-    """Add ``t``, the release columns and the level rows for every compared party, and make
-    ``t`` the objective.
+    """Add the level ``t`` with its columns and rows, and make ``t`` the objective.
+
+    The columns are the release columns, the rows the level rows of every compared party.
     """
     m = ctx.model
     unit = 1.0 / (ctx.weight * ctx.rho)
@@ -285,15 +298,17 @@ def fix_parties(
 
 
 def hold_slack(session: Session) -> float:
-    """How loosely an earlier stage's optimum is held: :data:`HOLD`, :data:`MIP_HOLD` for a
-    MIP.
+    """Return how loosely an earlier stage's optimum is held.
+
+    :data:`HOLD`, or :data:`MIP_HOLD` for a MIP.
     """
     return MIP_HOLD if session.is_mip else HOLD
 
 
 def hold_at(ctx: Context, parties: list[int], held: np.ndarray, slack: float) -> None:
-    """Keep ``parties`` at compared gains (÷ weight) ``held``, less ``slack`` relative to each
-    party's own range.
+    """Keep ``parties`` at compared gains (÷ weight) ``held``, less ``slack``.
+
+    ``slack`` is relative to each party's own range.
 
     The slack is measured in the party's own gain, never in the compared units: a party with
     weight 1e6 held at a level ``l`` has gain ``1e6 · l``, and a slack in level units would

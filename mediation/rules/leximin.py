@@ -28,8 +28,9 @@ NAME = "leximin"
 
 @dataclass(frozen=True)
 class LeximinLevels:
-    """The levels found, worst-off first: each level's value (compared gain ÷ weight) and
-    the parties held at it.
+    """The levels found, worst-off first.
+
+    Each level gives its value (compared gain ÷ weight) and the parties held at it.
     """
 
     levels: list[tuple[float, list[str]]]

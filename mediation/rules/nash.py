@@ -45,8 +45,9 @@ def case_problems(case: Case, policy: Policy) -> list[Problem]:
 
 @dataclass(frozen=True)
 class NashCertificate:
-    """The certified gap of the cutting planes, how many rounds and cuts reached it, and the
-    gap aimed at.
+    """The certified gap of the cutting planes, and the gap aimed at.
+
+    ``rounds`` and ``cuts`` say how many rounds and cuts reached the certified gap.
     """
 
     gap: float
@@ -55,8 +56,9 @@ class NashCertificate:
     target: float
 
     def reasons(self) -> list[dict[str, Any]]:
-        """``nash_certificate``, and ``nash_gap_not_reached`` when the gap stayed above the
-        target.
+        """Return the ``nash_certificate`` reason, and ``nash_gap_not_reached`` when due.
+
+        ``nash_gap_not_reached`` is added when the gap stayed above the target.
         """
         found = [
             {"code": "nash_certificate", "gap": self.gap, "rounds": self.rounds, "cuts": self.cuts}
@@ -228,8 +230,9 @@ def solve(ctx: Context) -> RuleResult:
 
 
 def _market_start(ctx: Context, members: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Shares (per interest) and utilities of the proportional-response approximation, on
-    plain Fisher markets.
+    """Return the proportional-response approximation's shares and utilities on plain markets.
+
+    The shares are per interest; the markets are plain Fisher markets.
 
     A plain market: every issue a divisible resource, no share bounds, no extra or policy
     constraints, every disagreement point 0 and every party compared. There the weighted

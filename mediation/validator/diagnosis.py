@@ -13,8 +13,10 @@ __all__ = ["check_diagnosis"]
 
 
 def check_diagnosis(case: Case, settlement: Settlement, fail: Callable[[str, str], None]) -> None:
-    """Every red line a diagnosis names exists in the case with the bound it states, and
-    every concession starts from that bound and proposes a value the format allows.
+    """Check the red lines and concessions a diagnosis names against the case.
+
+    Every red line a diagnosis names must exist in the case with the bound it states, and
+    every concession must start from that bound and propose a value the format allows.
     """
     diagnosis = settlement.diagnosis
     assert diagnosis is not None

@@ -22,6 +22,7 @@ def check_fairness(
     risk: np.ndarray,
     fail: Callable[[str, str], None],
 ) -> None:
+    """Check the fairness report against envy, proportionality and gains recomputed here."""
     report = settlement.fairness
     if report is None:
         fail("fairness", "missing for a settlement with an allocation")

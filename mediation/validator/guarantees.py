@@ -39,7 +39,7 @@ def adjusted_winner(
     share: dict[tuple[str, str], float],
     fail: Callable[[str, str], None],
 ) -> None:
-    """Adjusted Winner is equitable (equal points) and splits at most one issue."""
+    """Check that Adjusted Winner is equitable (equal points) and splits at most one issue."""
     a, b = (s.id for s in case.stakeholders)
     points = {
         p: sum(x.value * share.get((p, x.issue), 0.0) for x in case.interests if x.stakeholder == p)

@@ -68,8 +68,10 @@ class _Polytope:
 def optimality_problems(
     case: Case, settlement: Settlement, *, time_limit: float | None = None
 ) -> list[tuple[str, str]]:
-    """``(path, message)`` for each way the settlement is not the rule's optimum (empty when
-    it is, or when the check does not apply: see the module's docstring).
+    """Return ``(path, message)`` for each way the settlement is not the rule's optimum.
+
+    The list is empty when the settlement is the optimum, or when the check does not apply
+    (see the module's docstring).
 
     ``time_limit`` bounds the seconds the check's LPs may take; an LP stopped by it gives no
     verdict (the settlement's own time limit was then spent).
@@ -214,8 +216,10 @@ def _maximize(
     extra_b: np.ndarray | None = None,
     extra_bounds: list[tuple[float | None, float | None]] | None = None,
 ) -> float | None:
-    """Return the largest ``objective · z`` over the polytope, with extra columns and rows when
-    given (``None`` when the LP did not solve: no certificate either way).
+    """Return the largest ``objective · z`` over the polytope.
+
+    Extra columns and rows are added when given; ``None`` when the LP did not solve (no
+    certificate either way).
     """
     added = 0 if extra_bounds is None else len(extra_bounds)
     a_ub = sparse.hstack([polytope.a_ub, sparse.csr_matrix((polytope.a_ub.shape[0], added))])
@@ -254,8 +258,10 @@ def _maximize(
 def _row_normalized(
     block: sparse.csr_matrix, last: np.ndarray, bound: np.ndarray
 ) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Rows ``[block | last]`` with bounds ``bound``, each divided by its largest
-    coefficient (so that the LP sees coefficients of at most 1).
+    """Return the rows ``[block | last]`` with bounds ``bound``, each row normalized.
+
+    Each row is divided by its largest coefficient, so that the LP sees coefficients of at
+    most 1.
     """
     full = sparse.hstack([block, sparse.csr_matrix(last.reshape(-1, 1))]).tocsr()
     top = np.asarray(abs(full).max(axis=1).todense()).ravel()
@@ -277,7 +283,9 @@ def _levels(
     *,
     all_levels: bool,
 ) -> list[tuple[str, str]]:
-    """Max–min LPs over the compared gains ``g_p = (u_p − d_p) / (ρ_p w_p)``: the first level
+    """Return the ``(path, message)`` problems found by max–min LPs over the compared gains.
+
+    The compared gains are ``g_p = (u_p − d_p) / (ρ_p w_p)``. The LPs check the first level
     (maximin, KS) or each in turn (leximin), the lower levels held at the settlement's gains.
 
     A free party: ``−M_p x / (ρ_p w_p) + t ≤ −d_p / (ρ_p w_p)``; a held one:
