@@ -23,6 +23,8 @@ database framework.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,6 +223,7 @@ def test_the_lazy_registry_read_is_the_only_exception_and_only_when_lazy() -> No
 PROTOCOL_RAISES = {
     # a module's __getattr__ must raise AttributeError
     ("mediation", "AttributeError"),
+    ("mediation.rendering", "AttributeError"),
     # pydantic validators signal with PydanticCustomError; parse_case turns it into a CaseError
     ("mediation.case.model", "PydanticCustomError"),
     ("mediation.case.policy", "PydanticCustomError"),
@@ -280,3 +283,15 @@ def test_a_bare_value_error_would_be_caught(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert foreign_raises(package) == ["mediation.graph:5 raises KeyError"]
+
+
+def test_settling_from_the_command_line_loads_neither_the_graph_nor_the_service() -> None:
+    # what `mediation settle` imports to print a settlement: networkx is the graph command's
+    code = (
+        "import sys\n"
+        "from mediation.cli.settle import command\n"
+        "import mediation.rendering.settlement_tables, mediation.allocation.pipeline\n"
+        "print(sorted(m for m in ('networkx', 'fastapi', 'sqlalchemy') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,10 +1,18 @@
-"""Results for people: settlements in words, settlements and graph analyses as tables."""
+"""Results for people: settlements in words, settlements and graph analyses as tables.
+
+The names are loaded on first use, so that rendering a settlement does not import the graph
+analysis (networkx) and the reverse.
+"""
 
 from __future__ import annotations
 
-from .graph_tables import GRAPH_EXPORTS, GRAPH_FORMATS, analysis_tables, graph_command_output
-from .settlement_tables import settlement_tables
-from .wording import LANGUAGES, PHRASES, render, render_diagnosis
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .graph_tables import GRAPH_EXPORTS, GRAPH_FORMATS, analysis_tables, graph_command_output
+    from .settlement_tables import settlement_tables
+    from .wording import LANGUAGES, PHRASES, render, render_diagnosis
 
 __all__ = [
     "GRAPH_EXPORTS",
@@ -17,3 +25,30 @@ __all__ = [
     "render_diagnosis",
     "settlement_tables",
 ]
+
+_HOME = {
+    "GRAPH_EXPORTS": "graph_tables",
+    "GRAPH_FORMATS": "graph_tables",
+    "analysis_tables": "graph_tables",
+    "graph_command_output": "graph_tables",
+    "settlement_tables": "settlement_tables",
+    "LANGUAGES": "wording",
+    "PHRASES": "wording",
+    "render": "wording",
+    "render_diagnosis": "wording",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the public names."""
+    return sorted(__all__)
