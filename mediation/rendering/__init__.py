@@ -1,7 +1,8 @@
 """Results for people: settlements in words, settlements and graph analyses as tables.
 
-The names are loaded on first use, so that rendering a settlement does not import the graph
-analysis (networkx) and the reverse.
+The graph tables' names are loaded on first use, so that rendering a settlement does not
+import the graph analysis (networkx). ``settlement_tables`` is imported at once: the function
+has its module's name, and a lazily loaded module would shadow it once imported.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from .settlement_tables import settlement_tables
+from .wording import LANGUAGES, PHRASES, render, render_diagnosis
+
 if TYPE_CHECKING:
     from .graph_tables import GRAPH_EXPORTS, GRAPH_FORMATS, analysis_tables, graph_command_output
-    from .settlement_tables import settlement_tables
-    from .wording import LANGUAGES, PHRASES, render, render_diagnosis
 
 __all__ = [
     "GRAPH_EXPORTS",
@@ -31,11 +33,6 @@ _HOME = {
     "GRAPH_FORMATS": "graph_tables",
     "analysis_tables": "graph_tables",
     "graph_command_output": "graph_tables",
-    "settlement_tables": "settlement_tables",
-    "LANGUAGES": "wording",
-    "PHRASES": "wording",
-    "render": "wording",
-    "render_diagnosis": "wording",
 }
 
 
