@@ -184,7 +184,7 @@ def run_engine(document: dict[str, Any], rule: str) -> EngineRun:
     parsed = time.perf_counter()
     result = settle(case, rule=rule)
     seconds = time.perf_counter() - start
-    parts = {"parse": parsed - start, **result.solver.timings}
+    parts = {"parse": parsed - start, **result.provenance.timings}
     gains = None
     if result.status in ("optimal", "feasible"):
         gains = np.array(
@@ -193,7 +193,7 @@ def run_engine(document: dict[str, Any], rule: str) -> EngineRun:
                 for p in (result.parties[s.id] for s in case.stakeholders)
             ]
         )
-    return EngineRun(seconds, parts, gains, result.status, result.solver.solves)
+    return EngineRun(seconds, parts, gains, result.status, result.provenance.solver.solves)
 
 
 def _engine_error(run: EngineRun) -> str | None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "DEFAULT_CODE",
     "CaseError",
     "GraphError",
     "GraphTypeError",
@@ -23,16 +24,24 @@ __all__ = [
 ]
 
 
+#: The :attr:`Problem.code` of a problem made without a more specific one.
+DEFAULT_CODE = "invalid"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with an input: where (a field path) and what.
+    """One thing wrong with an input: where (a field path), what, and a code for programs.
 
     ``path`` uses the case's own key names, e.g. ``interests[3].stakeholder``; the empty
-    string stands for the document as a whole.
+    string stands for the document as a whole. ``code`` is a short snake_case name of the
+    kind of problem, stable for programs to switch on (``missing``, ``extra_forbidden``,
+    ``unknown_stakeholder``, ``duplicate_id``, ``too_large``, ...); the wording of
+    ``message`` may change. :data:`DEFAULT_CODE` when no more specific code is given.
     """
 
     path: str
     message: str
+    code: str = DEFAULT_CODE
 
     def __post_init__(self) -> None:
         """Escape lone surrogates in the path and the message."""

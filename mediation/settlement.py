@@ -1,4 +1,17 @@
-"""The settlement: the engine's answer, a versioned JSON contract shared by the CLI and service."""
+"""The settlement: the engine's answer, a versioned JSON contract shared by the CLI and service.
+
+A settlement is a result *body* (status, shares, amounts, each party's outcome, fairness,
+typed reasons, the diagnosis) and a *provenance* header (the input's hash, the policy
+applied, engine and solver versions, time spent). The body depends on the input alone: two
+runs of the same case under the same policy give identical bodies; only the provenance's
+timings differ. :meth:`Settlement.body` gives the body alone.
+
+Numbers in the body are the engine's exact values cleaned of solver noise: shares within
+1e-9 of 0, 1 or a party's bound are snapped to it, every computed number is rounded to 14
+significant digits (the floating-point noise of ``0.8500000000000008`` goes; any tolerance
+a validator or a person uses is far wider), and the shares of each issue sum to exactly 1
+(``math.fsum``). Numbers taken from the case (a disagreement point) are reported as given.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +19,27 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .reasons import Reason
+
 __all__ = [
     "SCHEMA_VERSION",
     "Concession",
     "Conflict",
     "ConflictSet",
     "Diagnosis",
+    "Explanation",
     "Exposure",
     "Fairness",
     "PartyOutcome",
+    "Provenance",
     "Reason",
     "Settlement",
     "SolverInfo",
+    "settlement_json_schema",
 ]
 
 #: Version of the settlement contract; bumped on any incompatible change.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 SettlementStatus = Literal["optimal", "feasible", "infeasible", "error"]
 
@@ -66,21 +84,6 @@ class Fairness(_Model):
     pareto_optimal: bool | None = Field(
         description="checked by an LP over the hard constraints; null if the check did not finish"
     )
-
-
-class Reason(BaseModel):
-    """One structured reason; ``code`` says which, the other fields depend on it.
-
-    Rendering into sentences is done by :func:`mediation.render`.
-    """
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    code: str
-    stakeholder: str | None = None
-    issue: str | None = None
-    constraint: str | None = None
-    dual: float | None = None
 
 
 class Conflict(_Model):
@@ -141,13 +144,31 @@ class Diagnosis(_Model):
     )
 
 
+class Explanation(_Model):
+    """The reasons as sentences in one language, added on request beside the typed reasons."""
+
+    lang: Literal["en", "zh"]
+    sentences: list[str]
+
+
 class SolverInfo(_Model):
-    """Which solver found the settlement, and how long it took."""
+    """Which solver found the settlement, and how much it worked."""
 
     name: str
     version: str
     seconds: float = Field(description="time spent inside the solver")
-    solves: int = 0
+    solves: int = Field(default=0, description="how many LPs (or MIPs) it solved")
+
+
+class Provenance(_Model):
+    """Where a settlement comes from: its input, the policy applied, versions and timings."""
+
+    input_sha256: str = Field(
+        description="SHA-256 of the validated case's canonical JSON and the policy applied"
+    )
+    policy: dict[str, Any] = Field(description="the policy applied (the case's, overridden)")
+    engine_version: str
+    solver: SolverInfo
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
 
 
@@ -157,7 +178,7 @@ class Settlement(_Model):
     schema_version: str = SCHEMA_VERSION
     case_id: str
     rule: str
-    scale: str
+    scale: str = Field(description="the scale gains were compared on (raw or normalized)")
     status: SettlementStatus
     shares: dict[str, dict[str, float]]
     amounts: dict[str, dict[str, float]]
@@ -165,7 +186,19 @@ class Settlement(_Model):
     fairness: Fairness | None
     reasons: list[Reason]
     diagnosis: Diagnosis | None = None
-    solver: SolverInfo
-    engine_version: str
-    input_sha256: str
-    policy: dict[str, Any] = Field(default_factory=dict, description="the policy applied")
+    explanation: Explanation | None = Field(
+        default=None, description="the reasons as sentences, when asked for (e.g. --lang)"
+    )
+    provenance: Provenance
+
+    def body(self) -> dict[str, Any]:
+        """Return the result without its provenance, as JSON-ready data."""
+        return self.model_dump(mode="json", exclude={"provenance"})
+
+
+def settlement_json_schema() -> dict[str, Any]:
+    """Return the JSON Schema (draft 2020-12) of the settlement contract, as a mapping."""
+    schema = Settlement.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://github.com/mediation-engine/mediation/settlement.schema.json"
+    return schema

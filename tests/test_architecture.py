@@ -3,7 +3,8 @@
 The layers, from the bottom up (a package may import the ones above it in this list):
 
 ========================  =================================================================
-``errors``, ``settlement``  plain data: the error types and the settlement model
+``errors``, ``reasons``,    plain data: the error types, the typed reasons and the
+``settlement``              settlement model
 ``case``                  the case format (reads the rule registry's names, lazily, and
                           nothing else of the engine)
 ``numeric``, ``graph``    numeric and graph views of a case
@@ -107,7 +108,7 @@ def broken_rule(imp: Import) -> str | None:
     """Return the dependency rule one import breaks, if any."""
     src, dst = imp.importer, imp.target
     inside = within(dst, "mediation")
-    plain_data = ("mediation.errors", "mediation.settlement")
+    plain_data = ("mediation.errors", "mediation.reasons", "mediation.settlement")
     seen_by_validator = ("mediation.validator", "mediation.case", *plain_data)
     below_engine = ("mediation.fairness", "mediation.numeric", "mediation.graph", "mediation.case")
     # the case checks a policy's rule name against the registry, read when first needed

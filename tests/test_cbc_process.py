@@ -18,6 +18,7 @@ from mediation import settle
 from mediation.allocation.model import build_model
 from mediation.backends import CbcBackend, SolverOptions
 from mediation.errors import SolverError
+from mediation.reasons import SolverFailed
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc to find CBC processes"
@@ -119,7 +120,9 @@ def test_a_failing_cbc_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monkey
     )
     result = settle(case, solver=cbc)
     assert result.status == "error"
-    message = (result.reasons[0].model_extra or {}).get("message", "")
+    (failed,) = result.reasons
+    assert isinstance(failed, SolverFailed)
+    message = failed.message
     assert "CBC failed (exit code 3)" in message
     assert not any(scratch.iterdir())
     model = build_model(case)

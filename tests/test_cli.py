@@ -58,12 +58,12 @@ def test_settle_prints_the_tables() -> None:
     result = run("settle", HALL)
     assert result.exit_code == 0, result.stderr
     text = result.stdout
-    assert "The Hepingli community activity hall dispute — rule: leximin (normalized)" in text
+    assert "The Hepingli community activity hall dispute — rule: leximin (normalized gains)" in text
     assert "status: optimal" in text
     for heading in ("Allocation", "Parties", "Fairness", "Why"):
         assert heading in text
     assert "Xiyanghong Elderly-care Centre" in text
-    assert "Level 1:" in text
+    assert "Round 1:" in text
     assert result.stderr == ""
 
 
@@ -76,7 +76,7 @@ def test_settle_json_is_a_settlement(path: Path) -> None:
     assert settlement.case_id == case.id
     library = settle_checked(case)
     assert settlement.status == library.status
-    assert settlement.input_sha256 == library.input_sha256
+    assert settlement.provenance.input_sha256 == library.provenance.input_sha256
     assert settlement.shares.keys() == library.shares.keys()
     for issue, row in library.shares.items():
         assert settlement.shares[issue] == pytest.approx(row)
@@ -86,11 +86,14 @@ def test_settle_in_chinese() -> None:
     result = run("settle", HALL, "--lang", "zh")
     assert result.exit_code == 0, result.stderr
     text = result.stdout
-    assert "和平里社区活动大厅使用纠纷 —— 规则：leximin（normalized），状态：optimal" in text
+    assert (
+        "和平里社区活动大厅使用纠纷 —— 规则：字典序最大最小公平（归一化收益），状态：最优" in text
+    )
     for heading in ("分配方案", "各方结果", "公平性", "理由"):
         assert heading in text
     assert "夕阳红养老服务中心" in text
-    assert "第1层" in text
+    assert "第1轮" in text
+    assert "第1层" not in text
     assert "Xiyanghong" not in text
 
 
@@ -132,9 +135,9 @@ def test_settle_with_overrides() -> None:
     settlement = settlement_of(result, "community-hall-dispute")
     assert settlement.rule == "nash"
     assert settlement.scale == "normalized"  # Nash always compares normalized gains
-    assert settlement.policy["individually_rational"] is False
-    assert settlement.policy["proportional"] is True
-    assert settlement.solver.name == "cbc"
+    assert settlement.provenance.policy["individually_rational"] is False
+    assert settlement.provenance.policy["proportional"] is True
+    assert settlement.provenance.solver.name == "cbc"
 
 
 def test_settle_claims_with_a_method() -> None:
@@ -282,7 +285,7 @@ def test_graph_turns_a_graph_error_into_exit_2(monkeypatch: pytest.MonkeyPatch) 
 def test_help_lists_the_commands_in_order() -> None:
     result = run("--help")
     assert result.exit_code == 0
-    at = [result.stdout.index(f"│ {name} ") for name in ("validate", "schema", "settle", "graph")]
+    at = [result.stdout.index(f"\n  {name} ") for name in ("validate", "schema", "settle", "graph")]
     assert at == sorted(at)
 
 

@@ -40,7 +40,7 @@ INFEASIBLE = {"infeasible-red-lines"}
 
 def certified_gap(result: Settlement) -> float:
     (certificate,) = reasons(result, "nash_certificate")
-    gap: float = (certificate.model_extra or {})["gap"]
+    gap: float = certificate.gap
     return gap
 
 
@@ -78,7 +78,7 @@ def test_bundled_cases_under_their_own_policy(case_path: Path) -> None:
     case = load_case(case_path.read_bytes())
     result = settle_checked(case)
     assert result.rule == case.policy.rule
-    assert result.policy == case.policy.model_dump()
+    assert result.provenance.policy == case.policy.model_dump()
     assert result.status == ("infeasible" if case.id in INFEASIBLE else "optimal")
 
 
@@ -99,8 +99,9 @@ def test_input_digest_is_the_same_for_yaml_and_json() -> None:
     case = load("youth-education-project")
     again = load_case(dump_case(case, format="json"), format="json")
     first, second = settle_checked(case), settle_checked(again)
-    assert first.input_sha256 == second.input_sha256
-    assert settle_checked(case, rule="leximin", scale="raw").input_sha256 != first.input_sha256
+    assert first.provenance.input_sha256 == second.provenance.input_sha256
+    raw = settle_checked(case, rule="leximin", scale="raw")
+    assert raw.provenance.input_sha256 != first.provenance.input_sha256
 
 
 # --- CBC agrees with HiGHS --------------------------------------------------------------------
@@ -111,7 +112,7 @@ def test_cbc_agrees_with_highs(case_path: Path, rule: str) -> None:
     case = load_case(case_path.read_bytes())
     highs = settle_checked(case, rule=rule)
     cbc = settle_checked(case, rule=rule, solver="cbc")
-    assert cbc.solver.name == "cbc"
+    assert cbc.provenance.solver.name == "cbc"
     assert cbc.status == highs.status
     if highs.status == "infeasible":
         assert highs.diagnosis is not None
@@ -135,9 +136,7 @@ def test_cbc_agrees_with_highs(case_path: Path, rule: str) -> None:
         assert total[0] == pytest.approx(total[1], rel=1e-6)
     elif rule == "utilitarian":  # the optimum's value is unique
         (vh,), (vc,) = reasons(highs, "weighted_sum"), reasons(cbc, "weighted_sum")
-        assert (vc.model_extra or {})["value"] == pytest.approx(
-            (vh.model_extra or {})["value"], rel=1e-6, abs=1e-9
-        )
+        assert vc.value == pytest.approx(vh.value, rel=1e-6, abs=1e-9)
     else:  # nash: both within their certified gaps of the one optimum
         slack = sum(s.weight for s in case.stakeholders) * (
             math.log1p(certified_gap(highs)) + math.log1p(certified_gap(cbc))
@@ -220,13 +219,12 @@ def objective(case: Case, result: Settlement, name: str) -> float:
 def test_a_binding_floor_is_reported_with_its_price(rule: str, step: float, rel: float) -> None:
     base = settle_checked(floor_case(0.5), rule=rule)
     (floor,) = reasons(base, "floor_binding")
-    extra = floor.model_extra or {}
-    assert (floor.stakeholder, floor.issue, extra["bound"]) == ("a", "g", 0.5)
+    assert (floor.stakeholder, floor.issue, floor.bound) == ("a", "g", 0.5)
     assert floor.dual is not None
     assert floor.dual > 0
     relaxed = settle_checked(floor_case(0.5 - step), rule=rule)
     assert [p.ideal for p in relaxed.parties.values()] == [p.ideal for p in base.parties.values()]
-    name = extra["objective"]
+    name = floor.objective
     change = objective(floor_case(0.5), relaxed, name) - objective(floor_case(0.5), base, name)
     # the dual is per whole share given way
     assert change / step == pytest.approx(floor.dual, rel=rel)
@@ -246,13 +244,12 @@ def test_the_worst_off_gain_rises_by_the_floor_price() -> None:
 def test_a_binding_capacity_is_reported_with_its_price(rule: str) -> None:
     base = settle_checked(capacity_case(500), rule=rule, individually_rational=False)
     (capacity,) = reasons(base, "capacity_binding")
-    extra = capacity.model_extra or {}
-    assert (capacity.stakeholder, extra["bound"], extra["unit"]) == ("a", 500.0, "yuan")
+    assert (capacity.stakeholder, capacity.bound, capacity.unit) == ("a", 500.0, "yuan")
     assert capacity.dual is not None
     assert capacity.dual > 0
     relaxed = settle_checked(capacity_case(510), rule=rule, individually_rational=False)
     assert [p.ideal for p in relaxed.parties.values()] == [p.ideal for p in base.parties.values()]
-    name = extra["objective"]
+    name = capacity.objective
     change = objective(capacity_case(500), relaxed, name) - objective(
         capacity_case(500), base, name
     )
@@ -298,7 +295,7 @@ def test_individually_rational_false_lets_a_party_fall_below_its_disagreement_po
         [interest("a", "g", 1), interest("b", "g", 10)],
     )
     result = settle_checked(case, rule="utilitarian", scale="raw", individually_rational=False)
-    assert result.policy["individually_rational"] is False
+    assert result.provenance.policy["individually_rational"] is False
     assert result.shares["g"] == {"a": 0.0, "b": 1.0}
     assert utilities(result)["a"] < case.stakeholders[0].disagreement
     assert reasons(result, "disagreement_binding") == []
@@ -435,7 +432,7 @@ def test_nash_without_a_joint_positive_gain_is_infeasible() -> None:
     assert result.diagnosis is not None
     assert result.diagnosis.code == "no_positive_gain"
     (stuck,) = reasons(result, "no_positive_gain")
-    assert (stuck.model_extra or {})["parties"] == ["a", "b"]
+    assert stuck.parties == ["a", "b"]
     # with it the only agreement is the no-deal point, where nobody can gain (ideal = d)
     settled = settle_checked(case, rule="nash")
     assert settled.status == "optimal"
@@ -521,7 +518,7 @@ def test_a_later_ordered_outcomes_stage_that_fails_is_an_error_that_says_so() ->
     result = settle_checked(case, rule="leximin", allow_error=True, solver=second_stage_fails)
     assert result.status == "error"
     (error,) = reasons(result, "solver_error")
-    assert "leximin stage 2 became infeasible" in (error.model_extra or {})["message"]
+    assert "leximin stage 2 became infeasible" in error.message
 
 
 # --- envy-freeness and proportionality ---------------------------------------------------------
@@ -547,7 +544,7 @@ def envy(case: Case, result: Settlement) -> float:
 def test_fairness_policies_on_the_bundled_cases(case_path: Path, rule: str, policy: str) -> None:
     case = load_case(case_path.read_bytes())
     result = settle_checked(case, rule=rule, **{policy: True})
-    assert result.policy[policy] is True
+    assert result.provenance.policy[policy] is True
     if result.status == "infeasible":
         assert result.diagnosis is not None
         return
@@ -730,7 +727,7 @@ def test_solves_stopped_at_the_time_limit_give_a_feasible_settlement(
         return
     assert result.status == "feasible"
     (limit,) = reasons(result, "time_limit")
-    assert (limit.model_extra or {})["seconds"] == 60.0
+    assert limit.seconds == 60.0
     for code in ("floor_binding", "cap_binding", "capacity_binding"):
         assert all(r.dual is None for r in reasons(result, code))
 
@@ -766,7 +763,7 @@ def test_a_short_time_limit_never_raises(stem: str, rule: str, time_limit: float
         assert reasons(result, "time_limit")
     if result.status == "error":
         (error,) = reasons(result, "solver_error")
-        assert (error.model_extra or {})["message"]
+        assert error.message
 
 
 # --- the shape of results ---------------------------------------------------------------------
@@ -807,7 +804,7 @@ def test_risks_go_to_the_party_best_able_to_control_them_when_it_costs_nobody() 
     assert utilities(result) == pytest.approx({"a": 0.0, "b": 0.0}, abs=1e-7)
     assert result.shares["r"]["a"] == pytest.approx(1.0)
     (borne,) = reasons(result, "risk_borne")
-    assert (borne.model_extra or {})["to_controller"] is True
+    assert borne.to_controller is True
 
 
 # --- cases Hypothesis found, kept as examples ----------------------------------------------------
@@ -958,11 +955,11 @@ def test_leximin_recovers_when_the_solver_tolerance_outgrows_a_hold() -> None:
     )
     result = settle_checked(case, rule="leximin", scale="raw")
     assert result.status == "optimal"
-    levels = [(r.model_extra or {})["level"] for r in reasons(result, "leximin_level")]
+    levels = [r.level for r in reasons(result, "leximin_level")]
     assert levels == sorted(levels)
     first = settle_checked(case, rule="maximin", scale="raw")
     (worst,) = reasons(first, "worst_off")
-    assert levels[0] == pytest.approx((worst.model_extra or {})["level"])
+    assert levels[0] == pytest.approx(worst.level)
 
 
 @pytest.mark.parametrize(
@@ -1013,7 +1010,7 @@ def test_nash_without_rationality_when_a_party_cannot_reach_its_no_deal_point() 
     assert result.status == "infeasible"
     assert result.diagnosis is not None
     assert result.diagnosis.code == "no_positive_gain"
-    assert (reasons(result, "no_positive_gain")[0].model_extra or {})["parties"] == ["a"]
+    assert reasons(result, "no_positive_gain")[0].parties == ["a"]
 
 
 def test_a_red_line_holding_back_a_later_level_is_priced_there() -> None:
@@ -1033,9 +1030,9 @@ def test_a_red_line_holding_back_a_later_level_is_priced_there() -> None:
     result = settle_checked(case, rule="leximin")
     floors = {r.stakeholder: r for r in reasons(result, "floor_binding")}
     assert floors["d"].dual == pytest.approx(1.0)
-    assert (floors["d"].model_extra or {}).get("level", 1) == 1
+    assert floors["d"].rank == 1
     assert floors["b"].dual == pytest.approx(1.0)
-    assert (floors["b"].model_extra or {})["level"] == 2
+    assert floors["b"].rank == 2
 
 
 def test_a_warm_re_solve_stopped_by_the_deadline_keeps_its_solution() -> None:

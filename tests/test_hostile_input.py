@@ -794,4 +794,4 @@ def test_case_and_settlement_pickle_before_and_after_settling(rule: str) -> None
     again = pickle.loads(pickle.dumps(case))  # the digest and the indexes are cached now
     assert again == case
     assert pickle.loads(pickle.dumps(result)) == result
-    assert settle(again, rule=rule).input_sha256 == result.input_sha256
+    assert settle(again, rule=rule).provenance.input_sha256 == result.provenance.input_sha256

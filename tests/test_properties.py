@@ -367,7 +367,7 @@ def test_without_individual_rationality_every_case_settles(case: Case, rule: str
     # the red lines the strategy draws are compatible: only no-deal outcomes can block a deal
     result = settle_checked(case, rule=rule, individually_rational=False)
     assert result.status == "optimal"
-    assert result.policy["individually_rational"] is False
+    assert result.provenance.policy["individually_rational"] is False
 
 
 # --- scale invariance ----------------------------------------------------------------------
@@ -397,8 +397,8 @@ def test_normalized_rules_are_scale_invariant(
         assert g1 == pytest.approx(g0, abs=2 * leximin_tolerance(case, before, after))
     elif rule == "utilitarian":  # the optimum's value is
         (v0,), (v1,) = reasons(before, "weighted_sum"), reasons(after, "weighted_sum")
-        value = (v0.model_extra or {})["value"]
-        assert (v1.model_extra or {})["value"] == pytest.approx(value, rel=1e-6, abs=1e-9)
+        value = v0.value
+        assert v1.value == pytest.approx(value, rel=1e-6, abs=1e-9)
     else:  # the minimum is
         assert compared_minimum(case, after) == pytest.approx(
             compared_minimum(case, before), abs=1e-6
@@ -438,8 +438,8 @@ def test_only_the_ratios_of_weights_matter(case: Case, rule: str, factor: float)
         assert g1 == pytest.approx(g0, abs=2 * leximin_tolerance(case, before, after))
     elif rule == "utilitarian":
         (v0,), (v1,) = reasons(before, "weighted_sum"), reasons(after, "weighted_sum")
-        value = (v0.model_extra or {})["value"] * factor
-        assert (v1.model_extra or {})["value"] == pytest.approx(value, rel=1e-6, abs=1e-9)
+        value = v0.value * factor
+        assert v1.value == pytest.approx(value, rel=1e-6, abs=1e-9)
     else:
         assert compared_minimum(other, after) * factor == pytest.approx(
             compared_minimum(case, before), rel=1e-6, abs=1e-9
@@ -484,8 +484,8 @@ def test_leximin_minimum_equals_maximin_minimum(case: Case, scale: str) -> None:
         return
     (worst,) = reasons(top, "worst_off")
     first = reasons(lex, "leximin_level")[0]
-    level = (worst.model_extra or {})["level"]
-    assert (first.model_extra or {})["level"] == pytest.approx(level, abs=1e-7 * max(1, abs(level)))
+    level = worst.level
+    assert first.level == pytest.approx(level, abs=1e-7 * max(1, abs(level)))
     if scale == "normalized":
         assert compared_minimum(case, lex) == pytest.approx(compared_minimum(case, top), abs=1e-7)
 

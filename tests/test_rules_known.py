@@ -62,7 +62,7 @@ def test_adjusted_winner_divorce_example() -> None:
     assert utilities(result) == pytest.approx({"a": 170 / 3, "b": 170 / 3})
     split = reasons(result, "aw_split")
     assert [(r.issue, r.stakeholder) for r in split] == [("retirement", "a")]
-    assert (split[0].model_extra or {})["kept"] == pytest.approx(5 / 6)
+    assert split[0].kept == pytest.approx(5 / 6)
     fairness = result.fairness
     assert fairness is not None
     assert fairness.envy_free
@@ -156,7 +156,7 @@ def test_nash_two_parties_one_good_split_by_weight(wa: float, wb: float) -> None
     x = result.shares["g"]["a"]
     assert x == pytest.approx(best, abs=1e-3)
     (certificate,) = reasons(result, "nash_certificate")
-    gap = (certificate.model_extra or {})["gap"]
+    gap = certificate.gap
     assert 0 <= gap <= 1e-6
     welfare = wa * math.log(x) + wb * math.log(1 - x)
     optimum = wa * math.log(best) + wb * math.log(1 - best)
@@ -219,7 +219,7 @@ def test_claims_on_the_talmud_estates(estate: float, method: str, expected: list
     awards = [result.amounts["estate"][f"c{k}"] for k in range(3)]
     assert awards == pytest.approx(expected, rel=1e-12)
     (reason,) = reasons(result, "claims_awarded")
-    assert (reason.model_extra or {})["method"] == method
+    assert reason.method == method
 
 
 def test_claims_contested_garment() -> None:
@@ -294,8 +294,8 @@ def test_leximin_raises_the_second_level_where_maximin_stops() -> None:
     result = settle_checked(capped_case(), rule="leximin", scale="raw")
     assert utilities(result) == pytest.approx({"a": 0.2, "b": 1.35, "c": 1.35}, rel=1e-7)
     levels = reasons(result, "leximin_level")
-    assert [(r.model_extra or {})["parties"] for r in levels] == [["a"], ["b", "c"]]
-    assert [(r.model_extra or {})["level"] for r in levels] == pytest.approx([0.2, 1.35])
+    assert [r.parties for r in levels] == [["a"], ["b", "c"]]
+    assert [r.level for r in levels] == pytest.approx([0.2, 1.35])
 
 
 def test_maximin_holds_the_minimum_then_maximises_the_sum() -> None:
@@ -303,15 +303,15 @@ def test_maximin_holds_the_minimum_then_maximises_the_sum() -> None:
     result = settle_checked(capped_case(), rule="maximin", scale="raw")
     assert utilities(result) == pytest.approx({"a": 0.2, "b": 0.8, "c": 3.0}, rel=1e-7)
     (worst,) = reasons(result, "worst_off")
-    assert (worst.model_extra or {})["parties"] == ["a"]
-    assert (worst.model_extra or {})["level"] == pytest.approx(0.2)
+    assert worst.parties == ["a"]
+    assert worst.level == pytest.approx(0.2)
 
 
 def test_utilitarian_gives_each_issue_to_who_values_it_most() -> None:
     result = settle_checked(capped_case(), rule="utilitarian", scale="raw")
     assert utilities(result) == pytest.approx({"a": 0.2, "b": 0.8, "c": 3.0}, rel=1e-7)
     (total,) = reasons(result, "weighted_sum")
-    assert (total.model_extra or {})["value"] == pytest.approx(4.0)
+    assert total.value == pytest.approx(4.0)
 
 
 def test_leximin_with_entitlements() -> None:
@@ -395,7 +395,7 @@ def test_indivisible_bundled_case_gives_the_centre_whole() -> None:
 
 def test_ordered_outcomes_reports_the_levels() -> None:
     result = settle_checked(indivisible_case(THREE_BY_FOUR), rule="leximin")
-    levels = [(r.model_extra or {})["level"] for r in reasons(result, "leximin_level")]
+    levels = [r.level for r in reasons(result, "leximin_level")]
     assert levels == sorted(levels)
     gains = sorted({round(v, 9) for v in normalized(result).values() if v is not None})
     assert levels == pytest.approx(gains)

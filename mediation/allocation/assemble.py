@@ -7,9 +7,9 @@ a case without one (infeasible with a diagnosis, an error saying why).
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from ..backends import Backend, Session, solver_version
 from ..case import Case, Policy
 from ..fairness import measure
 from ..numeric import CaseIndex, index_case
+from ..reasons import Infeasible, NoPositiveGain, Reason, RuleBelowDisagreement, SolverFailed
 from ..settlement import (
     Concession,
     Conflict,
@@ -25,7 +26,7 @@ from ..settlement import (
     Exposure,
     Fairness,
     PartyOutcome,
-    Reason,
+    Provenance,
     Settlement,
     SolverInfo,
 )
@@ -40,7 +41,25 @@ __all__ = [
     "infeasible",
     "input_sha256",
     "no_positive_gain",
+    "tidy",
 ]
+
+#: Significant digits kept of every computed number in a settlement's body: the 15th and
+#: 16th are floating-point noise (0.8500000000000008), far below the solver's tolerance.
+DIGITS = 14
+
+
+def tidy(value: float) -> float:
+    """Return ``value`` rounded to :data:`DIGITS` significant digits (``-0.0`` becomes 0).
+
+    Examples
+    --------
+    >>> tidy(0.8500000000000008), tidy(-1e-17), tidy(468000.00000000006)
+    (0.85, -1e-17, 468000.0)
+    >>> tidy(33.333333333333336)
+    33.333333333333
+    """
+    return float(f"{value:.{DIGITS}g}") + 0.0
 
 
 def engine_version() -> str:
@@ -81,7 +100,7 @@ def settlement(
     amounts: dict[str, dict[str, float]],
     parties: dict[str, PartyOutcome],
     fairness: Fairness | None,
-    reasons: list[dict[str, Any]],
+    reasons: list[Reason],
     diagnosis: Diagnosis | None,
 ) -> Settlement:
     """Return a settlement stamped with the run's provenance."""
@@ -95,18 +114,20 @@ def settlement(
         amounts=amounts,
         parties=parties,
         fairness=fairness,
-        reasons=[Reason.model_validate(_plain(r)) for r in reasons],
+        reasons=reasons,
         diagnosis=diagnosis,
-        solver=SolverInfo(
-            name=stamp.backend.name,
-            version=solver_version(stamp.backend),
-            seconds=session.seconds if session is not None else 0.0,
-            solves=session.solves if session is not None else 0,
+        provenance=Provenance(
+            input_sha256=input_sha256(stamp.case, stamp.policy),
+            policy=stamp.policy.model_dump(),
+            engine_version=engine_version(),
+            solver=SolverInfo(
+                name=stamp.backend.name,
+                version=solver_version(stamp.backend),
+                seconds=session.seconds if session is not None else 0.0,
+                solves=session.solves if session is not None else 0,
+            ),
             timings=dict(stamp.timings),
         ),
-        engine_version=engine_version(),
-        input_sha256=input_sha256(stamp.case, stamp.policy),
-        policy=stamp.policy.model_dump(),
     )
 
 
@@ -116,7 +137,7 @@ def assemble(
     shares: np.ndarray,
     ideal: np.ndarray,
     pareto: bool | None,
-    reasons: list[dict[str, Any]],
+    reasons: list[Reason],
 ) -> Settlement:
     """Return the settlement of an allocation.
 
@@ -126,6 +147,7 @@ def assemble(
     index = stamp.case_index()
     with stamp.timings.clock("assemble"):
         fairness, normalized = measure(index, shares, ideal, pareto=pareto)
+        fairness = tidy_fairness(fairness)
         parties = party_outcomes(index, shares, index.utilities(shares), ideal, normalized)
         share_map, amount_map = share_maps(stamp.case, index, shares)
     return settlement(stamp, status, share_map, amount_map, parties, fairness, reasons, None)
@@ -140,10 +162,44 @@ def share_maps(
     for q, issue in enumerate(case.issues):
         ks = index.interests_of_issue[q]
         names = [index.parties[p] for p in index.pair_party[ks].tolist()]
-        values = shares[ks].tolist()
-        share_map[issue.id] = dict(zip(names, values, strict=True))
-        amount_map[issue.id] = {n: v * issue.amount for n, v in zip(names, values, strict=True)}
+        exact = shares[ks].tolist()
+        share_map[issue.id] = dict(zip(names, exact_total([tidy(v) for v in exact]), strict=True))
+        amount_map[issue.id] = {
+            n: tidy(v * issue.amount) for n, v in zip(names, exact, strict=True)
+        }
     return share_map, amount_map
+
+
+def exact_total(shares: list[float]) -> list[float]:
+    """Return an issue's shares with the largest adjusted so that their exact sum is 1.
+
+    Only shares already summing to 1 within 1e-9 are adjusted (``math.fsum`` of the result
+    is then exactly 1.0); others are returned as they are.
+    """
+    if not shares or abs(math.fsum(shares) - 1.0) > 1e-9:
+        return shares
+    big = max(range(len(shares)), key=lambda k: shares[k])
+    others = shares[:big] + shares[big + 1 :]
+    value = 1.0 - math.fsum(others)
+    for _ in range(4):  # 1 − rest may round: step to the neighbouring float that closes it
+        error = math.fsum([*others, value]) - 1.0
+        if error == 0.0:
+            break
+        value = math.nextafter(value, -math.inf if error > 0 else math.inf)
+    return [*shares[:big], value, *shares[big + 1 :]]
+
+
+def tidy_fairness(fairness: Fairness) -> Fairness:
+    """Return the fairness report with its numbers rounded as the rest of the body is."""
+    return fairness.model_copy(
+        update={
+            "min_normalized_gain": None
+            if fairness.min_normalized_gain is None
+            else tidy(fairness.min_normalized_gain),
+            "gini": None if fairness.gini is None else tidy(fairness.gini),
+            "max_envy": tidy(fairness.max_envy),
+        }
+    )
 
 
 def party_outcomes(
@@ -168,12 +224,12 @@ def party_outcomes(
         u = None if utilities is None else float(utilities[p])
         ng = None if normalized is None or np.isnan(normalized[p]) else float(normalized[p])
         out[party] = PartyOutcome(
-            utility=u,
+            utility=None if u is None else tidy(u),
             disagreement=d,
-            gain=None if u is None else u - d,
-            ideal=None if ideal is None else float(ideal[p]),
-            normalized_gain=ng,
-            exposure=Exposure(expected=float(expected[p]), worst_case=float(worst[p])),
+            gain=None if u is None else tidy(u - d),
+            ideal=None if ideal is None else tidy(float(ideal[p])),
+            normalized_gain=None if ng is None else tidy(ng),
+            exposure=Exposure(expected=tidy(float(expected[p])), worst_case=tidy(float(worst[p]))),
         )
     return out
 
@@ -185,7 +241,7 @@ def _empty_parties(stamp: Stamp, ideal: np.ndarray | None) -> dict[str, PartyOut
 
 def infeasible(stamp: Stamp, ideal: np.ndarray | None, diagnosis: Diagnosis) -> Settlement:
     """No allocation meets the red lines: the diagnosis says which concessions would."""
-    reasons: list[dict[str, Any]] = [{"code": "infeasible"}]
+    reasons: list[Reason] = [Infeasible()]
     return settlement(
         stamp, "infeasible", {}, {}, _empty_parties(stamp, ideal), None, reasons, diagnosis
     )
@@ -207,9 +263,7 @@ def no_positive_gain(stamp: Stamp, ideal: np.ndarray, parties: list[int]) -> Set
         alternatives=[],
     )
     diagnosis = Diagnosis(code="no_positive_gain", conflicts=[stuck], concessions=[])
-    reasons: list[dict[str, Any]] = [
-        {"code": "no_positive_gain", "parties": [index.parties[p] for p in parties]}
-    ]
+    reasons: list[Reason] = [NoPositiveGain(parties=[index.parties[p] for p in parties])]
     return settlement(
         stamp, "infeasible", {}, {}, _empty_parties(stamp, ideal), None, reasons, diagnosis
     )
@@ -255,9 +309,7 @@ def below_disagreement(stamp: Stamp, ideal: np.ndarray, utilities: np.ndarray) -
     diagnosis = Diagnosis(
         code="rule_below_disagreement", conflicts=conflicts, concessions=concessions
     )
-    reasons: list[dict[str, Any]] = [
-        {"code": "rule_below_disagreement", "parties": [index.parties[p] for p in below]}
-    ]
+    reasons: list[Reason] = [RuleBelowDisagreement(parties=[index.parties[p] for p in below])]
     return settlement(
         stamp, "infeasible", {}, {}, _empty_parties(stamp, ideal), None, reasons, diagnosis
     )
@@ -265,7 +317,7 @@ def below_disagreement(stamp: Stamp, ideal: np.ndarray, utilities: np.ndarray) -
 
 def error(stamp: Stamp, message: str) -> Settlement:
     """Return the settlement of a failed solve: status ``error``, the message as the reason."""
-    reasons: list[dict[str, Any]] = [{"code": "solver_error", "message": message}]
+    reasons: list[Reason] = [SolverFailed(message=message)]
     return settlement(stamp, "error", {}, {}, _empty_parties(stamp, None), None, reasons, None)
 
 
@@ -280,14 +332,3 @@ def input_sha256(case: Case, policy: Policy) -> str:
     digest.update(b"\n")
     digest.update(policy.model_dump_json().encode())
     return str(digest.hexdigest())
-
-
-def _plain(value: Any) -> Any:
-    """Reasons as JSON-ready data (numpy scalars to Python numbers)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None or k == "dual"}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

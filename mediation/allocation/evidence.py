@@ -8,6 +8,7 @@ import numpy as np
 
 from ..backends import Session
 from ..numeric import CaseIndex
+from ..reasons import Objective
 from .model import AllocationModel
 
 __all__ = ["ParetoCertificate", "Prices", "capture_prices"]
@@ -21,7 +22,7 @@ class Prices:
     objective named by ``objective``; ``None`` when the solve gave no duals (a MIP).
     """
 
-    objective: str
+    objective: Objective
     shares: np.ndarray  # per interest: reduced cost of the share column
     utilities: np.ndarray  # per party: reduced cost of the utility column (disagreement points)
     capacities: dict[int, float]
@@ -109,7 +110,7 @@ class ParetoCertificate:
         return bool(np.all(weights[stake] > 1e-7 * max(top, 1e-300)))
 
 
-def capture_prices(model: AllocationModel, session: Session, objective: str) -> Prices | None:
+def capture_prices(model: AllocationModel, session: Session, objective: Objective) -> Prices | None:
     """Read the duals of the session's last solve (``None`` for a MIP)."""
     s, m = session, model
     shares = s.reduced_costs(m.x)

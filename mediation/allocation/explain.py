@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..case import Case
 from ..numeric import CaseIndex
+from ..reasons import (
+    CapacityBinding,
+    CapBinding,
+    ConstraintBinding,
+    DisagreementBinding,
+    FloorBinding,
+    IssueAwarded,
+    IssueSplit,
+    NoRoom,
+    Reason,
+    RiskBorne,
+)
 from .evidence import Prices
 
 __all__ = ["ACTIVE", "allocation_reasons", "binding_reasons"]
@@ -26,7 +36,7 @@ def binding_reasons(
     *,
     individually_rational: bool,
     prices: Prices | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Reason]:
     """Red lines, floors, caps, capacities, extra constraints and disagreement points that bind.
 
     Each reason carries ``dual``, the price of the bound: how much the rule's objective
@@ -35,7 +45,7 @@ def binding_reasons(
     one utility point or one unit of the constraint's left-hand side). ``None`` when the
     solve gave no duals (indivisible issues) or the rule is not an LP.
     """
-    reasons: list[dict[str, Any]] = []
+    reasons: list[Reason] = []
     objective = prices.objective if prices is not None else None
 
     def price(value: float | None) -> float | None:
@@ -45,29 +55,27 @@ def binding_reasons(
             return None
         return max(float(value), 0.0) + 0.0
 
-    def level(key: str) -> dict[str, int]:
-        rank = prices.level_of(key) if prices is not None else 1
-        return {"level": rank} if rank > 1 else {}
+    def rank(key: str) -> int:
+        return prices.level_of(key) if prices is not None else 1
 
     floors = np.flatnonzero((index.lower > 0) & (np.abs(shares - index.lower) <= ACTIVE))
     caps = np.flatnonzero((index.upper < 1) & (np.abs(shares - index.upper) <= ACTIVE))
-    for kind, ks, bounds, sign in (
-        ("floor_binding", floors, index.lower, -1.0),
-        ("cap_binding", caps, index.upper, 1.0),
+    for binding, ks, bounds, sign in (
+        (FloorBinding, floors, index.lower, -1.0),
+        (CapBinding, caps, index.upper, 1.0),
     ):
         for k in ks.tolist():
             x = case.interests[k]
             dual = None if prices is None else sign * prices.shares[k]
             reasons.append(
-                {
-                    "code": kind,
-                    "stakeholder": x.stakeholder,
-                    "issue": x.issue,
-                    "bound": float(bounds[k]),
-                    "dual": price(dual),
-                    "objective": objective,
-                    **level(f"share:{k}"),
-                }
+                binding(
+                    stakeholder=x.stakeholder,
+                    issue=x.issue,
+                    bound=float(bounds[k]),
+                    dual=price(dual),
+                    objective=objective,
+                    rank=rank(f"share:{k}"),
+                )
             )
 
     exposure = index.amount[index.pair_issue] * shares * (index.sign < 0)
@@ -80,15 +88,14 @@ def binding_reasons(
     for p in np.flatnonzero(full).tolist():
         dual = None if prices is None else prices.capacities.get(p)
         reasons.append(
-            {
-                "code": "capacity_binding",
-                "stakeholder": index.parties[p],
-                "bound": float(index.capacity[p]),
-                "dual": price(dual),
-                "objective": objective,
-                "unit": _money_unit(case, index, p),
-                **level(f"capacity:{p}"),
-            }
+            CapacityBinding(
+                stakeholder=index.parties[p],
+                bound=float(index.capacity[p]),
+                dual=price(dual),
+                objective=objective,
+                unit=_money_unit(case, index, p),
+                rank=rank(f"capacity:{p}"),
+            )
         )
 
     for c in case.constraints:
@@ -99,15 +106,14 @@ def binding_reasons(
                 # the price of giving way: lowering a >= bound, raising a <= bound
                 dual = -dual if c.sense == ">=" else (dual if c.sense == "<=" else abs(dual))
             reasons.append(
-                {
-                    "code": "constraint_binding",
-                    "constraint": c.name,
-                    "sense": c.sense,
-                    "bound": c.rhs,
-                    "dual": price(dual),
-                    "objective": objective,
-                    **level(f"extra:{c.name}"),
-                }
+                ConstraintBinding(
+                    constraint=c.name,
+                    sense=c.sense,
+                    bound=c.rhs,
+                    dual=price(dual),
+                    objective=objective,
+                    rank=rank(f"extra:{c.name}"),
+                )
             )
 
     if individually_rational:
@@ -116,14 +122,13 @@ def binding_reasons(
         for p in np.flatnonzero(at_floor).tolist():
             dual = None if prices is None else -prices.utilities[p]
             reasons.append(
-                {
-                    "code": "disagreement_binding",
-                    "stakeholder": index.parties[p],
-                    "bound": float(index.disagreement[p]),
-                    "dual": price(dual),
-                    "objective": objective,
-                    **level(f"utility:{p}"),
-                }
+                DisagreementBinding(
+                    stakeholder=index.parties[p],
+                    bound=float(index.disagreement[p]),
+                    dual=price(dual),
+                    objective=objective,
+                    rank=rank(f"utility:{p}"),
+                )
             )
     return reasons
 
@@ -135,7 +140,7 @@ def allocation_reasons(
     rho: np.ndarray,
     ideal: np.ndarray,
     flat: np.ndarray,
-) -> list[dict[str, Any]]:
+) -> list[Reason]:
     """Who got each issue and why: awarded whole, split, or (risks) borne by whom.
 
     A party's *relative value* of an issue is its value divided by its unit of comparison and
@@ -144,15 +149,14 @@ def allocation_reasons(
     one that "values it relatively most"; a split issue is divided between parties whose
     relative values the balance made equivalent.
     """
-    reasons: list[dict[str, Any]] = []
+    reasons: list[Reason] = []
     for p in np.flatnonzero(flat).tolist():
         reasons.append(
-            {
-                "code": "no_room",
-                "stakeholder": index.parties[p],
-                "ideal": float(ideal[p]),
-                "disagreement": float(index.disagreement[p]),
-            }
+            NoRoom(
+                stakeholder=index.parties[p],
+                ideal=float(ideal[p]),
+                disagreement=float(index.disagreement[p]),
+            )
         )
     owner = index.pair_party
     relative = index.value / (rho[owner] * index.weight[owner])
@@ -164,46 +168,45 @@ def allocation_reasons(
         held = ks[shares[ks] > WHOLE]
         if issue.kind == "risk":
             bearer = int(held[np.argmax(shares[held])]) if len(held) else int(ks[0])
-            reason: dict[str, Any] = {
-                "code": "risk_borne",
-                "issue": issue.id,
-                "stakeholder": name[owner[bearer]],
-                "shares": {name[owner[k]]: float(shares[k]) for k in held.tolist()},
-            }
             control = {
-                case.interests[k].stakeholder: case.interests[k].control
+                case.interests[k].stakeholder: float(case.interests[k].control or 0.0)
                 for k in ks.tolist()
                 if case.interests[k].control is not None
             }
-            if control:
-                best = max(v for v in control.values() if v is not None)
-                reason["control"] = control
-                reason["to_controller"] = (control.get(name[owner[bearer]]) or 0.0) >= best - 1e-12
-            reasons.append(reason)
+            best = max(control.values()) if control else None
+            reasons.append(
+                RiskBorne(
+                    issue=issue.id,
+                    stakeholder=name[owner[bearer]],
+                    shares={name[owner[k]]: float(shares[k]) for k in held.tolist()},
+                    control=control or None,
+                    to_controller=None
+                    if best is None
+                    else control.get(name[owner[bearer]], 0.0) >= best - 1e-12,
+                )
+            )
         elif len(held) == 1:
             k = int(held[0])
             others = ks[ks != k]
             runner = int(others[np.argmax(relative[others])]) if len(others) else None
             top = float(relative[ks].max())
             reasons.append(
-                {
-                    "code": "issue_awarded",
-                    "issue": issue.id,
-                    "stakeholder": name[owner[k]],
-                    "relative_value": float(relative[k]),
-                    "runner_up": None if runner is None else name[owner[runner]],
-                    "runner_up_value": None if runner is None else float(relative[runner]),
-                    "highest": bool(relative[k] >= top - 1e-12 * max(1.0, top)),
-                }
+                IssueAwarded(
+                    issue=issue.id,
+                    stakeholder=name[owner[k]],
+                    relative_value=float(relative[k]),
+                    runner_up=None if runner is None else name[owner[runner]],
+                    runner_up_value=None if runner is None else float(relative[runner]),
+                    highest=bool(relative[k] >= top - 1e-12 * max(1.0, top)),
+                )
             )
         elif len(held) > 1:
             reasons.append(
-                {
-                    "code": "issue_split",
-                    "issue": issue.id,
-                    "shares": {name[owner[k]]: float(shares[k]) for k in held.tolist()},
-                    "relative_values": {name[owner[k]]: float(relative[k]) for k in held.tolist()},
-                }
+                IssueSplit(
+                    issue=issue.id,
+                    shares={name[owner[k]]: float(shares[k]) for k in held.tolist()},
+                    relative_values={name[owner[k]]: float(relative[k]) for k in held.tolist()},
+                )
             )
     return reasons
 

@@ -16,9 +16,10 @@ from ..backends import Backend, SolverOptions, Status, resolve_backend
 from ..case import Case, Policy
 from ..errors import PolicyError, SolverError, TimeLimitError
 from ..fairness import no_room
+from ..reasons import NotCertifiedOptimal, NotParetoOptimal, TimeLimit
 from ..rules import Rule, get_rule
 from ..rules.base import Context, NoPositiveGain, RuleResult
-from ..settlement import Reason, Settlement
+from ..settlement import Settlement
 from ..validator import validate_settlement
 from ..validator.optimality import optimality_problems
 from .assemble import (
@@ -149,8 +150,8 @@ def settle(
     if check and result.status in ("optimal", "feasible", "infeasible"):
         result = _checked(case, result, stamp, options)
     timings["total"] = time.perf_counter() - started
-    solver_info = result.solver.model_copy(update={"timings": dict(timings)})
-    return result.model_copy(update={"solver": solver_info})
+    provenance = result.provenance.model_copy(update={"timings": dict(timings)})
+    return result.model_copy(update={"provenance": provenance})
 
 
 def _settle(
@@ -210,9 +211,9 @@ def _settle(
         )
         reasons += allocation_reasons(case, ctx.index, shares, ctx.rho, ideal, ctx.flat)
         if pareto is False:
-            reasons.append({"code": "not_pareto_optimal"})
+            reasons.append(NotParetoOptimal())
         if outcome.status == Status.FEASIBLE and not outcome.short:
-            reasons.append({"code": "time_limit", "seconds": options.time_limit})
+            reasons.append(TimeLimit(seconds=options.time_limit))
     return assemble(stamp, outcome.status.value, shares, ideal, pareto, reasons)
 
 
@@ -298,9 +299,7 @@ def _checked(case: Case, result: Settlement, stamp: Stamp, options: SolverOption
             )
             if worse:
                 logger.warning("settlement of %s is not optimal: %s", case.id, worse)
-                reason = Reason.model_validate(
-                    {"code": "not_certified_optimal", "message": worse[0][1]}
-                )
+                reason = NotCertifiedOptimal(message=worse[0][1])
                 result = result.model_copy(
                     update={"status": "feasible", "reasons": [*result.reasons, reason]}
                 )

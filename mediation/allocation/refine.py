@@ -43,9 +43,20 @@ def control_tiebreak(ctx: Context, shares: np.ndarray) -> np.ndarray:
     return session.values(model.x) if status.solved else shares
 
 
+#: A share this close to one of its bounds (0, 1, a floor or a cap) is at it: the rest is
+#: the solver's tolerance, and a settlement reports the bound itself.
+SNAP = 1e-9
+
+
 def clean_shares(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
-    """Clip solver noise: shares within their bounds, indivisible issues exactly 0 or 1."""
+    """Clip solver noise: shares within their bounds, indivisible issues exactly 0 or 1.
+
+    A share within :data:`SNAP` of a bound is set to the bound; each issue's shares still
+    sum to 1 (what clipping and snapping moved is given back to the shares with room).
+    """
     shares = np.clip(shares, index.lower, index.upper)
+    for bound in (index.lower, index.upper):
+        shares = np.where(np.abs(shares - bound) <= SNAP, bound, shares)
     whole = ~index.divisible[index.pair_issue]
     shares = np.where(whole, np.round(shares), shares)
     shares = np.where(np.abs(shares) < 1e-12, 0.0, shares)

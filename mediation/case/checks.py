@@ -44,10 +44,13 @@ def referential_problems(
                 Problem(
                     f"issues[{k}].id",
                     f"'{issue.id}' is already a stakeholder id; ids must be unique",
+                    "duplicate_id",
                 )
             )
         if issue.kind == "resource" and issue.probability is not None:
-            problems.append(Problem(f"issues[{k}].probability", "applies to risks only"))
+            problems.append(
+                Problem(f"issues[{k}].probability", "applies to risks only", "not_applicable")
+            )
     known_parties = party_ids.keys() | (known_stakeholders or set())
     known_issue_ids = issue_ids.keys() | (known_issues or set())
 
@@ -71,6 +74,7 @@ def referential_problems(
                     f"interests[{k}]",
                     f"duplicate interest of '{party}' in '{issue_id}' "
                     f"(also interests[{pairs[pair]}])",
+                    "duplicate_interest",
                 )
             )
             continue
@@ -91,6 +95,7 @@ def referential_problems(
                     f"interests[{k}].min_share",
                     f"{x.min_share:g} is above max_share {x.max_share:g}; "
                     "a floor cannot exceed its cap",
+                    "floor_above_cap",
                 )
             )
         if x.min_share:
@@ -99,13 +104,17 @@ def referential_problems(
         if kind == "resource" and x.control is not None:
             problems.append(
                 Problem(
-                    f"interests[{k}].control", f"applies to risks only; '{issue_id}' is a resource"
+                    f"interests[{k}].control",
+                    f"applies to risks only; '{issue_id}' is a resource",
+                    "not_applicable",
                 )
             )
         if kind == "risk" and x.claim is not None:
             problems.append(
                 Problem(
-                    f"interests[{k}].claim", f"applies to resources only; '{issue_id}' is a risk"
+                    f"interests[{k}].claim",
+                    f"applies to resources only; '{issue_id}' is a risk",
+                    "not_applicable",
                 )
             )
 
@@ -121,6 +130,7 @@ def referential_problems(
                     f"(interests[{k_big}]), {big / small:.1e} times as much; a party's nonzero "
                     f"values may differ by a factor of at most {_number(MAX_VALUE_SPAN)} (write 0 "
                     "if it does not matter to them)",
+                    "value_span",
                 )
             )
 
@@ -131,6 +141,7 @@ def referential_problems(
                     f"issues[{k}]",
                     f"no stakeholder has an interest in '{issue.id}'; "
                     "add an interest or remove the issue",
+                    "issue_without_interest",
                 )
             )
         total = sum(f for _, f in floors.get(issue.id, ()))
@@ -141,6 +152,7 @@ def referential_problems(
                     f"issues[{k}]",
                     f"floors (min_share) on '{issue.id}' sum to {total:g} > 1 "
                     f"({detail}); together they must give way by {total - 1:g}",
+                    "floors_exceed_issue",
                 )
             )
 
@@ -153,7 +165,11 @@ def referential_problems(
             continue
         if r.source == r.target:
             problems.append(
-                Problem(here, f"a relation needs two different parties, got '{r.source}' twice")
+                Problem(
+                    here,
+                    f"a relation needs two different parties, got '{r.source}' twice",
+                    "self_relation",
+                )
             )
             continue
         key = (r.source, r.target, r.kind)
@@ -163,6 +179,7 @@ def referential_problems(
                     here,
                     f"duplicate '{r.kind}' relation from '{r.source}' to '{r.target}' "
                     f"(also relations[{seen_relations[key]}])",
+                    "duplicate_relation",
                 )
             )
         seen_relations[key] = k
@@ -176,6 +193,7 @@ def referential_problems(
                 Problem(
                     f"{here}.name",
                     f"duplicate constraint name '{c.name}' (also constraints[{names[c.name]}])",
+                    "duplicate_name",
                 )
             )
         names.setdefault(c.name, k)
@@ -190,6 +208,7 @@ def referential_problems(
                         f"repeats the term of '{t.stakeholder}' in '{t.issue}' "
                         f"(terms[{seen_terms[t.stakeholder, t.issue]}]); add the coefficients "
                         "into one term",
+                        "duplicate_term",
                     )
                 )
             seen_terms.setdefault((t.stakeholder, t.issue), j)
@@ -209,11 +228,14 @@ def referential_problems(
                         there,
                         f"'{t.stakeholder}' has no interest in '{t.issue}'; a party can only "
                         "receive a share of an issue it has an interest in",
+                        "term_without_interest",
                     )
                 )
     if terms > MAX_TERMS:
         problems.append(
-            Problem("constraints", f"{terms} terms in all, above the limit of {MAX_TERMS}")
+            Problem(
+                "constraints", f"{terms} terms in all, above the limit of {MAX_TERMS}", "too_large"
+            )
         )
     return _ordered(problems)
 
@@ -231,6 +253,7 @@ def _unique_ids(
                 Problem(
                     f"{section}[{k}].id",
                     f"duplicate id '{item.id}' (also {section}[{first[item.id]}])",
+                    "duplicate_id",
                 )
             )
         else:
@@ -248,7 +271,7 @@ def _check_ref(
     known_list = sorted(known)
     hint = _closest(ref, known_list)
     suggestion = f"; did you mean '{hint}'?" if hint else ""
-    problems.append(Problem(path, f"unknown {what} '{ref}'{suggestion}"))
+    problems.append(Problem(path, f"unknown {what} '{ref}'{suggestion}", f"unknown_{what}"))
     return False
 
 

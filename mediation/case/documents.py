@@ -54,6 +54,7 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
                 Problem(
                     "",
                     f"the document has {len(text)} {unit}, above the limit of {MAX_DOCUMENT_BYTES}",
+                    "too_large",
                 )
             ]
         )
@@ -62,21 +63,21 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise CaseError(
-                [Problem("", f"the document is not UTF-8 text (byte {exc.start})")]
+                [Problem("", f"the document is not UTF-8 text (byte {exc.start})", "not_utf8")]
             ) from None
     try:
         with paused_gc():
             return _read_json(text) if format == "json" else read_yaml(text)
     except json.JSONDecodeError as exc:
-        raise CaseError(
-            [Problem("", f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]
-        ) from None
+        message = f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise CaseError([Problem("", message, "malformed_json")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CaseError([Problem("", f"malformed YAML{where}: {exc.problem or exc}")]) from None
+        message = f"malformed YAML{where}: {exc.problem or exc}"
+        raise CaseError([Problem("", message, "malformed_yaml")]) from None
     except yaml.YAMLError as exc:
-        raise CaseError([Problem("", f"malformed YAML: {exc}")]) from None
+        raise CaseError([Problem("", f"malformed YAML: {exc}", "malformed_yaml")]) from None
     except CaseError:
         raise
     except UnicodeEncodeError as exc:  # libyaml reads UTF-8: a str with a lone surrogate
@@ -89,11 +90,12 @@ def parse_document(text: str | bytes, *, format: Format = "yaml") -> object:
                     "",
                     f"the document holds a lone surrogate (\\ud800-\\udfff without its pair) "
                     f"at line {line}, column {column}; text must be valid Unicode",
+                    "string_unicode",
                 )
             ]
         ) from None
     except RecursionError:
-        raise CaseError([Problem("", "the document is nested too deeply")]) from None
+        raise CaseError([Problem("", "the document is nested too deeply", "too_deep")]) from None
 
 
 def load_case(text: str | bytes, *, format: Format = "yaml") -> Case:
@@ -128,10 +130,11 @@ def dump_case(case: Case, *, format: Format = "yaml") -> str:
 class _Unreadable:
     """A JSON value that cannot be case data, left in its place so that its path is found."""
 
-    __slots__ = ("reason",)
+    __slots__ = ("code", "reason")
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str) -> None:
         self.reason = reason
+        self.code = code
 
 
 def _read_json(text: str) -> object:
@@ -143,8 +146,8 @@ def _read_json(text: str) -> object:
     """
     refused: list[_Unreadable] = []
 
-    def refuse(reason: str) -> _Unreadable:
-        refused.append(_Unreadable(reason))
+    def refuse(reason: str, code: str) -> _Unreadable:
+        refused.append(_Unreadable(reason, code))
         return refused[-1]
 
     def mapping(pairs: list[tuple[str, Any]]) -> object:
@@ -153,7 +156,9 @@ def _read_json(text: str) -> object:
             return result
         seen: set[str] = set()
         repeated = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        return refuse(f"repeated key '{repeated}'; a key may appear once in a mapping")
+        return refuse(
+            f"repeated key '{repeated}'; a key may appear once in a mapping", "duplicate_key"
+        )
 
     def integer(digits: str) -> object:
         try:
@@ -161,15 +166,16 @@ def _read_json(text: str) -> object:
         except ValueError:  # longer than sys.get_int_max_str_digits()
             return refuse(
                 f"an integer of {len(digits.lstrip('-'))} digits is too long to read; numbers "
-                f"may have at most {sys.get_int_max_str_digits()} digits"
+                f"may have at most {sys.get_int_max_str_digits()} digits",
+                "integer_too_long",
             )
 
     def constant(name: str) -> object:
-        return refuse(f"{name} is not allowed in a case: numbers must be finite")
+        return refuse(f"{name} is not allowed in a case: numbers must be finite", "finite_number")
 
     data = json.loads(text, object_pairs_hook=mapping, parse_int=integer, parse_constant=constant)
     if refused:
-        raise CaseError(Problem(path, mark.reason) for path, mark in _marks(data))
+        raise CaseError(Problem(path, mark.reason, mark.code) for path, mark in _marks(data))
     return data
 
 

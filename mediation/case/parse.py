@@ -86,7 +86,13 @@ def _parse_case(data: object) -> Case:
     _check_shape(data)
     if not isinstance(data, dict):
         raise CaseError(
-            [Problem("", f"a case must be a mapping of keys to values, got {describe(data)}")]
+            [
+                Problem(
+                    "",
+                    f"a case must be a mapping of keys to values, got {describe(data)}",
+                    "model_type",
+                )
+            ]
         )
     try:
         case = Case.model_validate(data)
@@ -139,7 +145,7 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
         message = f"unknown key '{loc[-1]}'"
         if allowed:
             message += f" (allowed: {allowed}; put your own data under 'extensions')"
-        return Problem(field_path(prefix + loc[:-1]), message)
+        return Problem(field_path(prefix + loc[:-1]), message, kind)
     messages = {
         "missing": "required field is missing",
         "float_type": "must be a number",
@@ -163,24 +169,27 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
         "magnitude": str(error.get("msg")),
     }
     if kind == "json_data":
-        return Problem(field_path(prefix + loc + tuple(ctx["where"])), str(ctx["what"]))
+        return Problem(field_path(prefix + loc + tuple(ctx["where"])), str(ctx["what"]), kind)
     if kind == "string_unicode":
         where = lone_surrogate(got) if isinstance(got, str) else None
         at = f" at character {where + 1}" if where is not None else ""
         if loc and loc[-1] == "[key]":
-            return Problem(field_path(prefix + loc[:-2]), f"a key holds a {_LONE}{at}; {_VALID}")
-        return Problem(field_path(prefix + loc), f"holds a {_LONE}{at}; {_VALID}")
+            return Problem(
+                field_path(prefix + loc[:-2]), f"a key holds a {_LONE}{at}; {_VALID}", kind
+            )
+        return Problem(field_path(prefix + loc), f"holds a {_LONE}{at}; {_VALID}", kind)
     if loc and loc[-1] == "[key]":
         return Problem(
             field_path(prefix + loc[:-2]),
             f"'{loc[-2]}' is not a language code (use e.g. 'en', 'zh', 'zh-Hant')",
+            kind,
         )
     message = messages.get(kind, str(error.get("msg", "is invalid")).lower())
     if kind == "float_type" and isinstance(got, int) and not isinstance(got, bool):
         message = "is too large to be a number"
     elif kind.endswith("_type") and got is not None:
         message += f", got {describe(got)}"
-    return Problem(field_path(prefix + loc), message)
+    return Problem(field_path(prefix + loc), message, kind)
 
 
 def _check_shape(data: object) -> None:
@@ -198,13 +207,16 @@ def _check_shape(data: object) -> None:
         if known is not None:
             return known
         if depth > MAX_DEPTH:
-            raise CaseError([Problem("", f"the document is nested deeper than {MAX_DEPTH} levels")])
+            raise CaseError(
+                [Problem("", f"the document is nested deeper than {MAX_DEPTH} levels", "too_deep")]
+            )
         chars = 0
         if isinstance(node, dict):
             for key in node:
                 if type(key) is not str and not isinstance(key, str):
                     where = _path_to(data, node)
-                    raise CaseError([Problem(where, f"keys must be strings, got {describe(key)}")])
+                    message = f"keys must be strings, got {describe(key)}"
+                    raise CaseError([Problem(where, message, "key_type")])
                 chars += len(key)
             children: Any = node.values()
         else:
@@ -227,7 +239,9 @@ def _check_shape(data: object) -> None:
                 if isinstance(child, str):
                     chars += len(child)
         if total > MAX_NODES:
-            raise CaseError([Problem("", f"the document expands to more than {MAX_NODES} values")])
+            raise CaseError(
+                [Problem("", f"the document expands to more than {MAX_NODES} values", "too_large")]
+            )
         if chars > MAX_EXPANDED_TEXT:
             raise CaseError(
                 [
@@ -235,6 +249,7 @@ def _check_shape(data: object) -> None:
                         "",
                         f"the document expands to more than {MAX_EXPANDED_TEXT} characters of "
                         "text (a YAML alias counts at every use)",
+                        "too_large",
                     )
                 ]
             )
@@ -292,7 +307,8 @@ def _size_problems(data: dict[str, Any]) -> list[Problem]:
     for section, limit in SECTION_LIMITS.items():
         items = data.get(section)
         if isinstance(items, list) and len(items) > limit:
-            problems.append(Problem(section, f"{len(items)} items, above the limit of {limit}"))
+            message = f"{len(items)} items, above the limit of {limit}"
+            problems.append(Problem(section, message, "too_large"))
     return problems
 
 
@@ -347,5 +363,5 @@ def _problems_of_valid_parts(data: dict[str, Any], exc: ValidationError) -> list
             known_interests=known_interests,
         )
         # an issue whose interests failed validation is not "uninterested"
-        if not p.message.startswith("no stakeholder has an interest") or not failed
+        if p.code != "issue_without_interest" or not failed
     ]

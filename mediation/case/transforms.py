@@ -92,6 +92,7 @@ def apply_concessions(case: Case, concessions: Iterable[Concession]) -> Case:
                     here,
                     f"a '{c.kind}' concession relaxes the policy, not a red line of the case; "
                     "settle with that policy option off instead",
+                    "not_a_red_line",
                 )
             )
             continue
@@ -111,7 +112,11 @@ def apply_concessions(case: Case, concessions: Iterable[Concession]) -> Case:
                 record = interests.get((party, issue))
                 if record is None:
                     problems.append(
-                        Problem(here, f"'{party}' has no interest in '{issue}' to change")
+                        Problem(
+                            here,
+                            f"'{party}' has no interest in '{issue}' to change",
+                            "unknown_interest",
+                        )
                     )
         if record is not None:
             record[key] = c.proposed
@@ -130,12 +135,12 @@ def _named(
 ) -> str | None:
     """``ref`` when it is one of the ``known`` ids; else ``None``, and the problem added."""
     if ref is None:
-        problems.append(Problem(here, f"a '{kind}' concession must name its {what}"))
+        problems.append(Problem(here, f"a '{kind}' concession must name its {what}", "missing"))
         return None
     if _check_ref(f"{here}.{what}", ref, what, known, problems):
         return ref
     if not known:  # _check_ref stays silent when there is nothing to know
-        problems.append(Problem(f"{here}.{what}", f"unknown {what} '{ref}'"))
+        problems.append(Problem(f"{here}.{what}", f"unknown {what} '{ref}'", f"unknown_{what}"))
     return None
 
 
@@ -197,7 +202,8 @@ def scale_party(case: Case, party: str, factor: float) -> Case:
         or not math.isfinite(factor)
         or factor <= 0
     ):
-        problems.append(Problem("factor", f"must be a positive finite number, got {factor!r}"))
+        message = f"must be a positive finite number, got {factor!r}"
+        problems.append(Problem("factor", message, "invalid_factor"))
     if problems:
         raise CaseError(problems)
     data: dict[str, Any] = case.model_dump(mode="json")

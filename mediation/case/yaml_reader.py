@@ -248,13 +248,17 @@ class _Reader:
                 found = self.anchors.get(event.anchor)
                 if found is None:
                     self.fail(
-                        f"unknown alias '*{event.anchor}'", event.start_mark, "define '&name' first"
+                        f"unknown alias '*{event.anchor}'",
+                        event.start_mark,
+                        "define '&name' first",
+                        "unknown_alias",
                     )
                 if found is _OPEN:
                     self.fail(
                         f"the alias '*{event.anchor}' is inside what it refers to",
                         event.start_mark,
                         "a case cannot contain itself",
+                        "recursive_alias",
                     )
                 value, more_nodes, more_chars, height = found
                 if height and len(stack) + height - 1 > MAX_DEPTH:
@@ -292,13 +296,28 @@ class _Reader:
         elif frame.key is _NO_KEY:
             if value is _MERGE:
                 if frame.merges is not None:
-                    self.fail("repeated key '<<'", mark, "a key may appear once in a mapping")
+                    self.fail(
+                        "repeated key '<<'",
+                        mark,
+                        "a key may appear once in a mapping",
+                        "duplicate_key",
+                    )
                 frame.key = _MERGE
                 return
             if type(value) is not str:
-                self.fail(f"keys must be strings, got {describe(value)}", mark, "quote the key")
+                self.fail(
+                    f"keys must be strings, got {describe(value)}",
+                    mark,
+                    "quote the key",
+                    "key_type",
+                )
             if value in container:
-                self.fail(f"repeated key '{value}'", mark, "a key may appear once in a mapping")
+                self.fail(
+                    f"repeated key '{value}'",
+                    mark,
+                    "a key may appear once in a mapping",
+                    "duplicate_key",
+                )
             frame.key = value
         elif frame.key is _MERGE:
             frame.merges = self.merged(value, mark)
@@ -315,6 +334,7 @@ class _Reader:
                 f"the merge key '<<' needs a mapping or a list of mappings, got {describe(value)}",
                 mark,
                 "write '<<: *name' with '&name' on a mapping",
+                "invalid_merge",
             )
         return sources  # type: ignore[return-value]
 
@@ -323,6 +343,7 @@ class _Reader:
             "'<<' is YAML's merge key and can only be a key",
             mark,
             'quote it ("<<") to make it a string',
+            "invalid_merge",
         )
 
     def counter(self) -> str | None:
@@ -341,16 +362,19 @@ class _Reader:
             if counts[counter] > MAX_TERMS:
                 where = _at(mark)
                 message = f"more than {MAX_TERMS} terms in all, above the limit (at {where})"
-                raise CaseError([Problem("constraints", message)])
+                raise CaseError([Problem("constraints", message, "too_large")])
         elif counts[counter] > SECTION_LIMITS[counter]:
             limit = SECTION_LIMITS[counter]
             message = f"more than {limit} items, above the limit of {limit} (at {_at(mark)})"
-            raise CaseError([Problem(counter, message)])
+            raise CaseError([Problem(counter, message, "too_large")])
 
     def anchor(self, event: Any, record: object) -> None:
         if event.anchor in self.anchors:
             self.fail(
-                f"the anchor '&{event.anchor}' is defined twice", event.start_mark, "rename one"
+                f"the anchor '&{event.anchor}' is defined twice",
+                event.start_mark,
+                "rename one",
+                "duplicate_anchor",
             )
         self.anchors[event.anchor] = record
 
@@ -385,16 +409,18 @@ class _Reader:
         shown = repr(text) if len(text) <= 40 else repr(text[:37]) + "..."
         most = sys.get_int_max_str_digits()
         digits = sum(c.isdigit() for c in text)
+        code = "invalid_scalar"
         if tag == _INT and most and digits > most:
             what = f"an integer of {digits} digits is too long to read"
             hint = f"numbers may have at most {most} digits"
+            code = "integer_too_long"
         elif explicit:
             what = f"{_short(tag)} {shown} is not {_NOUNS[tag]}"
             hint = f"write {_NOUNS[tag]}, or drop the tag"
         else:
             what = f"{shown} is not {_NOUNS[tag]}"
             hint = "quote it to make it a string"
-        self.fail(what, event.start_mark, hint)
+        self.fail(what, event.start_mark, hint, code)
 
     def path(self) -> str:
         """Where the next value goes, as a field path."""
@@ -410,17 +436,20 @@ class _Reader:
                 loc.append(frame.key)
         return field_path(loc)
 
-    def fail(self, what: str, mark: Any, hint: str) -> NoReturn:
-        raise CaseError([Problem(self.path(), f"{what} ({_at(mark)}); {hint}")])
+    def fail(self, what: str, mark: Any, hint: str, code: str) -> NoReturn:
+        """Stop with a problem at the value being read: ``what`` went wrong, where, and a hint."""
+        raise CaseError([Problem(self.path(), f"{what} ({_at(mark)}); {hint}", code)])
 
     def not_allowed(self, tag: str, mark: Any) -> NoReturn:
-        self.fail(f"the tag {_short(tag)} is not allowed", mark, _ALLOWED)
+        self.fail(f"the tag {_short(tag)} is not allowed", mark, _ALLOWED, "tag_not_allowed")
 
     def too_deep(self) -> NoReturn:
-        raise CaseError([Problem("", f"the document is nested deeper than {MAX_DEPTH} levels")])
+        message = f"the document is nested deeper than {MAX_DEPTH} levels"
+        raise CaseError([Problem("", message, "too_deep")])
 
     def too_many_values(self) -> NoReturn:
-        raise CaseError([Problem("", f"the document expands to more than {MAX_NODES} values")])
+        message = f"the document expands to more than {MAX_NODES} values"
+        raise CaseError([Problem("", message, "too_large")])
 
     def too_much_text(self) -> NoReturn:
         raise CaseError(
@@ -429,6 +458,7 @@ class _Reader:
                     "",
                     f"the document expands to more than {MAX_EXPANDED_TEXT} characters of text "
                     "(a YAML alias counts at every use)",
+                    "too_large",
                 )
             ]
         )

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..rules import rule_help
-from .app import CaseArg, OutputFormat, fail, read_case
+from .app import CaseArg, Language, OutputFormat, WidthOption, fail_on, read_case
 
 __all__ = ["command"]
 
@@ -17,11 +17,6 @@ __all__ = ["command"]
 class Scale(StrEnum):
     raw = "raw"
     normalized = "normalized"
-
-
-class Language(StrEnum):
-    en = "en"
-    zh = "zh"
 
 
 class Solver(StrEnum):
@@ -61,13 +56,26 @@ def command(
         ),
     ] = None,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", help="table: readable; json: the settlement.")
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="table: readable tables; json: the settlement (the contract of "
+            "mediation schema --settlement).",
+        ),
     ] = OutputFormat.table,
-    lang: Annotated[Language, typer.Option(help="Language of the explanation.")] = Language.en,
+    lang: Annotated[
+        Language | None,
+        typer.Option(
+            help="Language of the tables and reasons (default: en); with --format json, "
+            "adds the reasons as sentences in it (explanation).",
+            show_default=False,
+        ),
+    ] = None,
     solver: Annotated[Solver, typer.Option(help="LP/MIP solver.")] = Solver.highs,
     time_limit: Annotated[
         float, typer.Option(min=0.001, help="Seconds allowed for the whole settlement.")
     ] = 60.0,
+    width: WidthOption = None,
 ) -> None:
     """Propose a settlement, with its reasons; diagnose why when no deal is possible.
 
@@ -75,10 +83,10 @@ def command(
     2 for invalid input, 1 for a solver or internal error.
     """
     from ..allocation.pipeline import settle as settle_case
-    from ..errors import CaseError, PolicyError
+    from ..errors import CaseError, PolicyError, RenderError
 
     started = time.perf_counter()
-    loaded = read_case(case)
+    loaded = read_case(case, fmt)
     if time_limit > 0:  # the limit counts from here: reading a large case takes seconds
         time_limit = max(time_limit - (time.perf_counter() - started), 1e-3)
     try:
@@ -94,21 +102,30 @@ def command(
             time_limit=time_limit,
         )
     except (CaseError, PolicyError) as exc:
-        fail(f"{case}: {exc}")
+        fail_on(exc, case, fmt)
     if fmt == OutputFormat.json:
+        if lang is not None:
+            from ..rendering import render
+            from ..settlement import Explanation
+
+            try:
+                sentences = render(result, lang=lang.value, case=loaded)
+            except RenderError as exc:
+                fail_on(exc, case, fmt)
+            explanation = Explanation(lang=lang.value, sentences=sentences)
+            result = result.model_copy(update={"explanation": explanation})
         typer.echo(result.model_dump_json(indent=2))
     else:
         from rich.console import Console
 
-        from ..errors import RenderError
         from ..rendering.settlement_tables import settlement_tables
 
         try:
-            parts = settlement_tables(result, loaded, lang=lang.value)
+            parts = settlement_tables(result, loaded, lang=(lang or Language.en).value)
         except RenderError as exc:
-            fail(f"{case}: {exc}")
-        console = Console()
+            fail_on(exc, case, fmt)
+        console = Console(width=width)
         for part in parts:
-            console.print(part)
+            console.print(part, crop=False)  # too wide shows, never cut
     if result.status == "error":
         raise typer.Exit(1)

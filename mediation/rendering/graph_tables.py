@@ -13,30 +13,172 @@ from rich.text import Text
 from ..case import Case
 from ..errors import RenderError
 from ..graph import GraphAnalysis, analyze, build_graph, to_graphml, to_node_link
+from .layout import Fitted, number, number_column, text_column
 
-__all__ = ["GRAPH_EXPORTS", "GRAPH_FORMATS", "analysis_tables", "graph_command_output"]
+__all__ = [
+    "GRAPH_EXPORTS",
+    "GRAPH_FORMATS",
+    "GRAPH_LANGUAGES",
+    "analysis_tables",
+    "graph_command_output",
+]
 
 #: Values of ``mediation graph --format``.
 GRAPH_FORMATS: tuple[str, ...] = ("table", "json")
 #: Values of ``mediation graph --export``.
 GRAPH_EXPORTS: tuple[str, ...] = ("node-link", "graphml")
 
-# Every sentence the tables show, in one place; {path} is the broker's path, by names.
-_WORDING = {
-    "shortest_path": "the most central party on a shortest path of non-conflict relations: {path}",
-    "third_party": "no path between them; a third party in conflict with neither",
-    "no_candidate": "no party lies between them and no neutral third party exists",
-    "no_contested": "none — no issue is valued by two parties",
-    "no_conflicts": "none — the case states no conflicts relation",
-    "no_dual": "none — every party answers to at most one supervisor",
-    "no_dependencies": "none — the case states no funds relation",
-    "no_brokers": "none — no party lies between two parties in conflict",
-    "no_missing": "none — every pair in conflict has a dialogue relation or a common neighbour",
+#: Values of ``mediation graph --lang``.
+GRAPH_LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+# Every word the tables show, one dict per language: headings, column titles, sentences, and
+# the case's kinds. {path} is a broker's path by names; {a} and {b} are numbers or names.
+_WORDING: dict[str, dict[str, str]] = {
+    "en": {
+        "heading": "{title} ({id})",
+        "labelled": "{name} ({id})",
+        "empty": "{title}: {caption}",
+        "list": "\n",
+        "pair": "{a} – {b}",
+        "path": " → ",
+        "contested": "Contested issues",
+        "issue": "Issue",
+        "kind": "Kind",
+        "pressure": "Pressure",
+        "basis": "Basis",
+        "floors_caps": "Σ floors / caps",
+        "valued_by": "Valued by",
+        "valued": "{name} {value}",
+        "coalitions": "Coalitions",
+        "number": "#",
+        "members": "Members",
+        "cohesion": "Cohesion",
+        "shared_issues": "Shared issues",
+        "modularity": "modularity {value}",
+        "conflicts": "Conflicts",
+        "party": "Party",
+        "in_conflict_with": "In conflict with",
+        "strength": "Strength",
+        "of_coalitions": "Coalitions",
+        "inside": "inside #{a}",
+        "versus": "#{a} vs #{b}",
+        "power": "Power and centrality",
+        "funded_by": "Funded by",
+        "supervised_by": "Supervised by",
+        "degree": "Degree",
+        "betweenness": "Betweenness",
+        "pagerank": "PageRank",
+        "dual": "Dual supervision (双重监管)",
+        "supervisors": "Supervisors",
+        "dependencies": "Funding dependence",
+        "funder": "Funder",
+        "funding_share": "Share of its funding",
+        "brokers": "Brokers",
+        "broker": "Broker",
+        "between": "Between parties in conflict",
+        "missing": "Missing dialogue channels",
+        "in_conflict": "Parties in conflict",
+        "distance": "Distance",
+        "suggested": "Suggested broker",
+        "why": "Why",
+        "no_path": "no path",
+        "no_broker": "—",
+        "shortest_path": "the most central party on a shortest path of non-conflict relations: "
+        "{path}",
+        "third_party": "no path between them; a third party in conflict with neither",
+        "no_candidate": "no party lies between them and no neutral third party exists",
+        "no_contested": "none — no issue is valued by two parties",
+        "no_conflicts": "none — the case states no conflicts relation",
+        "no_dual": "none — every party answers to at most one supervisor",
+        "no_dependencies": "none — the case states no funds relation",
+        "no_brokers": "none — no party lies between two parties in conflict",
+        "no_missing": "none — every pair in conflict has a dialogue relation or a common neighbour",
+        # kinds and bases as the case and the analysis spell them
+        "kind:resource": "resource",
+        "kind:risk": "risk",
+        "basis:claims": "claims",
+        "basis:values": "values",
+        "kind:government": "government",
+        "kind:social_organization": "social_organization",
+        "kind:resident_group": "resident_group",
+        "kind:enterprise": "enterprise",
+        "kind:third_party": "third_party",
+        "kind:other": "other",
+    },
+    "zh": {
+        "heading": "{title}（{id}）",
+        "labelled": "{name}（{id}）",
+        "empty": "{title}：{caption}",
+        "list": "、",
+        "pair": "{a}与{b}",
+        "path": " → ",
+        "contested": "争议议题",
+        "issue": "议题",
+        "kind": "类型",
+        "pressure": "争夺程度",
+        "basis": "依据",
+        "floors_caps": "底线合计 / 上限合计",
+        "valued_by": "看重该议题的各方（估值）",
+        "valued": "{name}（{value}）",
+        "coalitions": "利益联盟",
+        "number": "序号",
+        "members": "成员",
+        "cohesion": "凝聚度",
+        "shared_issues": "共同关心的议题",
+        "modularity": "模块度 {value}",
+        "conflicts": "冲突关系",
+        "party": "当事方",
+        "in_conflict_with": "冲突对象",
+        "strength": "强度",
+        "of_coalitions": "所属联盟",
+        "inside": "联盟 #{a} 内部",
+        "versus": "联盟 #{a} 与 #{b} 之间",
+        "power": "权力与中心性",
+        "funded_by": "出资方",
+        "supervised_by": "监管方",
+        "degree": "关联数",
+        "betweenness": "中介中心性",
+        "pagerank": "PageRank 影响力",
+        "dual": "双重监管",
+        "supervisors": "监管方",
+        "dependencies": "资金依赖",
+        "funder": "出资方",
+        "funding_share": "占其资金来源的比例",
+        "brokers": "居间协调方",
+        "broker": "协调方",
+        "between": "可居间协调的冲突双方",
+        "missing": "缺少对话渠道的冲突",
+        "in_conflict": "冲突双方",
+        "distance": "距离",
+        "suggested": "建议的协调方",
+        "why": "理由",
+        "no_path": "无路径",
+        "no_broker": "—",
+        "shortest_path": "非冲突关系最短路径上中心性最高的一方：{path}",
+        "third_party": "双方之间没有路径；建议由与双方均无冲突的第三方居间",
+        "no_candidate": "双方之间没有其他当事方，也没有中立的第三方",
+        "no_contested": "无（没有同时为两方所看重的议题）",
+        "no_conflicts": "无（案例中没有冲突关系）",
+        "no_dual": "无（每一方至多受一方监管）",
+        "no_dependencies": "无（案例中没有出资关系）",
+        "no_brokers": "无（没有处于两个冲突方之间的当事方）",
+        "no_missing": "无（每一对冲突方之间都有对话关系或共同的关联方）",
+        "kind:resource": "资源",
+        "kind:risk": "风险",
+        "basis:claims": "按诉求",
+        "basis:values": "按估值",
+        "kind:government": "政府",
+        "kind:social_organization": "社会组织",
+        "kind:resident_group": "居民群体",
+        "kind:enterprise": "企业",
+        "kind:third_party": "第三方",
+        "kind:other": "其他",
+    },
 }
 
 
 def graph_command_output(
-    case: Case, *, fmt: str = "table", export: str | None = None
+    case: Case, *, fmt: str = "table", export: str | None = None, lang: str | None = None
 ) -> str | list[RenderableType]:
     """Return what ``mediation graph`` prints for a case.
 
@@ -51,6 +193,11 @@ def graph_command_output(
     export
         ``None`` (default) for the analysis; ``"node-link"`` (JSON) or ``"graphml"`` for the
         case's graph itself instead (then ``fmt`` is ignored).
+    lang
+        The tables' language, one of :data:`GRAPH_LANGUAGES`: their words, and the case's
+        names and title in it where the case translates them. ``None`` (default): English
+        words with the case's own names. JSON and exports are data, the same in every
+        language.
 
     Returns
     -------
@@ -62,8 +209,8 @@ def graph_command_output(
     Raises
     ------
     RenderError
-        When ``fmt`` or ``export`` is not one of :data:`GRAPH_FORMATS` or :data:`GRAPH_EXPORTS`
-        (a :class:`ValueError` too).
+        When ``fmt``, ``export`` or ``lang`` is not one of :data:`GRAPH_FORMATS`,
+        :data:`GRAPH_EXPORTS` or :data:`GRAPH_LANGUAGES` (a :class:`ValueError` too).
 
     Examples
     --------
@@ -85,6 +232,7 @@ def graph_command_output(
         raise RenderError(f"format must be one of {', '.join(GRAPH_FORMATS)}, got '{fmt}'")
     if export is not None and export not in GRAPH_EXPORTS:
         raise RenderError(f"export must be one of {', '.join(GRAPH_EXPORTS)}, got '{export}'")
+    words = _words(lang)
     if export == "graphml":
         return to_graphml(build_graph(case))
     if export == "node-link":
@@ -92,19 +240,21 @@ def graph_command_output(
     analysis = analyze(case)
     if fmt == "json":
         return json.dumps(analysis.to_dict(), ensure_ascii=False, indent=2)
-    parts: list[RenderableType] = [Text.assemble((case.title, "bold"), f" ({case.id})")]
-    for table in analysis_tables(analysis, case):
+    title = case.title_in(lang)
+    heading = Text(words["heading"].format(title=title, id=case.id))
+    heading.stylize("bold", 0, len(title))  # the heading starts with the title
+    parts: list[RenderableType] = [heading]
+    for table in analysis_tables(analysis, case, lang=lang):
         # An empty part is one line, not the header of an empty table.
-        part = (
-            table
-            if table.row_count
-            else Text.assemble((str(table.title), "bold"), f": {table.caption}")
-        )
+        part: RenderableType = Fitted(table)
+        if not table.row_count:
+            part = Text(words["empty"].format(title=table.title, caption=table.caption))
+            part.stylize("bold", 0, len(str(table.title)))  # the line starts with the title
         parts.append(Padding(part, (1, 0, 0, 0)))
     return parts
 
 
-def analysis_tables(analysis: GraphAnalysis, case: Case) -> list[Table]:
+def analysis_tables(analysis: GraphAnalysis, case: Case, *, lang: str | None = None) -> list[Table]:
     """Every part of a graph analysis as a table, with the case's names for ids.
 
     The tables, in order: contested issues, coalitions, conflicts, power, dual supervision,
@@ -117,170 +267,238 @@ def analysis_tables(analysis: GraphAnalysis, case: Case) -> list[Table]:
         The analysis of ``case``, by :func:`~mediation.graph.analyze`.
     case
         The case, for the names of its parties and issues.
+    lang
+        The language of the tables, as for :func:`graph_command_output`.
 
     Returns
     -------
     list of rich.table.Table
+        Text columns fold long names onto more lines; number columns are never narrower
+        than their widest number.
 
     Raises
     ------
     RenderError
-        When ``analysis`` is of another case (a :class:`ValueError` too).
+        When ``analysis`` is of another case, or ``lang`` is not one of
+        :data:`GRAPH_LANGUAGES` (a :class:`ValueError` too).
     """
+    words = _words(lang)
     if analysis.case != case.id:
         raise RenderError(
             f"the analysis is of case '{analysis.case}', not of case '{case.id}' given for names"
         )
-    names = {s.id: s.name for s in case.stakeholders} | {i.id: i.name for i in case.issues}
+    names = {s.id: s.label(lang) for s in case.stakeholders} | {
+        i.id: i.label(lang) for i in case.issues
+    }
+    view = _View(words, names)
     return [
-        _contested(analysis, names),
-        _coalitions(analysis, names),
-        _conflicts(analysis, names),
-        _power(analysis, case, names),
-        _dual_supervision(analysis, names),
-        _dependencies(analysis, names),
-        _brokers(analysis, names),
-        _missing_dialogue(analysis, names),
+        _contested(analysis, view),
+        _coalitions(analysis, view),
+        _conflicts(analysis, view),
+        _power(analysis, case, view),
+        _dual_supervision(analysis, view),
+        _dependencies(analysis, view),
+        _brokers(analysis, view),
+        _missing_dialogue(analysis, view),
     ]
 
 
-def _contested(analysis: GraphAnalysis, names: dict[str, str]) -> Table:
+def _words(lang: str | None) -> dict[str, str]:
+    """Return the tables' words in ``lang`` (``None``: English)."""
+    if lang is None:
+        return _WORDING["en"]
+    if lang not in _WORDING:
+        raise RenderError(f"language must be one of {', '.join(GRAPH_LANGUAGES)}, got '{lang}'")
+    return _WORDING[lang]
+
+
+class _View:
+    """The words of one language and the case's names in it, and how they are put together."""
+
+    def __init__(self, words: dict[str, str], names: dict[str, str]) -> None:
+        self.words = words
+        self.names = names
+
+    def __getitem__(self, key: str) -> str:
+        return self.words[key]
+
+    def labelled(self, id_: str) -> str:
+        """Return a name with its id, e.g. ``街道办 (a)``."""
+        return self.words["labelled"].format(name=self.names[id_], id=id_)
+
+    def names_of(self, ids: Iterable[str]) -> str:
+        """Return names as a list: one a line in English, joined by ``、`` in Chinese."""
+        return self.words["list"].join(self.names[i] for i in ids)
+
+    def pair(self, pair: tuple[str, str]) -> str:
+        """Return two parties by name, e.g. ``甲 – 乙``."""
+        return self.words["pair"].format(a=self.names[pair[0]], b=self.names[pair[1]])
+
+    def kind(self, kind: str) -> str:
+        """Return a kind of party or issue in words."""
+        return self.words.get(f"kind:{kind}", kind)
+
+
+def _contested(analysis: GraphAnalysis, view: _View) -> Table:
     contested = analysis.contested
     table = _table(
-        "Contested issues",
-        "Issue",
-        "Kind",
-        _number("Pressure"),
-        "Basis",
-        _number("Σ floors / caps"),
-        "Valued by",
+        view["contested"],
+        view["issue"],
+        view["kind"],
+        number_column(view["pressure"]),
+        view["basis"],
+        number_column(view["floors_caps"]),
+        view["valued_by"],
         rows=contested,
-        empty=_WORDING["no_contested"],
+        empty=view["no_contested"],
     )
     for c in contested:
+        valued = (
+            view["valued"].format(name=view.names[p], value=f"{v:g}")
+            for p, v in zip(c.parties, c.values, strict=True)
+        )
         table.add_row(
-            _labelled(c.issue, names),
-            c.kind,
-            f"{c.pressure:.2f}",
-            c.pressure_basis,
-            f"{c.floor_sum:g} / {c.cap_sum:g}",
-            "\n".join(f"{names[p]} {v:g}" for p, v in zip(c.parties, c.values, strict=True)),
+            view.labelled(c.issue),
+            view.kind(c.kind),
+            number(f"{c.pressure:.2f}"),
+            view[f"basis:{c.pressure_basis}"],
+            number(f"{c.floor_sum:g} / {c.cap_sum:g}"),
+            view["list"].join(valued),
         )
     return table
 
 
-def _coalitions(analysis: GraphAnalysis, names: dict[str, str]) -> Table:
+def _coalitions(analysis: GraphAnalysis, view: _View) -> Table:
     result = analysis.coalitions
-    table = _table("Coalitions", _number("#"), "Members", _number("Cohesion"), "Shared issues")
-    table.caption = f"modularity {result.modularity:.3f}"
+    table = _table(
+        view["coalitions"],
+        number_column(view["number"]),
+        view["members"],
+        number_column(view["cohesion"]),
+        view["shared_issues"],
+    )
+    modularity = round(result.modularity, 3) or 0.0  # -1e-17 is 0.000, not -0.000
+    table.caption = view["modularity"].format(value=f"{modularity:.3f}")
     for k, c in enumerate(result.coalitions, start=1):
         table.add_row(
-            str(k), _names(c.members, names), f"{c.cohesion:.2f}", _names(c.shared_issues, names)
+            number(str(k)),
+            view.names_of(c.members),
+            number(f"{c.cohesion:.2f}"),
+            view.names_of(c.shared_issues),
         )
     return table
 
 
-def _conflicts(analysis: GraphAnalysis, names: dict[str, str]) -> Table:
+def _conflicts(analysis: GraphAnalysis, view: _View) -> Table:
     conflicts = analysis.coalitions.conflicts
     table = _table(
-        "Conflicts",
-        "Party",
-        "In conflict with",
-        _number("Strength"),
-        "Coalitions",
+        view["conflicts"],
+        view["party"],
+        view["in_conflict_with"],
+        number_column(view["strength"]),
+        view["of_coalitions"],
         rows=conflicts,
-        empty=_WORDING["no_conflicts"],
+        empty=view["no_conflicts"],
     )
     for x in conflicts:
         source, target = x.source_coalition + 1, x.target_coalition + 1
-        where = f"inside #{source}" if x.internal else f"#{source} vs #{target}"
-        table.add_row(names[x.source], names[x.target], f"{x.strength:g}", where)
+        where = (
+            view["inside"].format(a=source)
+            if x.internal
+            else view["versus"].format(a=source, b=target)
+        )
+        table.add_row(view.names[x.source], view.names[x.target], number(f"{x.strength:g}"), where)
     return table
 
 
-def _power(analysis: GraphAnalysis, case: Case, names: dict[str, str]) -> Table:
+def _power(analysis: GraphAnalysis, case: Case, view: _View) -> Table:
     table = _table(
-        "Power and centrality",
-        "Party",
-        "Kind",
-        "Funded by",
-        "Supervised by",
-        _number("Degree"),
-        _number("Betweenness"),
-        _number("PageRank"),
+        view["power"],
+        view["party"],
+        view["kind"],
+        view["funded_by"],
+        view["supervised_by"],
+        number_column(view["degree"]),
+        number_column(view["betweenness"]),
+        number_column(view["pagerank"]),
     )
     for p in analysis.power.parties:
         table.add_row(
-            _labelled(p.party, names),
-            case.stakeholder_by_id[p.party].kind,
-            _names(p.funders, names),
-            _names(p.supervisors, names),
-            str(p.degree),
-            f"{p.betweenness:.3f}",
-            f"{p.pagerank:.3f}",
+            view.labelled(p.party),
+            view.kind(case.stakeholder_by_id[p.party].kind),
+            view.names_of(p.funders),
+            view.names_of(p.supervisors),
+            number(str(p.degree)),
+            number(f"{p.betweenness:.3f}"),
+            number(f"{p.pagerank:.3f}"),
         )
     return table
 
 
-def _dual_supervision(analysis: GraphAnalysis, names: dict[str, str]) -> Table:
+def _dual_supervision(analysis: GraphAnalysis, view: _View) -> Table:
     dual = analysis.power.dual_supervision
     table = _table(
-        "Dual supervision (双重监管)", "Party", "Supervisors", rows=dual, empty=_WORDING["no_dual"]
+        view["dual"], view["party"], view["supervisors"], rows=dual, empty=view["no_dual"]
     )
     for d in dual:
-        table.add_row(_labelled(d.party, names), _names(d.supervisors, names))
+        table.add_row(view.labelled(d.party), view.names_of(d.supervisors))
     return table
 
 
-def _dependencies(analysis: GraphAnalysis, names: dict[str, str]) -> Table:
+def _dependencies(analysis: GraphAnalysis, view: _View) -> Table:
     dependencies = analysis.power.dependencies
     table = _table(
-        "Funding dependence",
-        "Party",
-        "Funder",
-        _number("Strength"),
-        _number("Share of its funding"),
+        view["dependencies"],
+        view["party"],
+        view["funder"],
+        number_column(view["strength"]),
+        number_column(view["funding_share"]),
         rows=dependencies,
-        empty=_WORDING["no_dependencies"],
+        empty=view["no_dependencies"],
     )
     for d in dependencies:
-        table.add_row(names[d.party], names[d.funder], f"{d.strength:g}", f"{d.share:.0%}")
+        table.add_row(
+            view.names[d.party],
+            view.names[d.funder],
+            number(f"{d.strength:g}"),
+            number(f"{d.share:.0%}"),
+        )
     return table
 
 
-def _brokers(analysis: GraphAnalysis, names: dict[str, str]) -> Table:
+def _brokers(analysis: GraphAnalysis, view: _View) -> Table:
     brokers = analysis.brokers
     table = _table(
-        "Brokers",
-        "Broker",
-        "Between parties in conflict",
+        view["brokers"],
+        view["broker"],
+        view["between"],
         rows=brokers,
-        empty=_WORDING["no_brokers"],
+        empty=view["no_brokers"],
     )
     for b in brokers:
-        table.add_row(_labelled(b.party, names), "\n".join(_pair(pair, names) for pair in b.pairs))
+        table.add_row(view.labelled(b.party), view["list"].join(view.pair(p) for p in b.pairs))
     return table
 
 
-def _missing_dialogue(analysis: GraphAnalysis, names: dict[str, str]) -> Table:
+def _missing_dialogue(analysis: GraphAnalysis, view: _View) -> Table:
     missing = analysis.missing_dialogue
     table = _table(
-        "Missing dialogue channels",
-        "Parties in conflict",
-        _number("Strength"),
-        _number("Distance"),
-        "Suggested broker",
-        "Why",
+        view["missing"],
+        view["in_conflict"],
+        number_column(view["strength"]),
+        number_column(view["distance"]),
+        view["suggested"],
+        view["why"],
         rows=missing,
-        empty=_WORDING["no_missing"],
+        empty=view["no_missing"],
     )
     for m in missing:
         table.add_row(
-            _pair(m.parties, names),
-            f"{m.strength:g}",
-            "no path" if m.distance is None else str(m.distance),
-            "—" if m.suggested_broker is None else _labelled(m.suggested_broker, names),
-            _WORDING[m.reason].format(path=" → ".join(names[p] for p in m.path)),
+            view.pair(m.parties),
+            number(f"{m.strength:g}"),
+            number(view["no_path"] if m.distance is None else str(m.distance)),
+            view["no_broker"] if m.suggested_broker is None else view.labelled(m.suggested_broker),
+            view[m.reason].format(path=view["path"].join(view.names[p] for p in m.path)),
         )
     return table
 
@@ -288,28 +506,13 @@ def _missing_dialogue(analysis: GraphAnalysis, names: dict[str, str]) -> Table:
 def _table(title: str, *columns: str | Column, rows: Sized = (), empty: str = "") -> Table:
     """Return a table titled ``title``, captioned ``empty`` when ``rows`` has none.
 
-    Text folds rather than being cut: Chinese names have no spaces to wrap at.
+    A column given as text folds rather than being cut: Chinese names have no spaces to
+    wrap at.
     """
     return Table(
-        *(Column(c, overflow="fold") if isinstance(c, str) else c for c in columns),
+        *(text_column(c) if isinstance(c, str) else c for c in columns),
         title=title,
         title_justify="left",
         caption=None if rows else empty or None,
         caption_justify="left",
     )
-
-
-def _number(header: str) -> Column:
-    return Column(header, justify="right", overflow="fold")
-
-
-def _labelled(id_: str, names: dict[str, str]) -> str:
-    return f"{names[id_]} ({id_})"
-
-
-def _names(ids: Iterable[str], names: dict[str, str]) -> str:
-    return "\n".join(names[i] for i in ids)
-
-
-def _pair(pair: tuple[str, str], names: dict[str, str]) -> str:
-    return f"{names[pair[0]]} – {names[pair[1]]}"

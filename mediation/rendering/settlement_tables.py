@@ -11,66 +11,18 @@ from rich.text import Text
 
 from ..case import Case
 from ..settlement import Settlement
-from .wording import _phrases, render
+from .layout import Fitted, number, number_column, text_column
+from .numbers import display_shares, format_amount, format_number, format_percent, is_dust
+from .phrases import counts_things, rule_name, scale_name, status_name, table_words
+from .wording import render, share_text
 
 __all__ = ["settlement_tables"]
 
-_HEAD = {
-    "en": {
-        "title": "{title} — rule: {rule} ({scale}), status: {status}",
-        "allocation": "Allocation",
-        "issue": "Issue",
-        "amount": "Amount",
-        "shares": "Who gets what",
-        "parties": "Parties",
-        "party": "Party",
-        "utility": "Utility",
-        "disagreement": "No deal",
-        "gain": "Gain",
-        "normalized": "Of possible gain",
-        "worst": "Worst-case exposure",
-        "expected": "Expected loss",
-        "fairness": "Fairness",
-        "yes": "yes",
-        "no": "no",
-        "unknown": "not checked",
-        "fair_line": "smallest share of possible gain {min}; Gini {gini}; envy-free {ef} "
-        "(largest envy {envy}); proportional {prop}; Pareto-optimal {po}",
-        "reasons": "Why",
-        "none": "—",
-    },
-    "zh": {
-        "title": "{title} —— 规则：{rule}（{scale}），状态：{status}",
-        "allocation": "分配方案",
-        "issue": "议题",
-        "amount": "总量",
-        "shares": "分配结果",
-        "parties": "各方结果",
-        "party": "当事方",
-        "utility": "效用",
-        "disagreement": "无协议结果",
-        "gain": "收益",
-        "normalized": "占可能收益",
-        "worst": "最坏风险敞口",
-        "expected": "预期损失",
-        "fairness": "公平性",
-        "yes": "是",
-        "no": "否",
-        "unknown": "未检验",
-        "fair_line": "最小收益比例 {min}；基尼系数 {gini}；无嫉妒 {ef}（最大嫉妒 {envy}）；"
-        "比例公平 {prop}；帕累托最优 {po}",
-        "reasons": "理由",
-        "none": "—",
-    },
-}
 
-
-def _fmt(value: float | None, percent: bool = False) -> str:
-    if value is None:
-        return "—"
-    if abs(value) < 1e-9:
-        value = 0.0
-    return f"{100 * value:.1f}%" if percent else f"{value:,.4g}"
+def _money_unit(case: Case) -> str | None:
+    """Return the money unit of the case's risks when they all share one (exposures' unit)."""
+    units = {i.unit.strip() for i in case.issues if i.kind == "risk"}
+    return units.pop() if len(units) == 1 else None
 
 
 def settlement_tables(
@@ -84,53 +36,80 @@ def settlement_tables(
         For a language other than those in :data:`~mediation.rendering.LANGUAGES` (a
         :class:`ValueError` too).
     """
-    _phrases(lang)  # the headings have the same languages as the phrases
-    head = _HEAD[lang]
+    head = table_words(lang)  # the phrases' table_* words; a RenderError for another language
+    none = head["none"]
     parts: list[RenderableType] = [
         Text(
             head["title"].format(
                 title=case.title_in(lang),
-                rule=settlement.rule,
-                scale=settlement.scale,
-                status=settlement.status,
+                rule=rule_name(settlement.rule, lang),
+                scale=scale_name(settlement.scale, lang),
+                status=status_name(settlement.status, lang),
             ),
             style="bold",
         )
     ]
     if settlement.shares:
-        allocation = Table(title=head["allocation"], show_lines=False)
-        allocation.add_column(head["issue"])
-        allocation.add_column(head["amount"], justify="right")
-        allocation.add_column(head["shares"])
+        allocation = Table(
+            text_column(head["issue"]),
+            number_column(head["amount"]),
+            text_column(head["shares"]),
+            title=head["allocation"],
+            show_lines=False,
+        )
         for issue in case.issues:
             row = settlement.shares.get(issue.id, {})
+            shown = display_shares(row)  # the issue's shares add up to exactly 100%
+            count = counts_things(issue.unit)
             given = [
-                f"{case.stakeholder_by_id[p].label(lang)} {100 * s:.1f}% "
-                f"({settlement.amounts[issue.id][p]:,.4g} {issue.unit})".replace(" )", ")")
-                for p, s in sorted(row.items(), key=lambda kv: -kv[1])
-                if s > 1e-9
+                head["given"].format(
+                    party=case.stakeholder_by_id[p].label(lang),
+                    share=share_text(shown[p], row[p]),
+                    amount=format_amount(
+                        settlement.amounts[issue.id][p], issue.unit, lang=lang, count=count
+                    ),
+                )
+                for p in sorted(row, key=lambda p: -shown[p])
+                if not is_dust(row[p])  # dust is nobody's: left out
             ]
             allocation.add_row(
                 issue.label(lang),
-                f"{issue.amount:,.4g} {issue.unit}".strip(),
-                "\n".join(given) or head["none"],
+                # the unit may go below the number when the column is narrow
+                Text(
+                    format_amount(issue.amount, issue.unit, lang=lang, count=count),
+                    overflow="fold",
+                ),
+                "\n".join(given) or none,
             )
-        parts.append(allocation)
-    parties = Table(title=head["parties"])
-    for key in ("party", "utility", "disagreement", "gain", "normalized", "worst", "expected"):
-        parties.add_column(head[key], justify="left" if key == "party" else "right")
+        parts.append(Fitted(allocation))
+    parties = Table(
+        text_column(head["party"]),
+        *(
+            number_column(head[key])
+            for key in ("utility", "disagreement", "gain", "normalized", "worst", "expected")
+        ),
+        title=head["parties"],
+    )
+    money = _money_unit(case)
+
+    def plain(value: float | None) -> str:
+        return none if value is None else format_number(value, lang=lang)
+
+    def percent(value: float | None) -> str:
+        return none if value is None else format_percent(value)
+
     for s in case.stakeholders:
         out = settlement.parties[s.id]
         parties.add_row(
             s.label(lang),
-            _fmt(out.utility),
-            _fmt(out.disagreement),
-            _fmt(out.gain),
-            _fmt(out.normalized_gain, percent=True),
-            _fmt(out.exposure.worst_case),
-            _fmt(out.exposure.expected),
+            number(plain(out.utility)),
+            number(plain(out.disagreement)),
+            number(plain(out.gain)),
+            number(percent(out.normalized_gain)),
+            number(format_amount(out.exposure.worst_case, money, lang=lang)),
+            number(format_amount(out.exposure.expected, money, lang=lang)),
         )
-    parts.append(parties)
+    parts.append(Fitted(parties))
     fair = settlement.fairness
     if fair is not None:
 
@@ -139,18 +118,23 @@ def settlement_tables(
 
         parts.append(
             Text(
-                head["fairness"]
-                + ": "
-                + head["fair_line"].format(
-                    min=_fmt(fair.min_normalized_gain, percent=True),
-                    gini=_fmt(fair.gini),
+                head["fair_line"].format(
+                    min=percent(fair.min_normalized_gain),
+                    # a coefficient in [0, 1], read to two decimals: 4e-7 is solver noise
+                    gini=plain(None if fair.gini is None else round(fair.gini, 2)),
                     ef=flag(fair.envy_free),
-                    envy=_fmt(fair.max_envy),
+                    envy=plain(fair.max_envy),
                     prop=flag(fair.proportional),
                     po=flag(fair.pareto_optimal),
                 )
             )
         )
     lines = render(settlement, lang=lang, case=case)
-    parts.append(Group(Text(head["reasons"], style="bold"), *(Text("• " + line) for line in lines)))
+    # the bullet in a column of its own: a long Chinese line folds beside it, never below it
+    reasons = Table.grid(padding=(0, 1, 0, 0))
+    reasons.add_column(no_wrap=True)
+    reasons.add_column(overflow="fold")
+    for line in lines:
+        reasons.add_row(head["bullet"], line)
+    parts.append(Group(Text(head["reasons"], style="bold"), reasons))
     return parts

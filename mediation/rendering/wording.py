@@ -1,241 +1,607 @@
-"""Settlements in words: the wording tables (en, zh) and :func:`render`, which fills them in.
+"""Settlements in words: :func:`render` tells each typed reason in a sentence.
 
-All wording lives in :data:`PHRASES`, one table per language; the functions here only pick a
-phrase by reason code and fill it in. Nothing is printed.
+The words are the phrases of :mod:`mediation.rendering.phrases` (one table per language);
+the numbers are written by :mod:`mediation.rendering.numbers`. Each reason code has one
+formatter (:data:`FORMATTERS`), a function of the typed reason and the :class:`Words` of a
+language that picks phrases and fills them in. Nothing is printed.
+
+What the sentences promise: names instead of ids whenever the case is given; no scientific
+notation; the shares of an issue add up to exactly 100% and dust (solver noise, see
+:func:`~mediation.rendering.numbers.is_dust`) is left unsaid; amounts carry their unit, as a
+whole number when the unit counts things; a red line's price is what it costs the others
+(see :mod:`mediation.rendering.phrases`); parties with no stake appear once, in one line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from ..case import Case
-from ..errors import RenderError
-from ..settlement import Concession, Conflict, Reason, Settlement
+from ..case import Case, Issue, LinearConstraint
+from ..reasons import (
+    AwEquitable,
+    AwSplit,
+    AwTransfer,
+    AwWinner,
+    CapacityBinding,
+    CapBinding,
+    ClaimsAwarded,
+    ConstraintBinding,
+    DisagreementBinding,
+    FloorBinding,
+    Infeasible,
+    IssueAwarded,
+    IssueSplit,
+    LeximinLevel,
+    NashCertificate,
+    NashGapNotReached,
+    NobodyToCompare,
+    NoPositiveGain,
+    NoRoom,
+    NotCertifiedOptimal,
+    NotParetoOptimal,
+    Objective,
+    ReasonCode,
+    RiskBorne,
+    RuleBelowDisagreement,
+    SolverFailed,
+    TimeLimit,
+    WeightedSum,
+    WorstOff,
+)
+from ..settlement import Concession, Conflict, Settlement
+from .numbers import (
+    DUST,
+    ZERO,
+    display_shares,
+    format_amount,
+    format_number,
+    format_percent,
+    is_dust,
+    is_dust_amount,
+    join_list,
+)
+from .phrases import LANGUAGES, PHRASES, counts_things, phrases, rule_name
 
-__all__ = ["LANGUAGES", "PHRASES", "render", "render_diagnosis"]
+__all__ = [
+    "FORMATTERS",
+    "LANGUAGES",
+    "PHRASES",
+    "Formatter",
+    "Words",
+    "render",
+    "render_diagnosis",
+    "share_text",
+]
 
-LANGUAGES = ("en", "zh")
-
-#: Sentences by language and reason code. Placeholders: ``{party}``, ``{issue}``, ``{parties}``
-#: (names), numbers pre-formatted as strings (``{share}``, ``{level}``, ``{price}``, …).
-PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "worst_off": "The worst-off ({parties}) reach {level}; no allocation lifts them higher.",
-        "leximin_level": "Level {rank}: {parties} reach {level} and cannot rise further "
-        "without lowering someone worse off.",
-        "leximin_level_one": "Level {rank}: {parties} reaches {level} and cannot rise further "
-        "without lowering someone worse off.",
-        "weighted_sum": "The allocation maximises the entitlement-weighted sum of gains ({value}).",
-        "nash_certificate": "The Nash bargaining solution, certified within {gap} of the optimum "
-        "after {rounds} rounds of cuts.",
-        "nobody_to_compare": "No party can gain from a deal, so there was nothing to balance.",
-        "no_positive_gain": "Nash's rule needs every party to gain, but {parties} cannot gain "
-        "together with the others; try the leximin rule.",
-        "floor_binding": "{party}'s floor of {bound} of {issue} binds{price}.",
-        "cap_binding": "{party}'s cap of {bound} of {issue} binds{price}.",
-        "capacity_binding": "{party}'s risk capacity of {bound} is used up{price}.",
-        "constraint_binding": "The constraint '{constraint}' ({sense} {bound}) binds{price}.",
-        "disagreement_binding": "{party} gets exactly its no-deal outcome ({bound}){price}.",
-        "issue_awarded": "{issue} goes entirely to {party}, {why}.",
-        "issue_awarded_highest": "who values it relatively most",
-        "issue_awarded_balance": "to balance the gains (its relative value is not the highest)",
-        "issue_split": "{issue} is split ({shares}): the balance between these parties runs "
-        "through it.",
-        "risk_borne": "{issue} is borne by {shares}{control}.",
-        "risk_controller": "; {party} is the party best able to control it",
-        "risk_not_controller": "; the party best able to control it ({controller}) could not take "
-        "more of it",
-        "no_room": "{party} cannot gain from any deal: its best possible outcome ({ideal}) "
-        "does not exceed its no-deal outcome ({disagreement}).",
-        "not_pareto_optimal": "The red lines or fairness constraints cost efficiency: another "
-        "allocation would leave nobody worse off and someone better off.",
-        "time_limit": "The solver stopped at its time limit ({seconds} s); the allocation is "
-        "feasible but may not be the best.",
-        "infeasible": "No allocation meets every red line.",
-        "nash_gap_not_reached": "The cutting planes stopped {gap} from the optimum, short of "
-        "the {target} aimed at: the allocation is feasible but not certified optimal.",
-        "solver_error": "The solver failed: {message}",
-        "not_certified_optimal": "The independent optimality check found a better allocation: "
-        "this one is feasible but not optimal.",
-        "rule_below_disagreement": "The rule leaves {parties} below their no-deal outcome.",
-        "aw_winner": "{issue} first goes to {party}, who gives it more points ({points}).",
-        "aw_transfer": "{issue} {moves} from {party} to {to} (point ratio {ratio}) to equalise "
-        "the totals.",
-        "aw_moves_whole": "moves",
-        "aw_moves_part": "is partly moved",
-        "aw_split": "{issue} is split: {party} keeps {kept} of it.",
-        "aw_equitable": "Both parties end with the same points: {points}.",
-        "claims_awarded": "{issue} is rationed by the {method} rule: {awards}.",
-        "claims_level": " (the common level is {level})",
-        "price": "; each percentage point given way would raise {objective} by {amount}",
-        "price_money": "; each additional {unit} of capacity would raise {objective} by {amount}",
-        "unit_points": " percentage points",
-        "unit_money": "units",
-        "price_points": "; each point less would raise {objective} by {amount}",
-        "price_free": "; it costs the others nothing at the margin",
-        "objective_min_gain": "the worst-off party's gain",
-        "objective_level_gain": "the gain of the parties at leximin level {level}",
-        "objective_min_normalized_gain": "the worst-off party's share of its possible gain",
-        "objective_weighted_sum": "the weighted sum of gains",
-        "objective_nash_welfare": "the Nash welfare (sum of log gains)",
-        "level_normalized": "{value} of their possible gain",
-        "level_raw": "a gain of {value} points",
-        "and": " and ",
-        "method_proportional": "proportional",
-        "method_constrained_equal_awards": "constrained equal awards",
-        "method_constrained_equal_losses": "constrained equal losses",
-        "method_talmud": "Talmud (Aumann–Maschler)",
-        "diagnosis_red_lines_conflict": "These red lines cannot all hold together.",
-        "diagnosis_no_positive_gain": "Nash's rule needs every party to gain at once.",
-        "diagnosis_rule_below_disagreement": "The rule's outcome is below some parties' no-deal "
-        "outcomes.",
-        "conflict": "Conflict {n}: {members}.",
-        "conflict_floor": "{party}'s floor of {bound} of {issue}",
-        "conflict_cap": "{party}'s cap of {bound} of {issue}",
-        "conflict_capacity": "{party}'s risk capacity of {bound}",
-        "conflict_constraint": "the constraint '{constraint}' ({bound})",
-        "conflict_disagreement": "{party}'s no-deal outcome ({bound})",
-        "conflict_proportional": "{party}'s proportional share ({bound})",
-        "conflict_envy": "{party}'s envy-freeness towards {other}",
-        "conflict_issue_total": "the issue totals",
-        "conflict_integrality": "indivisibility",
-        "alternative": "  This conflict ends if {change}.",
-        "or": " or if ",
-        "concessions": "Smallest joint concessions: {changes}.",
-        "change_floor": "{party} lowers its floor on {issue} from {current} to {proposed}",
-        "change_cap": "{party} raises its cap on {issue} from {current} to {proposed}",
-        "change_capacity": "{party} raises its risk capacity from {current} to {proposed}",
-        "change_constraint": "the constraint '{constraint}' moves from {current} to {proposed}",
-        "change_disagreement": "{party} accepts {proposed} instead of its no-deal outcome "
-        "{current}",
-        "change_proportional": "{party} accepts {proposed} instead of its proportional share "
-        "{current}",
-        "change_envy": "{party} accepts envying {other} by {amount}",
-    },
-    "zh": {
-        "worst_off": "处境最差的一方（{parties}）达到{level}；任何方案都无法让其更高。",
-        "leximin_level": "第{rank}层：{parties}达到{level}，若再提高就必须降低处境更差者。",
-        "leximin_level_one": "第{rank}层：{parties}达到{level}，若再提高就必须降低处境更差者。",
-        "weighted_sum": "该方案使按权重加总的收益最大（{value}）。",
-        "nash_certificate": "这是纳什谈判解，经{rounds}轮切割平面验证，与最优值相差不超过{gap}。",
-        "nobody_to_compare": "没有任何一方能从协议中获益，因此无需平衡。",
-        "no_positive_gain": "纳什规则要求每一方都有所得，但{parties}无法与其他方同时获益；"
-        "建议改用字典序最大最小（leximin）规则。",
-        "floor_binding": "{party}对{issue}的底线（至少{bound}）起约束作用{price}。",
-        "cap_binding": "{party}对{issue}的上限（至多{bound}）起约束作用{price}。",
-        "capacity_binding": "{party}的风险承受能力（{bound}）已用尽{price}。",
-        "constraint_binding": "约束“{constraint}”（{sense} {bound}）起约束作用{price}。",
-        "disagreement_binding": "{party}恰好得到其无协议时的结果（{bound}）{price}。",
-        "issue_awarded": "{issue}全部归{party}，{why}。",
-        "issue_awarded_highest": "因为其相对估值最高",
-        "issue_awarded_balance": "以平衡各方收益（其相对估值并非最高）",
-        "issue_split": "{issue}被分割（{shares}）：各方收益的平衡点落在此项上。",
-        "risk_borne": "{issue}由{shares}承担{control}。",
-        "risk_controller": "；{party}最有能力控制该风险",
-        "risk_not_controller": "；最有能力控制该风险的{controller}已无法再多承担",
-        "no_room": "{party}无法从任何协议中获益：其最好结果（{ideal}）不高于无协议结果"
-        "（{disagreement}）。",
-        "not_pareto_optimal": "红线或公平约束以效率为代价：另有方案可使无人受损且有人获益。",
-        "time_limit": "求解器在时限（{seconds}秒）处停止；方案可行，但未必最优。",
-        "infeasible": "没有任何方案能同时满足所有红线。",
-        "nash_gap_not_reached": "切割平面在距最优值{gap}处停止，未达到目标{target}："
-        "方案可行，但未经最优性验证。",
-        "solver_error": "求解器出错：{message}",
-        "not_certified_optimal": "独立的最优性校验找到了更优的方案：本方案可行，但并非最优。",
-        "rule_below_disagreement": "该规则使{parties}低于其无协议结果。",
-        "aw_winner": "{issue}先归{party}，因其给分更高（{points}）。",
-        "aw_transfer": "{issue}{moves}从{party}转给{to}（分值比{ratio}），以使双方总分相等。",
-        "aw_moves_whole": "整体",
-        "aw_moves_part": "部分",
-        "aw_split": "{issue}被分割：{party}保留{kept}。",
-        "aw_equitable": "双方最终分数相同：{points}。",
-        "claims_awarded": "{issue}按{method}规则分配：{awards}。",
-        "claims_level": "（共同水平为{level}）",
-        "price": "；每让步一个百分点，可使{objective}提高{amount}",
-        "price_money": "；承受能力每增加{unit}，可使{objective}提高{amount}",
-        "unit_points": "个百分点",
-        "unit_money": "单位",
-        "price_points": "；每降低一分，可使{objective}提高{amount}",
-        "price_free": "；在边际上不影响其他各方",
-        "objective_min_gain": "处境最差一方的收益",
-        "objective_level_gain": "第{level}层各方的收益",
-        "objective_min_normalized_gain": "处境最差一方获得的可能收益比例",
-        "objective_weighted_sum": "加权收益总和",
-        "objective_nash_welfare": "纳什福利（收益对数之和）",
-        "level_normalized": "其可能收益的{value}",
-        "level_raw": "{value}分的收益",
-        "and": "和",
-        "method_proportional": "按比例",
-        "method_constrained_equal_awards": "受约束平均分配",
-        "method_constrained_equal_losses": "受约束平均损失",
-        "method_talmud": "塔木德（奥曼-马施勒）",
-        "diagnosis_red_lines_conflict": "这些红线无法同时成立。",
-        "diagnosis_no_positive_gain": "纳什规则要求各方同时获益。",
-        "diagnosis_rule_below_disagreement": "规则结果低于部分当事方的无协议结果。",
-        "conflict": "冲突{n}：{members}。",
-        "conflict_floor": "{party}对{issue}的底线（{bound}）",
-        "conflict_cap": "{party}对{issue}的上限（{bound}）",
-        "conflict_capacity": "{party}的风险承受能力（{bound}）",
-        "conflict_constraint": "约束“{constraint}”（{bound}）",
-        "conflict_disagreement": "{party}的无协议结果（{bound}）",
-        "conflict_proportional": "{party}的比例份额（{bound}）",
-        "conflict_envy": "{party}对{other}的无嫉妒要求",
-        "conflict_issue_total": "各议题的总量",
-        "conflict_integrality": "不可分割性",
-        "alternative": "  只要{change}，此冲突即可化解。",
-        "or": "，或",
-        "concessions": "最小的共同让步：{changes}。",
-        "change_floor": "{party}将对{issue}的底线从{current}降至{proposed}",
-        "change_cap": "{party}将对{issue}的上限从{current}提高到{proposed}",
-        "change_capacity": "{party}将风险承受能力从{current}提高到{proposed}",
-        "change_constraint": "约束“{constraint}”从{current}调整为{proposed}",
-        "change_disagreement": "{party}接受{proposed}而非其无协议结果{current}",
-        "change_proportional": "{party}接受{proposed}而非其比例份额{current}",
-        "change_envy": "{party}接受对{other}的嫉妒差额{amount}",
-    },
-}
+#: A price at or below this is nothing: the red line costs the others nothing at the margin.
+_FREE = 1e-12
+#: The sense of a constraint, as the phrase keys name it.
+_SENSES = {">=": "ge", "<=": "le", "==": "eq"}
+#: A Nash gap below this (a fraction) is said as "within" this much.
+_LEAST_GAP = 1e-6
+#: A price's step of an issue is at most this part of it (about a percentage point), in its unit.
+_ISSUE_STEP = 0.01
+#: A price's step of a risk capacity is at most this part of it.
+_CAPACITY_STEP = 0.1
+#: Sentence endings taken off a description quoted inside a sentence.
+_ENDINGS = "。．.！!；;，,"
 
 
-def _percent(value: float) -> str:
-    # + 0.0 turns the -0.0 that solver noise below zero rounds to into 0.0
-    return f"{round(100 * value, 1) + 0.0:.1f}%"
+class Words:
+    """The phrases of one language with the case's names and the numbers' formats.
 
+    Parameters
+    ----------
+    lang : str
+        One of :data:`LANGUAGES`.
+    settlement : Settlement
+        The settlement the sentences tell (its scale, its shares, its leximin rounds).
+    case : Case or None
+        The case, for the names of parties, issues and constraints (their ids without it).
 
-def _number(value: float) -> str:
-    return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    Raises
+    ------
+    RenderError
+        For a language there are no phrases for.
+    """
 
+    def __init__(self, lang: str, settlement: Settlement, case: Case | None) -> None:
+        self.phrases = phrases(lang)
+        self.lang, self.settlement, self.case = lang, settlement, case
+        self._constraints: dict[str, LinearConstraint] = (
+            {c.name: c for c in case.constraints} if case is not None else {}
+        )
 
-class _Namer:
-    """Party and issue names in a language (from the case's translations when given)."""
+    # --- phrases -----------------------------------------------------------------------------
 
-    def __init__(self, case: Case | None, lang: str) -> None:
-        self.case, self.lang = case, lang
+    def say(self, key: str, **fields: object) -> str:
+        """Return the phrase ``key`` filled in with ``fields``."""
+        return self.phrases[key].format(**fields)
+
+    def say_count(self, key: str, count: int, **fields: object) -> str:
+        """Return ``key_one`` or ``key_many``, by ``count``, filled in."""
+        return self.say(f"{key}_one" if count == 1 else f"{key}_many", **fields)
+
+    # --- names -------------------------------------------------------------------------------
 
     def party(self, pid: str | None) -> str:
+        """Return a party's name (translated when the case translates it), else its id."""
         if pid is None:
             return ""
         if self.case is not None and pid in self.case.stakeholder_by_id:
             return self.case.stakeholder_by_id[pid].label(self.lang)
         return pid
 
-    def issue(self, iid: str | None) -> str:
-        if iid is None:
-            return ""
-        if self.case is not None and iid in self.case.issue_by_id:
-            return self.case.issue_by_id[iid].label(self.lang)
-        return iid
+    def owner(self, pid: str | None) -> str:
+        """Return a party's name in the possessive ("A's", "Parents'", "甲的")."""
+        name = self.party(pid)
+        return self.say("possessive_s" if name.endswith("s") else "possessive", name=name)
 
-    def unit(self, iid: str | None) -> str:
-        if self.case is not None and iid in self.case.issue_by_id:
-            return self.case.issue_by_id[iid].unit
+    def parties(self, pids: Sequence[str]) -> str:
+        """Return the parties' names as an enumeration."""
+        return join_list([self.party(p) for p in pids], lang=self.lang)
+
+    def issue_of(self, iid: str | None) -> Issue | None:
+        """Return an issue of the case (``None`` without the case or for an unknown id)."""
+        if self.case is None or iid is None:
+            return None
+        return self.case.issue_by_id.get(iid)
+
+    def issue(self, iid: str | None) -> str:
+        """Return an issue's name (translated when the case translates it), else its id."""
+        issue = self.issue_of(iid)
+        return issue.label(self.lang) if issue is not None else (iid or "")
+
+    def constraint(
+        self,
+        name: str | None,
+        sense: str | None = None,
+        bound: float | None = None,
+        *,
+        bounded: bool = True,
+    ) -> str:
+        """Return a case's constraint: its description when it has one, else its name.
+
+        With ``bounded``, a name comes with its sense and bound when they are known, from
+        the case or from ``sense`` and ``bound``.
+        """
+        name = name or ""
+        found = self._constraints.get(name)
+        if found is not None and found.description and found.description.strip(_ENDINGS + " "):
+            text = found.description.strip().rstrip(_ENDINGS)
+            return self.say("constraint_described", text=text)
+        if found is not None:
+            sense, bound = found.sense, found.rhs
+        if not bounded or sense is None or bound is None:
+            return self.say("constraint_named", name=name)
+        return self.say(
+            "constraint_bounded",
+            name=name,
+            sense=self.say(f"sense_{_SENSES[sense]}"),
+            bound=self.number(bound),
+        )
+
+    # --- numbers -----------------------------------------------------------------------------
+
+    def number(self, value: float, digits: int = 3) -> str:
+        """Return a plain number."""
+        return format_number(value, lang=self.lang, digits=digits)
+
+    def percent(self, share: float) -> str:
+        """Return a share (a fraction of 1) as a percentage."""
+        return format_percent(share)
+
+    def money(self, value: float, unit: str | None) -> str:
+        """Return an amount of money (or of any unit that does not count things)."""
+        return format_amount(value, unit, lang=self.lang)
+
+    def amount(self, value: float, unit: str | None) -> str:
+        """Return an amount of an issue's unit, a whole number when the unit counts things."""
+        return format_amount(value, unit, lang=self.lang, count=counts_things(unit))
+
+    def points(self, value: float) -> str:
+        """Return utility points with their word ("12.5 points", "1 point", "12.5点")."""
+        number = self.number(value)
+        word = self.say("points_one" if number in ("1", "-1") else "points_many")
+        return format_amount(value, word, lang=self.lang)
+
+    def level(self, value: float, count: int) -> str:
+        """Return a level reached by ``count`` parties, on the settlement's scale."""
+        if self.settlement.scale == "normalized":
+            return self.say_count("level_normalized", count, value=self.percent(value))
+        number = self.number(value)
+        word = self.say("points_one" if number in ("1", "-1") else "points_many")
+        return self.say("level_raw", value=number, points=word)
+
+    def shares(self, iid: str, shares: Mapping[str, float]) -> list[tuple[str, str]]:
+        """Return the parties of ``shares`` that get something, with their displayed share.
+
+        The percentages are those of the whole issue (the settlement's shares when it has
+        them), rounded to add up to exactly 100%; dust is left out; the largest come first.
+        """
+        whole = self.settlement.shares.get(iid) or dict(shares)
+        if not set(shares) <= set(whole):
+            whole = dict(shares)
+        shown = display_shares(whole)
+        order = sorted(
+            (p for p in shares if not is_dust(whole[p])), key=lambda p: -shown[p]
+        )  # sorted() is stable: ties keep the case's order
+        return [(self.party(p), share_text(shown[p], whole[p])) for p in order]
+
+    def share_list(self, iid: str, shares: Mapping[str, float]) -> str:
+        """Return the shares of an issue as an enumeration ("A 60.0%, B 30.0% and C 10.0%")."""
+        items = [self.say("share_item", party=n, share=s) for n, s in self.shares(iid, shares)]
+        return join_list(items, lang=self.lang)
+
+
+def share_text(shown: float, share: float) -> str:
+    """Return a displayed share: ``shown`` (a value of :func:`display_shares`) as a percentage.
+
+    A share that is not dust but rounds to nothing is ``0.0%`` (a real share below the
+    display's resolution), not the ``0%`` of dust.
+    """
+    if shown == 0 and not is_dust(share):
+        return format_percent(DUST)  # the least share that is not dust: "0.0%"
+    return format_percent(shown / 100)
+
+
+#: A formatter: the sentence of one typed reason (``None`` to say nothing).
+Formatter = Callable[[Any, Words], "str | None"]
+
+
+# --- what the rule reached -------------------------------------------------------------------
+
+
+def _worst_off(r: WorstOff, w: Words) -> str:
+    n = len(r.parties)
+    return w.say_count("worst_off", n, parties=w.parties(r.parties), level=w.level(r.level, n))
+
+
+def _leximin_level(r: LeximinLevel, w: Words) -> str:
+    n = len(r.parties)
+    return w.say_count(
+        "leximin_level", n, rank=r.rank, parties=w.parties(r.parties), level=w.level(r.level, n)
+    )
+
+
+def _weighted_sum(r: WeightedSum, w: Words) -> str:
+    return w.say("weighted_sum", value=w.number(r.value))
+
+
+def _gap(gap: float, w: Words) -> str | None:
+    """Return a relative gap as a percentage rounded up, or ``None`` for no gap at all."""
+    if not gap > ZERO:
+        return None
+    percent = 100 * max(gap, _LEAST_GAP)
+    step = 10.0 ** (math.floor(math.log10(percent)) - 1)  # two significant digits, rounded up
+    return w.number(math.ceil(percent / step - 1e-9) * step, digits=2) + "%"
+
+
+def _nash_certificate(r: NashCertificate, w: Words) -> str:
+    gap = _gap(r.gap, w)
+    if gap is None:
+        return w.say("nash_certificate_exact", rounds=r.rounds)
+    return w.say("nash_certificate", gap=gap, rounds=r.rounds)
+
+
+def _nash_gap_not_reached(r: NashGapNotReached, w: Words) -> str:
+    gap = _gap(r.gap, w) or w.number(0) + "%"
+    return w.say("nash_gap_not_reached", gap=gap, target=w.number(100 * r.target) + "%")
+
+
+def _nobody_to_compare(r: NobodyToCompare, w: Words) -> str:
+    return w.say("nobody_to_compare")
+
+
+# --- what binds, and its price ---------------------------------------------------------------
+
+
+def _step(amount: float, part: float) -> float:
+    """Return the price's step: a power of ten of at most ``part`` of ``amount``, at least 1."""
+    return max(1.0, 10.0 ** math.floor(math.log10(amount * part)))
+
+
+def _whom(rank: int, objective: Objective, w: Words) -> tuple[str, int]:
+    """Return who bears a red line's cost, and how many they are (for "its" or "their")."""
+    if objective in ("weighted_sum", "nash_welfare"):
+        return w.say("whom_all"), 2
+    if rank == 1:
+        return w.say("whom_worst_off"), 1
+    for reason in w.settlement.reasons:
+        if isinstance(reason, LeximinLevel) and reason.rank == rank:
+            return w.say("whom_round", parties=w.parties(reason.parties), rank=rank), len(
+                reason.parties
+            )
+    return w.say("whom_round_unknown", rank=rank), 2
+
+
+def _cost(per_step: float, objective: Objective, count: int, w: Words) -> str | None:
+    """Return what a step of a red line costs, in the objective's units; ``None`` for nothing."""
+    normalized = w.settlement.scale == "normalized"
+    if objective == "nash_welfare":
+        # the dual is in Σ w log(gain): a step lowers the product of the gains by this factor
+        percent = 100 * math.expm1(min(per_step, 700.0))
+        amount = w.number(percent)
+        return None if amount == "0" else w.say("cost_nash", amount=amount + "%")
+    if objective == "min_normalized_gain" or (objective == "min_gain" and normalized):
+        amount = w.number(100 * per_step)
+        return None if amount == "0" else w.say_count("cost_normalized", count, amount=amount)
+    if objective == "weighted_sum" and normalized:
+        amount = w.number(100 * per_step)
+        return None if amount == "0" else w.say("cost_weighted_normalized", amount=amount)
+    amount = w.number(per_step)
+    if amount == "0":
+        return None
+    word = w.say("points_one" if amount == "1" else "points_many")
+    key = "cost_weighted_raw" if objective == "weighted_sum" else "cost_raw"
+    return w.say(key, amount=amount, points=word)
+
+
+def _price(
+    r: FloorBinding | CapBinding | CapacityBinding | DisagreementBinding, kind: str, w: Words
+) -> str:
+    """Return what a binding red line costs the others, as the end of its sentence.
+
+    ``kind`` is ``floor``, ``cap``, ``capacity`` or ``disagreement``. Nothing when the solve
+    gave no price.
+    """
+    if r.dual is None or r.objective is None:
         return ""
+    if r.dual <= _FREE:
+        return w.say("price_free")
+    step = ""
+    if isinstance(r, FloorBinding | CapBinding):
+        issue = w.issue_of(r.issue)
+        if issue is not None and issue.unit.strip() and issue.amount >= 10:
+            size = _step(issue.amount, _ISSUE_STEP)
+            step, per_step = w.amount(size, issue.unit), r.dual * size / issue.amount
+        else:  # a dual per whole share: a hundredth of it per percentage point
+            step, per_step = w.say("step_percentage_point"), r.dual / 100
+    elif isinstance(r, CapacityBinding):
+        size = _step(r.bound, _CAPACITY_STEP)
+        step, per_step = w.money(size, r.unit), r.dual * size
+    else:  # a dual per utility point of the no-deal outcome
+        per_step = r.dual
+    whom, count = _whom(r.rank, r.objective, w)
+    cost = _cost(per_step, r.objective, count, w)
+    if cost is None:
+        return w.say("price_free")
+    return w.say(f"price_{kind}", step=step, whom=whom, cost=cost)
+
+
+def _floor_binding(r: FloorBinding, w: Words) -> str:
+    return w.say(
+        "floor_binding",
+        owner=w.owner(r.stakeholder),
+        issue=w.issue(r.issue),
+        bound=w.percent(r.bound),
+        price=_price(r, "floor", w),
+    )
+
+
+def _cap_binding(r: CapBinding, w: Words) -> str:
+    return w.say(
+        "cap_binding",
+        owner=w.owner(r.stakeholder),
+        issue=w.issue(r.issue),
+        bound=w.percent(r.bound),
+        price=_price(r, "cap", w),
+    )
+
+
+def _capacity_binding(r: CapacityBinding, w: Words) -> str:
+    return w.say(
+        "capacity_binding",
+        owner=w.owner(r.stakeholder),
+        bound=w.money(r.bound, r.unit),
+        price=_price(r, "capacity", w),
+    )
+
+
+def _constraint_binding(r: ConstraintBinding, w: Words) -> str:
+    # the mediator's framing, not a party's red line: never priced (nor an equality)
+    return w.say("constraint_binding", constraint=w.constraint(r.constraint, r.sense, r.bound))
+
+
+def _disagreement_binding(r: DisagreementBinding, w: Words) -> str:
+    return w.say(
+        "disagreement_binding",
+        party=w.party(r.stakeholder),
+        bound=w.points(r.bound),
+        price=_price(r, "disagreement", w),
+    )
+
+
+# --- who got what and why --------------------------------------------------------------------
+
+
+def _observers(pids: Sequence[str], w: Words) -> str:
+    """Return the one line naming the parties with no stake (or no room to gain)."""
+    case = w.case
+    no_stake = case is not None and all(
+        not any(x.value > 0 for x in case.interests_by_stakeholder.get(p, [])) for p in pids
+    )
+    key = "observers" if no_stake else "observers_no_room"
+    return w.say_count(key, len(pids), parties=w.parties(pids))
+
+
+def _no_room(r: NoRoom, w: Words) -> str:
+    return _observers([r.stakeholder], w)
+
+
+def _risk_borne(r: RiskBorne, w: Words) -> str:
+    control = ""
+    if r.to_controller is not None and r.control:
+        controls = r.control
+        best = max(controls, key=lambda p: controls[p])
+        control = (
+            w.say("risk_controller", party=w.party(r.stakeholder))
+            if r.to_controller
+            else w.say("risk_not_controller", controller=w.party(best))
+        )
+    return w.say(
+        "risk_borne",
+        issue=w.issue(r.issue),
+        shares=w.share_list(r.issue, r.shares),
+        control=control,
+    )
+
+
+def _issue_awarded(r: IssueAwarded, w: Words) -> str:
+    why = w.say("issue_awarded_highest" if r.highest else "issue_awarded_balance")
+    return w.say("issue_awarded", issue=w.issue(r.issue), party=w.party(r.stakeholder), why=why)
+
+
+def _issue_split(r: IssueSplit, w: Words) -> str:
+    return w.say("issue_split", issue=w.issue(r.issue), shares=w.share_list(r.issue, r.shares))
+
+
+def _claims_awarded(r: ClaimsAwarded, w: Words) -> str:
+    issue = w.issue_of(r.issue)
+    unit = issue.unit if issue is not None else None
+    whole = issue.amount if issue is not None else math.fsum(r.awards.values())
+    awards = [
+        w.say("award_item", party=w.party(p), amount=w.amount(v, unit))
+        for p, v in r.awards.items()
+        if not is_dust_amount(v, whole)
+    ]
+    level = "" if r.level is None else w.say("claims_level", level=w.amount(r.level, unit))
+    return w.say(
+        "claims_awarded",
+        issue=w.issue(r.issue),
+        method=w.say(f"method_{r.method}"),
+        awards=join_list(awards, lang=w.lang),
+        level=level,
+    )
+
+
+def _aw_winner(r: AwWinner, w: Words) -> str:
+    others = [v for p, v in r.points.items() if p != r.stakeholder]
+    if r.stakeholder in r.points and len(others) == 1:
+        points = w.say(
+            "aw_points", won=w.number(r.points[r.stakeholder]), other=w.number(others[0])
+        )
+    else:
+        items = [
+            w.say("aw_points_item", party=w.party(p), points=w.number(v))
+            for p, v in r.points.items()
+        ]
+        points = join_list(items, lang=w.lang)
+    return w.say("aw_winner", issue=w.issue(r.issue), party=w.party(r.stakeholder), points=points)
+
+
+def _aw_transfer(r: AwTransfer, w: Words) -> str:
+    return w.say(
+        "aw_transfer",
+        issue=w.issue(r.issue),
+        moves=w.say("aw_moves_part" if r.partial else "aw_moves_whole"),
+        party=w.party(r.stakeholder),
+        to=w.party(r.to),
+        ratio=w.number(r.ratio),
+    )
+
+
+def _aw_split(r: AwSplit, w: Words) -> str:
+    return w.say(
+        "aw_split", issue=w.issue(r.issue), party=w.party(r.stakeholder), kept=w.percent(r.kept)
+    )
+
+
+def _aw_equitable(r: AwEquitable, w: Words) -> str:
+    items = [
+        w.say("aw_points_item", party=w.party(p), points=w.number(v)) for p, v in r.points.items()
+    ]
+    return w.say("aw_equitable", points=join_list(items, lang=w.lang))
+
+
+# --- how the run ended -----------------------------------------------------------------------
+
+
+def _not_pareto_optimal(r: NotParetoOptimal, w: Words) -> str:
+    return w.say("not_pareto_optimal")
+
+
+def _not_certified_optimal(r: NotCertifiedOptimal, w: Words) -> str:
+    return w.say("not_certified_optimal")
+
+
+def _time_limit(r: TimeLimit, w: Words) -> str:
+    if r.seconds is None:
+        return w.say("time_limit_unknown")
+    return w.say("time_limit", seconds=w.number(r.seconds))
+
+
+def _infeasible(r: Infeasible, w: Words) -> str:
+    return w.say("infeasible")
+
+
+def _no_positive_gain(r: NoPositiveGain, w: Words) -> str:
+    return w.say(
+        "no_positive_gain", parties=w.parties(r.parties), rule=rule_name("leximin", w.lang)
+    )
+
+
+def _rule_below_disagreement(r: RuleBelowDisagreement, w: Words) -> str:
+    return w.say_count("rule_below_disagreement", len(r.parties), parties=w.parties(r.parties))
+
+
+def _solver_failed(r: SolverFailed, w: Words) -> str:
+    return w.say("solver_error", message=r.message)
+
+
+#: The formatter of each reason code.
+FORMATTERS: dict[ReasonCode, Formatter] = {
+    ReasonCode.WORST_OFF: _worst_off,
+    ReasonCode.LEXIMIN_LEVEL: _leximin_level,
+    ReasonCode.WEIGHTED_SUM: _weighted_sum,
+    ReasonCode.NASH_CERTIFICATE: _nash_certificate,
+    ReasonCode.NASH_GAP_NOT_REACHED: _nash_gap_not_reached,
+    ReasonCode.NOBODY_TO_COMPARE: _nobody_to_compare,
+    ReasonCode.FLOOR_BINDING: _floor_binding,
+    ReasonCode.CAP_BINDING: _cap_binding,
+    ReasonCode.CAPACITY_BINDING: _capacity_binding,
+    ReasonCode.CONSTRAINT_BINDING: _constraint_binding,
+    ReasonCode.DISAGREEMENT_BINDING: _disagreement_binding,
+    ReasonCode.NO_ROOM: _no_room,
+    ReasonCode.RISK_BORNE: _risk_borne,
+    ReasonCode.ISSUE_AWARDED: _issue_awarded,
+    ReasonCode.ISSUE_SPLIT: _issue_split,
+    ReasonCode.CLAIMS_AWARDED: _claims_awarded,
+    ReasonCode.AW_WINNER: _aw_winner,
+    ReasonCode.AW_TRANSFER: _aw_transfer,
+    ReasonCode.AW_SPLIT: _aw_split,
+    ReasonCode.AW_EQUITABLE: _aw_equitable,
+    ReasonCode.NOT_PARETO_OPTIMAL: _not_pareto_optimal,
+    ReasonCode.NOT_CERTIFIED_OPTIMAL: _not_certified_optimal,
+    ReasonCode.TIME_LIMIT: _time_limit,
+    ReasonCode.INFEASIBLE: _infeasible,
+    ReasonCode.NO_POSITIVE_GAIN: _no_positive_gain,
+    ReasonCode.RULE_BELOW_DISAGREEMENT: _rule_below_disagreement,
+    ReasonCode.SOLVER_ERROR: _solver_failed,
+}
+
+
+def _observer_ids(settlement: Settlement, case: Case | None) -> list[str]:
+    """Return the parties with no stake: no room to gain, or no interest in any issue."""
+    flat = {r.stakeholder for r in settlement.reasons if isinstance(r, NoRoom)}
+    if case is not None:
+        flat |= {
+            s.id
+            for s in case.stakeholders
+            if not any(x.value > 0 for x in case.interests_by_stakeholder[s.id])
+        }
+        return [s.id for s in case.stakeholders if s.id in flat]
+    return [r.stakeholder for r in settlement.reasons if isinstance(r, NoRoom)]
 
 
 def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None) -> list[str]:
     """Return the settlement's reasons (and diagnosis, if any) as sentences in ``lang``.
 
-    Pass ``case`` to use the parties' and issues' names (translated when the case has a
-    translation for ``lang``) instead of their ids.
+    Pass ``case`` to use the parties', issues' and constraints' names (translated when the
+    case has a translation for ``lang``) instead of their ids. The parties with no stake
+    are named once, in one line, where the first of them would have been told.
 
     Raises
     ------
@@ -252,189 +618,40 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
     ... stakeholders:
     ...   - {id: a, name: 街道办, kind: government, translations: {en: {name: Street office}}}
     ...   - {id: b, name: 社工站, kind: social_organization}
-    ... issues: [{id: hall, name: 大厅, kind: resource, amount: 40, unit: hours}]
+    ... issues: [{id: hall, name: 大厅, kind: resource, amount: 40, unit: 小时}]
     ... interests:
     ...   - {stakeholder: a, issue: hall, value: 1, min_share: 0.6}
     ...   - {stakeholder: b, issue: hall, value: 1}
     ... ''')
     >>> for line in render(settle(case), lang="zh", case=case)[:2]:
     ...     print(line)
-    第1层：街道办和社工站达到其可能收益的71.4%，若再提高就必须降低处境更差者。
-    大厅被分割（街道办 71.4%，社工站 28.6%）：各方收益的平衡点落在此项上。
+    第1轮：街道办和社工站都达到各自可能收益的71.4%；其中任何一方再要提高，都会损害处境不比它好的一方。
+    大厅由街道办71.4%和社工站28.6%分享：各方收益的平衡点落在这一项上。
     """
-    words = _phrases(lang)
-    names = _Namer(case, lang)
-    lines = [_sentence(reason, settlement, words, names) for reason in settlement.reasons]
-    lines = [line for line in lines if line]
+    words = Words(lang, settlement, case)
+    observers = _observer_ids(settlement, case)
+    quiet = set(observers)
+    lines: list[str] = []
+    told = False
+    for reason in settlement.reasons:
+        if isinstance(reason, NoRoom | DisagreementBinding) and reason.stakeholder in quiet:
+            if isinstance(reason, NoRoom) and not told:
+                lines.append(_observers(observers, words))
+                told = True
+            continue
+        line = FORMATTERS[ReasonCode(reason.code)](reason, words)
+        if line:
+            lines.append(_tidy(line))
+    if observers and not told:
+        lines.append(_observers(observers, words))
     if settlement.diagnosis is not None:
         lines += render_diagnosis(settlement, lang=lang, case=case)
     return lines
 
 
-def _phrases(lang: str) -> dict[str, str]:
-    """Return the phrases of ``lang``.
-
-    Raise a :class:`RenderError` naming the languages there are when ``lang`` has none.
-    """
-    if lang not in PHRASES:
-        raise RenderError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
-    return PHRASES[lang]
-
-
-def _join(words: Mapping[str, str], items: list[str]) -> str:
-    sep = "，" if words is PHRASES["zh"] else ", "
-    if len(items) <= 2:
-        return words["and"].join(items)
-    return sep.join(items[:-1]) + words["and"] + items[-1]
-
-
-def _shares(words: Mapping[str, str], names: _Namer, shares: Mapping[str, float]) -> str:
-    sep = "，" if words is PHRASES["zh"] else ", "
-    return sep.join(f"{names.party(p)} {_percent(s)}" for p, s in shares.items())
-
-
-def _price(reason: Reason, settlement: Settlement, words: Mapping[str, str], names: _Namer) -> str:
-    extra = reason.model_extra or {}
-    objective = extra.get("objective")
-    if reason.dual is None or objective is None:
-        return ""
-    if reason.dual <= 1e-12:
-        return words["price_free"]
-    what = words.get(f"objective_{objective}", objective)
-    if extra.get("level", 1) > 1:
-        what = words["objective_level_gain"].format(level=extra["level"])
-    normalized = settlement.scale == "normalized" and objective in (
-        "min_gain",
-        "min_normalized_gain",
-    )
-    points = words["unit_points"]
-    if reason.code in ("floor_binding", "cap_binding"):
-        # a dual per whole share, per percentage point: divided by 100, and for a normalized
-        # objective (a fraction) multiplied by 100 to be in percentage points too
-        amount = f"{reason.dual:.3g}{points}" if normalized else f"{reason.dual / 100:.3g}"
-        return words["price"].format(objective=what, amount=amount)
-    rate = 100 * reason.dual if normalized else reason.dual
-    suffix = points if normalized else ""
-    if reason.code == "capacity_binding":
-        unit = extra.get("unit") or words["unit_money"]
-        step = 1.0
-        while rate * step < 0.01 and step < 1e9:  # quote the price per 10, 100, 1,000 … units
-            step *= 10
-        per = f"{step:,.0f} {unit}"
-        return words["price_money"].format(
-            unit=per, objective=what, amount=f"{rate * step:.3g}{suffix}"
-        )
-    return words["price_points"].format(objective=what, amount=f"{rate:.3g}{suffix}")
-
-
-def _level(value: float, settlement: Settlement, words: Mapping[str, str]) -> str:
-    if settlement.scale == "normalized":
-        return words["level_normalized"].format(value=_percent(value))
-    return words["level_raw"].format(value=_number(value))
-
-
-def _sentence(
-    reason: Reason, settlement: Settlement, words: Mapping[str, str], names: _Namer
-) -> str:
-    extra = dict(reason.model_extra or {})
-    code = reason.code
-    party = names.party(reason.stakeholder)
-    issue = names.issue(reason.issue)
-    parties = _join(words, [names.party(p) for p in extra.get("parties", [])])
-    price = _price(reason, settlement, words, names)
-    if code in ("worst_off", "leximin_level"):
-        one = code == "leximin_level" and len(extra.get("parties", [])) == 1
-        return words[f"{code}_one" if one else code].format(
-            parties=parties,
-            level=_level(extra["level"], settlement, words),
-            rank=extra.get("rank", 1),
-        )
-    if code == "weighted_sum":
-        return words[code].format(value=_number(extra["value"]))
-    if code == "nash_certificate":
-        return words[code].format(gap=f"{extra['gap']:.1e}", rounds=extra["rounds"])
-    if code == "nash_gap_not_reached":
-        return words[code].format(gap=f"{extra['gap']:.1e}", target=f"{extra['target']:.0e}")
-    if code in ("floor_binding", "cap_binding"):
-        return words[code].format(
-            party=party, issue=issue, bound=_percent(extra["bound"]), price=price
-        )
-    if code == "capacity_binding":
-        bound = f"{_number(extra['bound'])} {extra.get('unit', '')}".strip()
-        return words[code].format(party=party, bound=bound, price=price)
-    if code == "constraint_binding":
-        return words[code].format(
-            constraint=reason.constraint,
-            sense=extra["sense"],
-            bound=_number(extra["bound"]),
-            price=price,
-        )
-    if code == "disagreement_binding":
-        return words[code].format(party=party, bound=_number(extra["bound"]), price=price)
-    if code == "issue_awarded":
-        why = words["issue_awarded_highest" if extra.get("highest") else "issue_awarded_balance"]
-        return words[code].format(issue=issue, party=party, why=why)
-    if code == "issue_split":
-        return words[code].format(issue=issue, shares=_shares(words, names, extra["shares"]))
-    if code == "risk_borne":
-        control = ""
-        if "to_controller" in extra:
-            controls = extra["control"]
-            best = max(controls, key=lambda p: controls[p])
-            control = (
-                words["risk_controller"].format(party=party)
-                if extra["to_controller"]
-                else words["risk_not_controller"].format(controller=names.party(best))
-            )
-        return words[code].format(
-            issue=issue, shares=_shares(words, names, extra["shares"]), control=control
-        )
-    if code == "no_room":
-        return words[code].format(
-            party=party, ideal=_number(extra["ideal"]), disagreement=_number(extra["disagreement"])
-        )
-    if code == "time_limit":
-        return words[code].format(seconds=_number(extra["seconds"]))
-    if code == "solver_error":
-        return words[code].format(message=extra.get("message", ""))
-    if code in ("no_positive_gain", "rule_below_disagreement"):
-        return words[code].format(parties=parties)
-    if code == "aw_winner":
-        points = " : ".join(_number(v) for v in extra["points"].values())
-        return words[code].format(issue=issue, party=party, points=points)
-    if code == "aw_transfer":
-        moves = words["aw_moves_part" if extra.get("partial") else "aw_moves_whole"]
-        return words[code].format(
-            issue=issue,
-            moves=moves,
-            party=party,
-            to=names.party(extra["to"]),
-            ratio=f"{extra['ratio']:.3g}",
-        )
-    if code == "aw_split":
-        return words[code].format(issue=issue, party=party, kept=_percent(extra["kept"]))
-    if code == "aw_equitable":
-        points = _join(
-            words, [f"{names.party(p)} {_number(v)}" for p, v in extra["points"].items()]
-        )
-        return words[code].format(points=points)
-    if code == "claims_awarded":
-        unit = names.unit(reason.issue)
-        awards = _join(
-            words,
-            [f"{names.party(p)} {_number(v)} {unit}".strip() for p, v in extra["awards"].items()],
-        )
-        text = words[code].format(
-            issue=issue, method=words[f"method_{extra['method']}"], awards=awards
-        )
-        if "level" in extra:
-            text = (
-                text[:-1] + words["claims_level"].format(level=_number(extra["level"])) + text[-1]
-            )
-        return text
-    if code in words:
-        return words[code]
-    return code  # an unknown code is shown as is rather than dropped
+def _tidy(line: str) -> str:
+    """Return a sentence without the doubled full stop of a name ending in one ("Co., Ltd.")."""
+    return line[:-1] if line.endswith("..") else line
 
 
 def render_diagnosis(
@@ -447,59 +664,61 @@ def render_diagnosis(
     RenderError
         For a language other than those in :data:`LANGUAGES` (a :class:`ValueError` too).
     """
-    words = _phrases(lang)
+    words = Words(lang, settlement, case)
     diagnosis = settlement.diagnosis
     if diagnosis is None:
         return []
-    names = _Namer(case, lang)
-    lines = [words.get(f"diagnosis_{diagnosis.code}", diagnosis.code)]
+    lines = [words.phrases.get(f"diagnosis_{diagnosis.code}", diagnosis.code)]
     for n, conflict in enumerate(diagnosis.conflicts, start=1):
-        members = _join(words, [_conflict(c, words, names) for c in conflict.constraints])
-        lines.append(words["conflict"].format(n=n, members=members))
+        members = join_list([_conflict(c, words) for c in conflict.constraints], lang=lang)
+        lines.append(_tidy(words.say("conflict", n=n, members=members)))
         if conflict.alternatives:
-            changes = words["or"].join(_change(c, words, names) for c in conflict.alternatives)
-            lines.append(words["alternative"].format(change=changes))
+            changes = words.say("or").join(_change(c, words) for c in conflict.alternatives)
+            lines.append(_tidy(words.say("alternative", change=changes)))
     if diagnosis.concessions:
-        sep = "；" if lang == "zh" else "; "
-        changes = sep.join(_change(c, words, names) for c in diagnosis.concessions)
-        lines.append(words["concessions"].format(changes=changes))
+        changes = words.say("clause_separator").join(
+            _change(c, words) for c in diagnosis.concessions
+        )
+        lines.append(_tidy(words.say("concessions", changes=changes)))
     return lines
 
 
-def _bound(kind: str, value: float | None) -> str:
+def _value(kind: str, value: float | None, unit: str | None, w: Words) -> str:
+    """Return a red line's bound in its unit: a share, points, money or a plain number."""
     if value is None:
         return ""
-    return _percent(value) if kind in ("floor", "cap") else _number(value)
+    if kind in ("floor", "cap") or unit == "share":
+        return w.percent(value)
+    if unit == "points" or kind in ("disagreement", "proportional", "envy"):
+        return w.points(value)
+    if kind == "constraint":
+        return w.number(value)
+    return w.money(value, unit)
 
 
-def _conflict(c: Conflict, words: Mapping[str, str], names: _Namer) -> str:
-    other = names.party((c.constraint or "").removeprefix("envy:")) if c.kind == "envy" else ""
-    return words[f"conflict_{c.kind}"].format(
-        party=names.party(c.stakeholder),
-        issue=names.issue(c.issue),
-        constraint=c.constraint,
-        bound=_bound(c.kind, c.bound) + _unit(c.unit),
-        other=other,
+def _envied(kind: str, constraint: str | None, w: Words) -> str:
+    return w.party((constraint or "").removeprefix("envy:")) if kind == "envy" else ""
+
+
+def _conflict(c: Conflict, w: Words) -> str:
+    return w.say(
+        f"conflict_{c.kind}",
+        owner=w.owner(c.stakeholder),
+        issue=w.issue(c.issue),
+        constraint=w.constraint(c.constraint, bound=c.bound) if c.kind == "constraint" else "",
+        bound=_value(c.kind, c.bound, c.unit, w),
+        other=_envied(c.kind, c.constraint, w),
     )
 
 
-def _unit(unit: str | None) -> str:
-    """Return a money or other unit to append to a number.
-
-    Shares and points speak for themselves: they get none.
-    """
-    return f" {unit}" if unit and unit not in ("share", "points") else ""
-
-
-def _change(c: Concession, words: Mapping[str, str], names: _Namer) -> str:
-    other = names.party((c.constraint or "").removeprefix("envy:")) if c.kind == "envy" else ""
-    unit = _unit(c.unit)
-    return words[f"change_{c.kind}"].format(
-        party=names.party(c.stakeholder),
-        issue=names.issue(c.issue),
-        constraint=c.constraint,
-        current=_bound(c.kind, c.current) + unit,
-        proposed=_bound(c.kind, c.proposed) + unit,
-        other=other,
-        amount=_number(abs(c.change)),
+def _change(c: Concession, w: Words) -> str:
+    return w.say(
+        f"change_{c.kind}",
+        party=w.party(c.stakeholder),
+        issue=w.issue(c.issue),
+        constraint=w.constraint(c.constraint, bounded=False) if c.kind == "constraint" else "",
+        current=_value(c.kind, c.current, c.unit, w),
+        proposed=_value(c.kind, c.proposed, c.unit, w),
+        other=_envied(c.kind, c.constraint, w),
+        amount=w.points(abs(c.change)),
     )

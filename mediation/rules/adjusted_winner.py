@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -13,6 +12,7 @@ from ..backends import Status
 from ..case import Case, Policy
 from ..errors import PolicyError, Problem
 from ..numeric import CaseIndex
+from ..reasons import AwEquitable, AwSplit, AwTransfer, AwWinner, Reason
 from .base import Context, ProcedureSteps, RuleResult
 
 __all__ = [
@@ -311,9 +311,7 @@ def case_problems(case: Case, policy: Policy) -> list[Problem]:
     return problems
 
 
-def allocate(
-    case: Case, policy: Policy, index: CaseIndex
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
+def allocate(case: Case, policy: Policy, index: CaseIndex) -> tuple[np.ndarray, list[Reason]]:
     """Shares (per interest) and the reasons: the winner phase, the transfers, the split."""
     a, b = (s.id for s in case.stakeholders)
     points = {a: {}, b: {}}  # type: dict[str, dict[str, float]]
@@ -327,39 +325,32 @@ def allocate(
         ]
     )
     name = {"a": a, "b": b}
-    reasons: list[dict[str, Any]] = [
-        {
-            "code": "aw_winner",
-            "issue": issue,
-            "stakeholder": name[winner],
-            "points": {a: points[a][issue], b: points[b][issue]},
-        }
+    steps: list[Reason] = [
+        AwWinner(
+            issue=issue,
+            stakeholder=name[winner],
+            points={a: points[a][issue], b: points[b][issue]},
+        )
         for issue, winner in outcome.initial_winner.items()
     ]
     for issue in outcome.transfers:
         giver = name[outcome.initial_winner[issue]]
-        reasons.append(
-            {
-                "code": "aw_transfer",
-                "issue": issue,
-                "stakeholder": giver,
-                "to": b if giver == a else a,
-                "ratio": outcome.ratios[issue],
-                "partial": issue == outcome.split_issue,
-            }
+        steps.append(
+            AwTransfer(
+                issue=issue,
+                stakeholder=giver,
+                to=b if giver == a else a,
+                ratio=outcome.ratios[issue],
+                partial=issue == outcome.split_issue,
+            )
         )
     if outcome.split_issue is not None:
         keeper = name[outcome.initial_winner[outcome.split_issue]]
-        reasons.append(
-            {
-                "code": "aw_split",
-                "issue": outcome.split_issue,
-                "stakeholder": keeper,
-                "kept": outcome.split_fraction,
-            }
+        steps.append(
+            AwSplit(issue=outcome.split_issue, stakeholder=keeper, kept=outcome.split_fraction)
         )
-    reasons.append({"code": "aw_equitable", "points": {a: outcome.points_a, b: outcome.points_b}})
-    return shares, reasons
+    steps.append(AwEquitable(points={a: outcome.points_a, b: outcome.points_b}))
+    return shares, steps
 
 
 def solve(ctx: Context) -> RuleResult:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from .. import reasons
 from ..allocation.evidence import ParetoCertificate, Prices, capture_prices
 from ..allocation.model import AllocationModel, Levels, add_envy_row
 from ..backends import Session, Status
 from ..case import Case, Policy
 from ..fairness import envy_matrix
 from ..numeric import CaseIndex
+from ..reasons import Objective, Reason
 
 __all__ = [
     "ENVY_SLACK",
@@ -126,7 +128,7 @@ class Context:
                 return status
             self.session.add_constraints(rows, self.model.variables[first_new:])
 
-    def prices(self, objective: str) -> Prices | None:
+    def prices(self, objective: Objective) -> Prices | None:
         """Return the duals of the last solve as the price of each red line (``None`` for a MIP)."""
         return capture_prices(self.model, self.session, objective)
 
@@ -149,8 +151,8 @@ class Details(Protocol):
     These are the facts the settlement's reasons are derived from.
     """
 
-    def reasons(self) -> list[dict[str, Any]]:
-        """Return the facts as reasons, in the settlement's reason format."""
+    def reasons(self) -> list[Reason]:
+        """Return the facts as typed reasons."""
         ...
 
 
@@ -158,9 +160,9 @@ class Details(Protocol):
 class NobodyToCompare:
     """No party's gain can move: every party is held at its no-deal point."""
 
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[Reason]:
         """One ``nobody_to_compare`` reason."""
-        return [{"code": "nobody_to_compare"}]
+        return [reasons.NobodyToCompare()]
 
 
 @dataclass(frozen=True)
@@ -173,21 +175,21 @@ class NoPositiveGain:
 
     parties: list[int]
 
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[Reason]:
         """None: the infeasible settlement gives its own."""
         return []
 
 
 @dataclass(frozen=True)
 class ProcedureSteps:
-    """The steps a procedural rule took, already in the reason format.
+    """The steps a procedural rule took, already as typed reasons.
 
     For example Adjusted Winner's phases, or a claims rule's awards.
     """
 
-    steps: list[dict[str, Any]]
+    steps: list[Reason]
 
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[Reason]:
         """Return the steps, in order."""
         return list(self.steps)
 
@@ -196,7 +198,7 @@ class ProcedureSteps:
 class NoDetails:
     """A rule with nothing to say beyond its allocation."""
 
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[Reason]:
         """No reason."""
         return []
 
@@ -240,7 +242,7 @@ class RuleResult:
     short: bool = False
     stopped: bool = False
 
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[Reason]:
         """Return the reasons derived from the rule's details."""
         return self.details.reasons()
 

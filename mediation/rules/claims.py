@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -13,6 +13,7 @@ from ..backends import Status
 from ..case import Case, Interest, Policy
 from ..errors import PolicyError, Problem
 from ..numeric import CaseIndex
+from ..reasons import ClaimsAwarded, Reason
 from .base import Context, ProcedureSteps, RuleResult
 
 __all__ = [
@@ -374,31 +375,31 @@ def options_of(policy: Policy) -> ClaimsOptions:
     return ClaimsOptions(method=policy.method)
 
 
-def allocate(
-    case: Case, policy: Policy, index: CaseIndex
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
+def allocate(case: Case, policy: Policy, index: CaseIndex) -> tuple[np.ndarray, list[Reason]]:
     """Shares (award / amount, per interest) and the reasons, issue by issue."""
     method = options_of(policy).method
     shares = np.zeros(len(case.interests))
-    reasons: list[dict[str, Any]] = []
+    steps: list[Reason] = []
     for q, issue in enumerate(case.issues):
         ks = index.interests_of_issue[q]
         claims = [float(case.interests[k].claim or 0.0) for k in ks]
         awards = award(issue.amount, claims, method)
         shares[ks] = np.asarray(awards) / issue.amount
-        reason: dict[str, Any] = {
-            "code": "claims_awarded",
-            "issue": issue.id,
-            "method": method,
-            "awards": {case.interests[k].stakeholder: a for k, a in zip(ks, awards, strict=True)},
-            "claims": {case.interests[k].stakeholder: c for k, c in zip(ks, claims, strict=True)},
-        }
+        level = None
         if method == "constrained_equal_awards":
-            reason["level"] = equal_awards_level(issue.amount, claims)
+            level = equal_awards_level(issue.amount, claims)
         elif method == "constrained_equal_losses":
-            reason["level"] = equal_losses_level(issue.amount, claims)
-        reasons.append(reason)
-    return shares, reasons
+            level = equal_losses_level(issue.amount, claims)
+        steps.append(
+            ClaimsAwarded(
+                issue=issue.id,
+                method=method,
+                awards={case.interests[k].stakeholder: a for k, a in zip(ks, awards, strict=True)},
+                claims={case.interests[k].stakeholder: c for k, c in zip(ks, claims, strict=True)},
+                level=level,
+            )
+        )
+    return shares, steps
 
 
 def _position(case: Case, interest: Interest) -> int:

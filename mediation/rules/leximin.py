@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from .. import reasons
 from ..allocation.evidence import ParetoCertificate, Prices
 from ..backends import Status
 from ..errors import SolverError, TimeLimitError
+from ..reasons import Reason
 from .base import (
     HOLD,
     Context,
@@ -35,10 +36,10 @@ class LeximinLevels:
 
     levels: list[tuple[float, list[str]]]
 
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[Reason]:
         """One ``leximin_level`` reason per level."""
         return [
-            {"code": "leximin_level", "rank": rank, "level": level, "parties": parties}
+            reasons.LeximinLevel(rank=rank, level=level, parties=parties)
             for rank, (level, parties) in enumerate(self.levels, start=1)
         ]
 

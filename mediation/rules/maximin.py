@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from .. import reasons
 from ..allocation.evidence import ParetoCertificate, Prices
 from ..backends import Status
+from ..reasons import Objective, Reason
 from .base import Context, Details, NobodyToCompare, RuleResult, add_level_rows, hold_slack
 
 __all__ = ["NAME", "WorstOff", "solve", "solve_levels_then_sum"]
@@ -23,9 +24,9 @@ class WorstOff:
     parties: list[str]
     level: float
 
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[Reason]:
         """One ``worst_off`` reason."""
-        return [{"code": "worst_off", "parties": self.parties, "level": self.level}]
+        return [reasons.WorstOff(parties=self.parties, level=self.level)]
 
 
 def solve(ctx: Context) -> RuleResult:
@@ -44,7 +45,7 @@ def solve(ctx: Context) -> RuleResult:
     return solve_levels_then_sum(ctx, objective="min_gain")
 
 
-def solve_levels_then_sum(ctx: Context, *, objective: str) -> RuleResult:
+def solve_levels_then_sum(ctx: Context, *, objective: Objective) -> RuleResult:
     """Maximin followed by the weighted sum (shared with Kalai–Smorodinsky)."""
     session = ctx.session
     stopped = False  # the level was found by a solve stopped at the time limit

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from .. import reasons
 from ..allocation.evidence import ParetoCertificate
 from ..allocation.model import Row
 from ..backends import Status
 from ..case import Case, Policy
 from ..errors import Problem
+from ..reasons import Reason
 from .base import Context, NobodyToCompare, NoPositiveGain, RuleResult
 
 __all__ = ["GAP", "NAME", "NASH_WEIGHT_RATIO", "NashCertificate", "case_problems", "solve"]
@@ -55,16 +56,16 @@ class NashCertificate:
     cuts: int
     target: float
 
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[Reason]:
         """Return the ``nash_certificate`` reason, and ``nash_gap_not_reached`` when due.
 
         ``nash_gap_not_reached`` is added when the gap stayed above the target.
         """
-        found = [
-            {"code": "nash_certificate", "gap": self.gap, "rounds": self.rounds, "cuts": self.cuts}
+        found: list[Reason] = [
+            reasons.NashCertificate(gap=self.gap, rounds=self.rounds, cuts=self.cuts)
         ]
         if self.gap > self.target:
-            found.append({"code": "nash_gap_not_reached", "gap": self.gap, "target": self.target})
+            found.append(reasons.NashGapNotReached(gap=self.gap, target=self.target))
         return found
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from .. import reasons
 from ..allocation.evidence import ParetoCertificate
+from ..reasons import Reason
 from .base import Context, RuleResult
 
 __all__ = ["NAME", "WeightedSum", "solve"]
@@ -19,9 +20,9 @@ class WeightedSum:
 
     value: float
 
-    def reasons(self) -> list[dict[str, Any]]:
+    def reasons(self) -> list[Reason]:
         """One ``weighted_sum`` reason."""
-        return [{"code": "weighted_sum", "value": self.value}]
+        return [reasons.WeightedSum(value=self.value)]
 
 
 def solve(ctx: Context) -> RuleResult:

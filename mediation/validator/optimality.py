@@ -81,7 +81,7 @@ def optimality_problems(
     if (
         rule not in CERTIFIED_RULES
         or settlement.status != "optimal"
-        or settlement.policy.get("envy_free")
+        or settlement.provenance.policy.get("envy_free")
         or not all(i.divisible for i in case.issues)
     ):
         return []
@@ -104,7 +104,7 @@ def optimality_problems(
     room = ideal - d
     flat = room <= _NO_ROOM * scale
     span = np.where(flat, stake, room)  # each party's own unit
-    rational = bool(settlement.policy.get("individually_rational"))
+    rational = bool(settlement.provenance.policy.get("individually_rational"))
     normalized = settlement.scale == "normalized" or rule in ("kalai_smorodinsky", "nash")
     rho = span if normalized else np.ones(n_parties)
     compared = ~flat if (rational or rule == "nash") else np.ones(n_parties, dtype=bool)
@@ -120,7 +120,7 @@ def optimality_problems(
         held=np.ones(n_parties, dtype=bool)
         if rational
         else (flat if rule == "nash" else np.zeros(n_parties, dtype=bool)),
-        proportional=bool(settlement.policy.get("proportional")),
+        proportional=bool(settlement.provenance.policy.get("proportional")),
     )
     polytope.deadline = deadline
     # utility rows: u = M x, one row per party

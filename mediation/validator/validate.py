@@ -22,6 +22,7 @@ from .diagnosis import check_diagnosis
 from .fairness import check_fairness
 from .guarantees import GUARANTEES, certified_optimum
 from .optimality import optimality_problems
+from .reasons import check_reasons
 from .tolerance import TOLERANCE
 
 __all__ = ["TOLERANCE", "validate_settlement"]
@@ -64,6 +65,7 @@ def validate_settlement(
 
     if settlement.case_id != case.id:
         fail("case_id", f"'{settlement.case_id}' is not the case's id '{case.id}'")
+    check_reasons(case, settlement, fail)
     if settlement.status in ("infeasible", "error"):
         if settlement.status == "infeasible" and settlement.diagnosis is None:
             fail("diagnosis", "an infeasible settlement must say why")
@@ -71,7 +73,7 @@ def validate_settlement(
             check_diagnosis(case, settlement, fail)
         return problems
 
-    policy = settlement.policy
+    policy = settlement.provenance.policy
     interests = case.interests
     n = len(interests)
     party_of = {s.id: k for k, s in enumerate(case.stakeholders)}
