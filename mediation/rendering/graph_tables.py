@@ -14,6 +14,7 @@ from ..case import Case
 from ..errors import RenderError
 from ..graph import GraphAnalysis, analyze, build_graph, to_graphml, to_node_link
 from .layout import Fitted, number, number_column, text_column
+from .phrases import graph_words
 
 __all__ = [
     "GRAPH_EXPORTS",
@@ -30,151 +31,6 @@ GRAPH_EXPORTS: tuple[str, ...] = ("node-link", "graphml")
 
 #: Values of ``mediation graph --lang``.
 GRAPH_LANGUAGES: tuple[str, ...] = ("en", "zh")
-
-# Every word the tables show, one dict per language: headings, column titles, sentences, and
-# the case's kinds. {path} is a broker's path by names; {a} and {b} are numbers or names.
-_WORDING: dict[str, dict[str, str]] = {
-    "en": {
-        "heading": "{title} ({id})",
-        "labelled": "{name} ({id})",
-        "empty": "{title}: {caption}",
-        "list": "\n",
-        "pair": "{a} – {b}",
-        "path": " → ",
-        "contested": "Contested issues",
-        "issue": "Issue",
-        "kind": "Kind",
-        "pressure": "Pressure",
-        "basis": "Basis",
-        "floors_caps": "Σ floors / caps",
-        "valued_by": "Valued by",
-        "valued": "{name} {value}",
-        "coalitions": "Coalitions",
-        "number": "#",
-        "members": "Members",
-        "cohesion": "Cohesion",
-        "shared_issues": "Shared issues",
-        "modularity": "modularity {value}",
-        "conflicts": "Conflicts",
-        "party": "Party",
-        "in_conflict_with": "In conflict with",
-        "strength": "Strength",
-        "of_coalitions": "Coalitions",
-        "inside": "inside #{a}",
-        "versus": "#{a} vs #{b}",
-        "power": "Power and centrality",
-        "funded_by": "Funded by",
-        "supervised_by": "Supervised by",
-        "degree": "Degree",
-        "betweenness": "Betweenness",
-        "pagerank": "PageRank",
-        "dual": "Dual supervision (双重监管)",
-        "supervisors": "Supervisors",
-        "dependencies": "Funding dependence",
-        "funder": "Funder",
-        "funding_share": "Share of its funding",
-        "brokers": "Brokers",
-        "broker": "Broker",
-        "between": "Between parties in conflict",
-        "missing": "Missing dialogue channels",
-        "in_conflict": "Parties in conflict",
-        "distance": "Distance",
-        "suggested": "Suggested broker",
-        "why": "Why",
-        "no_path": "no path",
-        "no_broker": "—",
-        "shortest_path": "the most central party on a shortest path of non-conflict relations: "
-        "{path}",
-        "third_party": "no path between them; a third party in conflict with neither",
-        "no_candidate": "no party lies between them and no neutral third party exists",
-        "no_contested": "none — no issue is valued by two parties",
-        "no_conflicts": "none — the case states no conflicts relation",
-        "no_dual": "none — every party answers to at most one supervisor",
-        "no_dependencies": "none — the case states no funds relation",
-        "no_brokers": "none — no party lies between two parties in conflict",
-        "no_missing": "none — every pair in conflict has a dialogue relation or a common neighbour",
-        # kinds and bases as the case and the analysis spell them
-        "kind:resource": "resource",
-        "kind:risk": "risk",
-        "basis:claims": "claims",
-        "basis:values": "values",
-        "kind:government": "government",
-        "kind:social_organization": "social_organization",
-        "kind:resident_group": "resident_group",
-        "kind:enterprise": "enterprise",
-        "kind:third_party": "third_party",
-        "kind:other": "other",
-    },
-    "zh": {
-        "heading": "{title}（{id}）",
-        "labelled": "{name}（{id}）",
-        "empty": "{title}：{caption}",
-        "list": "、",
-        "pair": "{a}与{b}",
-        "path": " → ",
-        "contested": "争议议题",
-        "issue": "议题",
-        "kind": "类型",
-        "pressure": "争夺程度",
-        "basis": "依据",
-        "floors_caps": "底线合计 / 上限合计",
-        "valued_by": "看重该议题的各方（估值）",
-        "valued": "{name}（{value}）",
-        "coalitions": "利益联盟",
-        "number": "序号",
-        "members": "成员",
-        "cohesion": "凝聚度",
-        "shared_issues": "共同关心的议题",
-        "modularity": "模块度 {value}",
-        "conflicts": "冲突关系",
-        "party": "当事方",
-        "in_conflict_with": "冲突对象",
-        "strength": "强度",
-        "of_coalitions": "所属联盟",
-        "inside": "联盟 #{a} 内部",
-        "versus": "联盟 #{a} 与 #{b} 之间",
-        "power": "权力与中心性",
-        "funded_by": "出资方",
-        "supervised_by": "监管方",
-        "degree": "关联数",
-        "betweenness": "中介中心性",
-        "pagerank": "PageRank 影响力",
-        "dual": "双重监管",
-        "supervisors": "监管方",
-        "dependencies": "资金依赖",
-        "funder": "出资方",
-        "funding_share": "占其资金来源的比例",
-        "brokers": "居间协调方",
-        "broker": "协调方",
-        "between": "可居间协调的冲突双方",
-        "missing": "缺少对话渠道的冲突",
-        "in_conflict": "冲突双方",
-        "distance": "距离",
-        "suggested": "建议的协调方",
-        "why": "理由",
-        "no_path": "无路径",
-        "no_broker": "—",
-        "shortest_path": "非冲突关系最短路径上中心性最高的一方：{path}",
-        "third_party": "双方之间没有路径；建议由与双方均无冲突的第三方居间",
-        "no_candidate": "双方之间没有其他当事方，也没有中立的第三方",
-        "no_contested": "无（没有同时为两方所看重的议题）",
-        "no_conflicts": "无（案例中没有冲突关系）",
-        "no_dual": "无（每一方至多受一方监管）",
-        "no_dependencies": "无（案例中没有出资关系）",
-        "no_brokers": "无（没有处于两个冲突方之间的当事方）",
-        "no_missing": "无（每一对冲突方之间都有对话关系或共同的关联方）",
-        "kind:resource": "资源",
-        "kind:risk": "风险",
-        "basis:claims": "按诉求",
-        "basis:values": "按估值",
-        "kind:government": "政府",
-        "kind:social_organization": "社会组织",
-        "kind:resident_group": "居民群体",
-        "kind:enterprise": "企业",
-        "kind:third_party": "第三方",
-        "kind:other": "其他",
-    },
-}
 
 
 def graph_command_output(
@@ -304,12 +160,10 @@ def analysis_tables(analysis: GraphAnalysis, case: Case, *, lang: str | None = N
 
 
 def _words(lang: str | None) -> dict[str, str]:
-    """Return the tables' words in ``lang`` (``None``: English)."""
-    if lang is None:
-        return _WORDING["en"]
-    if lang not in _WORDING:
+    """Return the tables' words in ``lang`` (``None``: English), from the phrases registry."""
+    if lang is not None and lang not in GRAPH_LANGUAGES:
         raise RenderError(f"language must be one of {', '.join(GRAPH_LANGUAGES)}, got '{lang}'")
-    return _WORDING[lang]
+    return graph_words(lang or "en")
 
 
 class _View:

@@ -37,6 +37,9 @@ Keys
 ``table_<name>``
     The settlement tables' titles, headings and cells (:func:`table_words` strips the
     prefix).
+``graph_<name>``
+    The graph analysis tables' headings, captions and sentences (:func:`graph_words` strips
+    the prefix).
 
 Prices
 ------
@@ -79,6 +82,7 @@ __all__ = [
     "LANGUAGES",
     "PHRASES",
     "counts_things",
+    "graph_words",
     "phrases",
     "rule_name",
     "scale_name",
@@ -143,6 +147,17 @@ def table_words(lang: str) -> dict[str, str]:
         For a language there are no phrases for.
     """
     return {k.removeprefix("table_"): v for k, v in phrases(lang).items() if k[:6] == "table_"}
+
+
+def graph_words(lang: str) -> dict[str, str]:
+    """Return the graph analysis tables' words of a language, keyed without ``graph_``.
+
+    Raises
+    ------
+    RenderError
+        For a language there are no phrases for.
+    """
+    return {k.removeprefix("graph_"): v for k, v in phrases(lang).items() if k[:6] == "graph_"}
 
 
 def _name(kind: str, value: str, lang: str) -> str:
