@@ -16,7 +16,7 @@ from ..backends import Backend, SolverOptions, Status, resolve_backend
 from ..case import Case, Policy
 from ..errors import PolicyError, SolverError, TimeLimitError
 from ..fairness import no_room
-from ..reasons import NotCertifiedOptimal, NotParetoOptimal, TimeLimit
+from ..reasons import IssueAwarded, IssueSplit, NotCertifiedOptimal, NotParetoOptimal, TimeLimit
 from ..rules import Rule, get_rule
 from ..rules.base import Context, NoPositiveGain, RuleResult
 from ..settlement import Settlement
@@ -269,7 +269,14 @@ def _procedural(stamp: Stamp, prepared: Prepared, ideal: np.ndarray) -> Settleme
         pareto = pareto_optimal(prepared.model, prepared.session, utilities, rho)
     with stamp.timings.clock("reasons"):
         reasons = outcome.reasons()
-        reasons += allocation_reasons(prepared.case, index, shares, rho, ideal, flat)
+        # a procedure's own steps, when it gives them, say who got what and why: a balance
+        # of gains it never sought would mislead (a claims award is not an LP's balance)
+        stepped = bool(reasons)
+        reasons += [
+            r
+            for r in allocation_reasons(prepared.case, index, shares, rho, ideal, flat)
+            if not (stepped and isinstance(r, IssueSplit | IssueAwarded))
+        ]
     return assemble(stamp, "optimal", shares, ideal, pareto, reasons)
 
 

@@ -135,6 +135,8 @@ def settlement_tables(
     reasons.add_column(no_wrap=True)
     reasons.add_column(overflow="fold")
     for line in lines:
-        reasons.add_row(head["bullet"], line)
+        # an indented line (a conflict's way out) belongs to the item above: no bullet
+        sub = line.startswith(" ")
+        reasons.add_row(" " if sub else head["bullet"], line)
     parts.append(Group(Text(head["reasons"], style="bold"), reasons))
     return parts
