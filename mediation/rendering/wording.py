@@ -321,8 +321,9 @@ def _cost(per_step: float, objective: Objective, count: int, w: Words) -> str | 
     """Return what a step of a red line costs, in the objective's units; ``None`` for nothing."""
     normalized = w.settlement.scale == "normalized"
     if objective == "nash_welfare":
-        # the dual is in Σ w log(gain): a step lowers the product of the gains by this factor
-        percent = 100 * math.expm1(min(per_step, 700.0))
+        # the dual is in Σ w log(gain): a step tighter multiplies the product of the gains by
+        # exp(−dual · step), so the share of the product lost is 1 − exp(−dual · step) < 100%
+        percent = -100 * math.expm1(-min(per_step, 700.0))
         amount = w.number(percent)
         return None if amount == "0" else w.say("cost_nash", amount=amount + "%")
     if objective == "min_normalized_gain" or (objective == "min_gain" and normalized):
