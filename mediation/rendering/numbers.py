@@ -457,12 +457,16 @@ def join_list(items: Sequence[str], *, lang: str) -> str:
     ('a, b and c', '甲、乙和丙')
     >>> join_list(["a", "b"], lang="en"), join_list(["甲", "乙"], lang="zh")
     ('a and b', '甲和乙')
+    >>> join_list(["物业公司", "和平里居委会"], lang="zh")
+    '物业公司以及和平里居委会'
     """
     _check_language(lang)
     if isinstance(items, str):
         raise RenderError("join_list takes a sequence of strings, not a string")
     separator, conjunction = ("、", "和") if lang == "zh" else (", ", " and ")
     words = list(items)
+    if lang == "zh" and len(words) > 1 and words[-1].startswith("和"):
+        conjunction = "以及"  # "甲和和平里…" stumbles when read aloud
     if len(words) <= 2:
         return conjunction.join(words)
     return separator.join(words[:-1]) + conjunction + words[-1]

@@ -12,7 +12,14 @@ from rich.text import Text
 from ..case import Case
 from ..settlement import Settlement
 from .layout import Fitted, number, number_column, text_column
-from .numbers import display_shares, format_amount, format_number, format_percent, is_dust
+from .numbers import (
+    display_shares,
+    format_amount,
+    format_number,
+    format_percent,
+    is_dust,
+    is_dust_amount,
+)
 from .phrases import counts_things, rule_name, scale_name, status_name, table_words
 from .wording import render, share_text
 
@@ -98,6 +105,12 @@ def settlement_tables(
     def percent(value: float | None) -> str:
         return none if value is None else format_percent(value)
 
+    risk_total = sum(i.amount for i in case.issues if i.kind == "risk")
+
+    def exposure(value: float) -> float:
+        # what dust shares of the risks add up to is dust too
+        return 0.0 if is_dust_amount(value, risk_total) else value
+
     for s in case.stakeholders:
         out = settlement.parties[s.id]
         parties.add_row(
@@ -106,8 +119,8 @@ def settlement_tables(
             number(plain(out.disagreement)),
             number(plain(out.gain)),
             number(percent(out.normalized_gain)),
-            number(format_amount(out.exposure.worst_case, money, lang=lang)),
-            number(format_amount(out.exposure.expected, money, lang=lang)),
+            number(format_amount(exposure(out.exposure.worst_case), money, lang=lang)),
+            number(format_amount(exposure(out.exposure.expected), money, lang=lang)),
         )
     parts.append(Fitted(parties))
     fair = settlement.fairness
