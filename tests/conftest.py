@@ -147,3 +147,34 @@ def nash_gain_tolerance(case: Case, gaps: list[float], gain: float, weight: floa
 def nash_gaps(*results: Settlement) -> list[float]:
     """Return the certified relative gaps of Nash settlements."""
     return [float(r.gap) for result in results for r in reasons(result, "nash_certificate")]
+
+
+#: The smallest valid case a person would write, in block YAML.
+MINIMAL_YAML = """\
+id: hall
+title: 社区活动大厅
+stakeholders:
+  - {id: yikang, name: 颐康, kind: social_organization}
+  - {id: dancers, name: 广场舞队, kind: resident_group}
+issues:
+  - {id: hours, name: 大厅时段, kind: resource, amount: 40}
+interests:
+  - {stakeholder: yikang, issue: hours, value: 60}
+  - {stakeholder: dancers, issue: hours, value: 40}
+"""
+
+
+def calm_case() -> Case:
+    """Return a case with nothing contested, no conflict and no relation: every graph part empty."""
+    return parse_case(
+        {
+            "id": "calm",
+            "title": "无争议",
+            "stakeholders": [
+                {"id": "a", "name": "甲", "kind": "government"},
+                {"id": "b", "name": "乙", "kind": "resident_group"},
+            ],
+            "issues": [{"id": "x", "name": "场地", "kind": "resource", "amount": 1}],
+            "interests": [{"stakeholder": "a", "issue": "x", "value": 1}],
+        }
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import MINIMAL_YAML
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -477,19 +478,6 @@ def test_valid_minimal_case_and_defaults() -> None:
 
 
 # --- invalid documents: text that cannot be read --------------------------------------------
-
-MINIMAL_YAML = """\
-id: hall
-title: 社区活动大厅
-stakeholders:
-  - {id: yikang, name: 颐康, kind: social_organization}
-  - {id: dancers, name: 广场舞队, kind: resident_group}
-issues:
-  - {id: hours, name: 大厅时段, kind: resource, amount: 40}
-interests:
-  - {stakeholder: yikang, issue: hours, value: 60}
-  - {stakeholder: dancers, issue: hours, value: 40}
-"""
 
 
 def test_minimal_yaml_loads() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import typer
-from conftest import CASES_DIR, ROOT, load, settle_checked
+from conftest import CASE_FILES, CASES_DIR, MINIMAL_YAML, ROOT, calm_case, load, settle_checked
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -37,25 +37,13 @@ from mediation.settlement import Settlement, settlement_json_schema
 
 HALL = str(CASES_DIR / "community-hall-dispute.yaml")
 RIVER = str(CASES_DIR / "river-cleanup-cogovernance.yaml")
-BUNDLED = sorted(CASES_DIR.glob("*.yaml"))
+BUNDLED = CASE_FILES
 SETTLEMENT_SCHEMA = ROOT / "mediation" / "schema" / "settlement.schema.json"
 
-MINIMAL = """\
-id: hall
-title: 社区活动大厅
-stakeholders:
-  - {id: yikang, name: 颐康, kind: social_organization}
-  - {id: dancers, name: 广场舞队, kind: resident_group}
-issues:
-  - {id: hours, name: 大厅时段, kind: resource, amount: 40}
-interests:
-  - {stakeholder: yikang, issue: hours, value: 60}
-  - {stakeholder: dancers, issue: hours, value: 40}
-"""
 
 #: Two problems of the shape and two across fields, all reported at once.
 BROKEN = (
-    MINIMAL.replace("amount: 40", "amount: 40, colour: red")
+    MINIMAL_YAML.replace("amount: 40", "amount: 40, colour: red")
     .replace("value: 60", "value: -60")
     .replace("stakeholder: dancers", "stakeholder: dancer")
     .replace("kind: resident_group", "kind: residents")
@@ -199,7 +187,7 @@ def test_a_document_that_is_not_utf8_or_too_large_has_a_code(
     assert [p.code for p in info.value.problems] == ["not_utf8"]
     monkeypatch.setattr("mediation.case.documents.MAX_DOCUMENT_BYTES", 10)
     with pytest.raises(CaseError) as info:
-        load_case(MINIMAL)
+        load_case(MINIMAL_YAML)
     assert [p.code for p in info.value.problems] == ["too_large"]
 
 
@@ -293,10 +281,12 @@ def test_a_file_over_the_size_limit_is_a_json_read_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
     monkeypatch.setattr(limits, "MAX_DOCUMENT_BYTES", 64)
-    path = write(tmp_path, "big.yaml", MINIMAL)
+    path = write(tmp_path, "big.yaml", MINIMAL_YAML)
     error = json_error(run(command, path, "--format", "json"), "read_error")
     assert codes(error["problems"]) == [("", "too_large")]
-    piped = json_error(run(command, "-", "--format", "json", stdin=MINIMAL.encode()), "read_error")
+    piped = json_error(
+        run(command, "-", "--format", "json", stdin=MINIMAL_YAML.encode()), "read_error"
+    )
     assert piped["case"] == "-"
 
 
@@ -463,18 +453,7 @@ def test_graph_in_chinese_joins_lists_with_the_enumeration_comma() -> None:
 
 
 def test_graph_in_chinese_says_so_when_a_part_is_empty() -> None:
-    case = parse_case(
-        {
-            "id": "calm",
-            "title": "无争议",
-            "stakeholders": [
-                {"id": "a", "name": "甲", "kind": "government"},
-                {"id": "b", "name": "乙", "kind": "resident_group"},
-            ],
-            "issues": [{"id": "x", "name": "场地", "kind": "resource", "amount": 1}],
-            "interests": [{"stakeholder": "a", "issue": "x", "value": 1}],
-        }
-    )
+    case = calm_case()
     text = printed(graph_command_output(case, lang="zh"), width=120)
     assert "冲突关系：无（案例中没有冲突关系）" in text
     assert "争议议题：无" in text

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CASES_DIR, load, settle_checked
+from conftest import CASE_FILES, load, settle_checked
 from rich.console import Console
 
 from mediation.rendering import settlement_tables
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("MEDIATION_UPDATE_GOLDEN") == "1"
-STEMS = sorted(p.stem for p in CASES_DIR.glob("*.yaml"))
+STEMS = [p.stem for p in CASE_FILES]
 
 
 def terminal_text(stem: str, lang: str) -> str:

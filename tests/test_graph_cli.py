@@ -8,6 +8,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from conftest import calm_case
 from rich.console import Console
 from rich.table import Table
 
@@ -181,18 +182,7 @@ def test_missing_channels_without_a_path_say_why() -> None:
 
 
 def test_empty_parts_say_so() -> None:
-    case = parse_case(
-        {
-            "id": "calm",
-            "title": "无争议",
-            "stakeholders": [
-                {"id": "a", "name": "甲", "kind": "government"},
-                {"id": "b", "name": "乙", "kind": "resident_group"},
-            ],
-            "issues": [{"id": "x", "name": "场地", "kind": "resource", "amount": 1}],
-            "interests": [{"stakeholder": "a", "issue": "x", "value": 1}],
-        }
-    )
+    case = calm_case()
     empty = {title: t.caption for title, t in tables_of(case).items() if not rows(t)}
     assert empty == {
         "Contested issues": "none — no issue is valued by two parties",

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import pytest
-from conftest import RULES, load, settle_checked
+from conftest import CASE_FILES, RULES, load, settle_checked
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
@@ -19,22 +19,13 @@ from mediation.settlement import SCHEMA_VERSION, Settlement
 from mediation.validator import validate_settlement
 
 REASON = TypeAdapter(Reason)
-BUNDLED = [
-    "budget-claims-rationing",
-    "community-hall-dispute",
-    "elderly-care-purchase",
-    "infeasible-red-lines",
-    "ppp-risk-sharing",
-    "river-cleanup-cogovernance",
-    "two-party-adjusted-winner",
-    "youth-education-project",
-]
 
 
 def bundled_settlements() -> list[tuple[Case, Settlement]]:
+    """Every bundled case under its own policy."""
     out = []
-    for stem in BUNDLED:
-        case = load(stem)
+    for path in CASE_FILES:
+        case = load(path.stem)
         out.append((case, settle_checked(case)))
     return out
 

@@ -86,6 +86,7 @@ __all__ = [
     "phrases",
     "rule_name",
     "scale_name",
+    "section",
     "status_name",
     "table_words",
 ]
@@ -138,26 +139,28 @@ def phrases(lang: str) -> Mapping[str, str]:
     return PHRASES[lang]
 
 
-def table_words(lang: str) -> dict[str, str]:
-    """Return the settlement tables' words of a language, keyed without ``table_``.
+def section(lang: str, prefix: str) -> dict[str, str]:
+    """Return the words of one part of the output, keyed without ``<prefix>_``.
+
+    ``table`` is the settlement tables', ``graph`` the graph analysis tables'.
 
     Raises
     ------
     RenderError
         For a language there are no phrases for.
     """
-    return {k.removeprefix("table_"): v for k, v in phrases(lang).items() if k[:6] == "table_"}
+    start = prefix + "_"
+    return {k.removeprefix(start): v for k, v in phrases(lang).items() if k.startswith(start)}
+
+
+def table_words(lang: str) -> dict[str, str]:
+    """Return the settlement tables' words of a language (``table_*`` keys)."""
+    return section(lang, "table")
 
 
 def graph_words(lang: str) -> dict[str, str]:
-    """Return the graph analysis tables' words of a language, keyed without ``graph_``.
-
-    Raises
-    ------
-    RenderError
-        For a language there are no phrases for.
-    """
-    return {k.removeprefix("graph_"): v for k, v in phrases(lang).items() if k[:6] == "graph_"}
+    """Return the graph analysis tables' words of a language (``graph_*`` keys)."""
+    return section(lang, "graph")
 
 
 def _name(kind: str, value: str, lang: str) -> str:
