@@ -372,23 +372,14 @@ def _price(
     return w.say(f"price_{kind}", step=step, whom=whom, cost=cost)
 
 
-def _floor_binding(r: FloorBinding, w: Words) -> str:
+def _share_bound(r: FloorBinding | CapBinding, w: Words) -> str:
+    kind = "floor" if isinstance(r, FloorBinding) else "cap"
     return w.say(
-        "floor_binding",
+        r.code,
         owner=w.owner(r.stakeholder),
         issue=w.issue(r.issue),
         bound=w.percent(r.bound),
-        price=_price(r, "floor", w),
-    )
-
-
-def _cap_binding(r: CapBinding, w: Words) -> str:
-    return w.say(
-        "cap_binding",
-        owner=w.owner(r.stakeholder),
-        issue=w.issue(r.issue),
-        bound=w.percent(r.bound),
-        price=_price(r, "cap", w),
+        price=_price(r, kind, w),
     )
 
 
@@ -560,8 +551,8 @@ FORMATTERS: dict[ReasonCode, Formatter] = {
     ReasonCode.NASH_CERTIFICATE: _nash_certificate,
     ReasonCode.NASH_GAP_NOT_REACHED: _nash_gap_not_reached,
     ReasonCode.NOBODY_TO_COMPARE: _nobody_to_compare,
-    ReasonCode.FLOOR_BINDING: _floor_binding,
-    ReasonCode.CAP_BINDING: _cap_binding,
+    ReasonCode.FLOOR_BINDING: _share_bound,
+    ReasonCode.CAP_BINDING: _share_bound,
     ReasonCode.CAPACITY_BINDING: _capacity_binding,
     ReasonCode.CONSTRAINT_BINDING: _constraint_binding,
     ReasonCode.DISAGREEMENT_BINDING: _disagreement_binding,
