@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -62,8 +63,13 @@ def tidy(value: float) -> float:
     return float(f"{value:.{DIGITS}g}") + 0.0
 
 
+@cache
 def engine_version() -> str:
-    """Return the installed engine's version (``0+unknown`` from a source tree)."""
+    """Return the installed engine's version (``0+unknown`` from a source tree).
+
+    It is read from the package's metadata once per process (a read costs ~0.25 ms, as
+    much as solving a small case's LP).
+    """
     try:
         return version("mediation")
     except PackageNotFoundError:  # running from a source tree without installation
@@ -218,6 +224,11 @@ def party_outcomes(
         weights=money * index.likelihood[index.pair_issue],
         minlength=len(index.parties),
     )
+    mitigated = np.bincount(
+        index.pair_party,
+        weights=money * index.likelihood[index.pair_issue] * index.retained,
+        minlength=len(index.parties),
+    )
     out = {}
     for p, party in enumerate(index.parties):
         d = float(index.disagreement[p])
@@ -229,7 +240,11 @@ def party_outcomes(
             gain=None if u is None else tidy(u - d),
             ideal=None if ideal is None else tidy(float(ideal[p])),
             normalized_gain=None if ng is None else tidy(ng),
-            exposure=Exposure(expected=tidy(float(expected[p])), worst_case=tidy(float(worst[p]))),
+            exposure=Exposure(
+                expected=tidy(float(expected[p])),
+                worst_case=tidy(float(worst[p])),
+                mitigated=tidy(float(mitigated[p])),
+            ),
         )
     return out
 

@@ -18,6 +18,7 @@ from typing import Literal, TypeAlias
 import numpy as np
 import pulp
 
+from ..backends import ModelArrays, model_arrays
 from ..case import Case, Policy
 from ..numeric import CaseIndex, index_case
 
@@ -26,6 +27,7 @@ __all__ = [
     "Column",
     "Expression",
     "Levels",
+    "ModelTemplate",
     "Row",
     "add_envy_row",
     "add_policy_constraints",
@@ -318,3 +320,238 @@ def add_envy_row(
     )
     model.envy_rows[s, t] = row
     return row
+
+
+#: What makes two cases share one model: their parties, issues, interests, constraints'
+#: terms and policy, everything but the numbers (see :meth:`ModelTemplate.structure`).
+Structure: TypeAlias = tuple[object, ...]
+
+
+class ModelTemplate:
+    """The model of a case built once, and the numbers of any case of the same structure.
+
+    A sweep settles many cases that differ only in their numbers (values, amounts,
+    probabilities, capacities, weights, no-deal points, share bounds, constraint coefficients
+    and right-hand sides): their models have the same columns and rows. The template builds
+    the PuLP model of the first case once. For each case of that structure,
+    :meth:`instance` gives a model whose columns and rows are the template's own PuLP
+    objects, used as handles by the rules and the session (their numbers are not read), with
+    a fresh problem for the columns and rows a rule adds, and the case's numbers as
+    :class:`~mediation.backends.ModelArrays`: what :func:`build_model` and
+    :func:`add_policy_constraints` state for that case, bit for bit (the template checks
+    this on its own case when built; :attr:`usable` says whether it held).
+
+    Parameters
+    ----------
+    case
+        The case whose structure the template takes.
+    policy
+        The policy applied (its proportionality adds rows).
+
+    Examples
+    --------
+    >>> from mediation.case import load_case
+    >>> case = load_case('''
+    ... id: demo
+    ... title: demo
+    ... stakeholders: [{id: a, name: A, kind: other}, {id: b, name: B, kind: other}]
+    ... issues: [{id: g, name: G, kind: resource, amount: 10}]
+    ... interests: [{stakeholder: a, issue: g, value: 3}, {stakeholder: b, issue: g, value: 1}]
+    ... ''')
+    >>> template = ModelTemplate(case, case.policy)
+    >>> template.usable
+    True
+    >>> model, arrays = template.instance(case, index_case(case))
+    >>> model.x is template.x, arrays.values.tolist()
+    (True, [1.0, 1.0, 1.0, -3.0, 1.0, -1.0])
+    """
+
+    def __init__(self, case: Case, policy: Policy) -> None:
+        index = index_case(case)
+        base = build_model(case, index)
+        add_policy_constraints(base, policy)
+        self.key = self.structure(case, policy)
+        self._base = base
+        #: The shared columns of every instance (shares, utilities, policy releases).
+        self.x, self.u = base.x, base.u
+        #: The rows, in the order of the arrays.
+        self.rows: list[Row] = base.problem.constraints()
+        n_x, n_parties = len(base.x), len(base.u)
+        n_cols = len(base.variables)
+        self._n_x = n_x
+        self._n_cols = n_cols
+        whole = ~index.divisible[index.pair_issue]
+        self._integer = np.concatenate([whole, np.zeros(n_cols - n_x, dtype=bool)])
+        # the terms every row can have, in the order PuLP states them; per term, where its
+        # coefficient comes from: a fixed number, an interest (utility, exposure, value)
+        # or a constraint's term
+        rows: list[int] = []
+        cols: list[int] = []
+        r = 0
+        for ks in index.interests_of_issue:
+            rows += [r] * len(ks)
+            cols += ks.tolist()
+            r += 1
+        self._issue_terms = len(rows)
+        utility_src: list[int] = []
+        for p, ks in enumerate(index.interests_of_party):
+            rows += [r] * (1 + len(ks))
+            cols += [n_x + p, *ks.tolist()]
+            utility_src += [-1, *ks.tolist()]
+            r += 1
+        self._utility_src = np.array(utility_src, dtype=np.int64)
+        risky_of = {
+            p: [k for k in ks.tolist() if index.is_risk[index.pair_issue[k]]]
+            for p, ks in enumerate(index.interests_of_party)
+        }
+        self._capacity_parties = list(base.capacity_rows)
+        capacity_src: list[int] = []
+        for p in self._capacity_parties:
+            rows += [r] * len(risky_of[p])
+            cols += risky_of[p]
+            capacity_src += risky_of[p]
+            r += 1
+        self._capacity_src = np.array(capacity_src, dtype=np.int64)
+        # an extra row holds one coefficient per share: a share named twice keeps its first
+        # place and its last coefficient, as a PuLP expression built from pairs does
+        self._extra_src: list[list[tuple[int, int]]] = []
+        for j, c in enumerate(case.constraints):
+            place: dict[int, int] = {}
+            last: dict[int, int] = {}
+            for i, t in enumerate(c.terms):
+                k = index.pair_of[t.stakeholder, t.issue]
+                place.setdefault(k, len(place))
+                last[k] = i
+            order = sorted(place, key=place.__getitem__)
+            rows += [r] * len(order)
+            cols += order
+            self._extra_src.append([(j, last[k]) for k in order])
+            r += 1
+        self._senses = [c.sense for c in case.constraints]
+        release_col = {id(v): n_x + n_parties + m for m, v in enumerate(base.policy_release)}
+        self._proportional: list[tuple[int, list[int]]] = []
+        for name, row in base.policy_rows.items():
+            p = index.party_of[name.partition(":")[2]]
+            own = [k for k in index.interests_of_party[p].tolist() if index.sign[k] > 0]
+            own = [k for k in own if index.value[k] > 0]
+            release = next(v for v in row.expr if id(v) in release_col)
+            self._proportional.append((p, own))
+            rows += [r] * (len(own) + 1)
+            cols += [*own, release_col[id(release)]]
+            r += 1
+        self._term_row = np.array(rows, dtype=np.int64)
+        self._term_col = np.array(cols, dtype=np.int32)
+        self._n_rows = r
+        self.usable = len(self.rows) == r and self.arrays(case, index).same_as(
+            model_arrays(base.variables, self.rows)
+        )
+
+    @staticmethod
+    def structure(case: Case, policy: Policy) -> Structure:
+        """Return what two cases must share to share a template.
+
+        That is the parties and the issues (ids, kinds, divisibility), the interests
+        (which party in which issue, in order), which parties set a risk capacity, the
+        extra constraints (names, senses and terms) and the policy; with proportionality
+        also which resource values are positive (they make the proportionality rows).
+        """
+        positive: tuple[bool, ...] = ()
+        if policy.proportional:
+            positive = tuple(x.value > 0 for x in case.interests)
+        return (
+            tuple(s.id for s in case.stakeholders),
+            tuple(s.risk_capacity is None for s in case.stakeholders),
+            tuple((i.id, i.kind, i.divisible) for i in case.issues),
+            tuple((x.stakeholder, x.issue) for x in case.interests),
+            tuple(
+                (c.name, c.sense, tuple((t.stakeholder, t.issue) for t in c.terms))
+                for c in case.constraints
+            ),
+            positive,
+            policy,
+        )
+
+    def instance(self, case: Case, index: CaseIndex) -> tuple[AllocationModel, ModelArrays]:
+        """Return the model of ``case`` (of the template's structure) and its numbers.
+
+        The model's problem is new and empty: the columns and rows a rule adds go there.
+        """
+        base = self._base
+        model = AllocationModel(
+            case=case,
+            index=index,
+            problem=pulp.LpProblem(base.problem.name, pulp.LpMaximize),
+            variables=list(base.variables),
+            x=base.x,
+            u=base.u,
+            issue_rows=base.issue_rows,
+            utility_rows=base.utility_rows,
+            capacity_rows=base.capacity_rows,
+            extra_rows=base.extra_rows,
+            policy_rows=base.policy_rows,
+            policy_release=list(base.policy_release),
+        )
+        return model, self.arrays(case, index)
+
+    def arrays(self, case: Case, index: CaseIndex) -> ModelArrays:
+        """Return the numbers of ``case``'s model, as the backends load them."""
+        coef = index.sign * index.value
+        utility = np.where(self._utility_src >= 0, -coef[self._utility_src], 1.0)
+        exposure = index.amount[index.pair_issue][self._capacity_src]
+        terms = [
+            np.ones(self._issue_terms),
+            utility,
+            exposure,
+            np.array(
+                [case.constraints[j].terms[i].coef for src in self._extra_src for j, i in src],
+                dtype=float,
+            ),
+        ]
+        n_parties = len(index.parties)
+        row_lower = np.empty(self._n_rows)
+        row_upper = np.empty(self._n_rows)
+        q = len(index.issues)
+        # PuLP keeps a row's bound as the negated constant 0.0 − rhs: a right-hand side of 0
+        # reads back as −0.0
+        row_lower[:q] = row_upper[:q] = -(0.0 - 1.0)
+        row_lower[q : q + n_parties] = row_upper[q : q + n_parties] = -(0.0 - 0.0)
+        r = q + n_parties
+        for p in self._capacity_parties:
+            row_lower[r], row_upper[r] = -np.inf, -(0.0 - float(index.capacity[p]))
+            r += 1
+        for c, sense in zip(case.constraints, self._senses, strict=True):
+            bound = -(0.0 - c.rhs)
+            row_lower[r] = bound if sense in (">=", "==") else -np.inf
+            row_upper[r] = bound if sense in ("<=", "==") else np.inf
+            r += 1
+        if self._proportional:
+            total_weight = float(index.weight.sum())
+            values: list[float] = []
+            for p, own in self._proportional:
+                fair = index.weight[p] / total_weight * float(index.value[own].sum())
+                row_lower[r], row_upper[r] = -(0.0 - fair), np.inf
+                values += [*index.value[own].tolist(), 1.0]
+                r += 1
+            terms.append(np.array(values, dtype=float))
+        full = np.concatenate(terms)
+        kept = full != 0.0
+        counts = np.bincount(self._term_row[kept], minlength=self._n_rows)
+        starts = np.zeros(self._n_rows + 1, dtype=np.int32)
+        np.cumsum(counts, out=starts[1:])
+        n_other = self._n_cols - self._n_x
+        col_lower = np.concatenate([index.lower, np.full(n_parties, -np.inf)])
+        col_upper = np.concatenate([index.upper, np.full(n_parties, np.inf)])
+        released = n_other - n_parties
+        if released:
+            col_lower = np.concatenate([col_lower, np.zeros(released)])
+            col_upper = np.concatenate([col_upper, np.zeros(released)])
+        return ModelArrays(
+            col_lower=col_lower,
+            col_upper=col_upper,
+            integer=self._integer,
+            row_lower=row_lower,
+            row_upper=row_upper,
+            starts=starts,
+            indices=self._term_col[kept],
+            values=full[kept],
+        )

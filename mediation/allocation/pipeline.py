@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -16,7 +17,14 @@ from ..backends import Backend, SolverOptions, Status, resolve_backend
 from ..case import Case, Policy
 from ..errors import PolicyError, SolverError, TimeLimitError
 from ..fairness import no_room
-from ..reasons import IssueAwarded, IssueSplit, NotCertifiedOptimal, NotParetoOptimal, TimeLimit
+from ..reasons import (
+    IssueAwarded,
+    IssueSplit,
+    NotCertifiedOptimal,
+    NotParetoOptimal,
+    Reason,
+    TimeLimit,
+)
 from ..rules import Rule, get_rule
 from ..rules.base import Context, NoPositiveGain, RuleResult
 from ..settlement import Settlement
@@ -38,7 +46,14 @@ from .prepare import Prepared, Unreachable, comparison, prepare, trouble
 from .refine import clean_shares, control_tiebreak
 from .timing import Timings
 
-__all__ = ["DEADLINE_MARGIN", "engine_version", "run_rule", "settle"]
+__all__ = [
+    "DEADLINE_MARGIN",
+    "Preparer",
+    "engine_version",
+    "run_rule",
+    "settle",
+    "settle_with_policy",
+]
 
 #: Seconds a settlement may run past its time limit: the checks after the last solve.
 DEADLINE_MARGIN = 1.0
@@ -55,6 +70,7 @@ def settle(
     envy_free: bool | None = None,
     proportional: bool | None = None,
     method: str | None = None,
+    loss_tolerance: float | None = None,
     solver: str | Backend = "highs",
     time_limit: float = 60.0,
     check: bool = True,
@@ -65,7 +81,7 @@ def settle(
     ----------
     case
         A validated case (see :func:`mediation.parse_case`).
-    rule, scale, individually_rational, envy_free, proportional, method
+    rule, scale, individually_rational, envy_free, proportional, method, loss_tolerance
         Override the case's policy for this call (``None`` keeps the case's value).
     solver
         A backend's name from :data:`mediation.backends.BACKENDS` (``highs``, the default,
@@ -123,13 +139,52 @@ def settle(
             "envy_free": envy_free,
             "proportional": proportional,
             "method": method,
+            "loss_tolerance": loss_tolerance,
         }
     )
     the_rule = get_rule(policy.rule)
     problems = the_rule.problems(case, policy)
     if problems:
         raise PolicyError(problems)
-    backend = resolve_backend(solver)
+    return settle_with_policy(
+        case,
+        policy,
+        the_rule,
+        resolve_backend(solver),
+        time_limit=time_limit,
+        check=check,
+        started=started,
+        timings=timings,
+    )
+
+
+#: Indexes a case, builds its model, opens a session and finds the ideal points, with the
+#: keywords of :func:`prepare` (which is the default; a sweep passes its model template's).
+Preparer = Callable[..., Prepared]
+
+
+def settle_with_policy(
+    case: Case,
+    policy: Policy,
+    rule: Rule,
+    backend: Backend,
+    *,
+    time_limit: float,
+    check: bool,
+    started: float,
+    timings: Timings,
+    preparer: Preparer = prepare,
+    explain: bool = True,
+) -> Settlement:
+    """Settle ``case`` under ``policy`` (overrides applied, the rule's preconditions met).
+
+    :func:`settle` after its checks of the call; the sweep's batch path
+    (:mod:`mediation.allocation.batch`) calls it with its own ``preparer``, and with
+    ``explain=False`` when only the allocation and its figures are wanted: the reasons then
+    keep only those that qualify the status (``not_pareto_optimal``, ``time_limit``,
+    ``not_certified_optimal``, and those of a settlement without an allocation).
+    ``started`` is the ``time.perf_counter()`` instant the time limit runs from.
+    """
     options = SolverOptions(
         solver=backend.name,
         time_limit=time_limit,
@@ -138,12 +193,12 @@ def settle(
     stamp = Stamp(
         case,
         policy,
-        "normalized" if the_rule.compares == "normalized" else policy.scale,
+        "normalized" if rule.compares == "normalized" else policy.scale,
         backend,
         timings,
     )
     try:
-        result = _settle(case, policy, the_rule, options, stamp)
+        result = _settle(case, policy, rule, options, stamp, preparer=preparer, explain=explain)
     except SolverError as exc:
         logger.warning("solver error on case %s: %s", case.id, exc)
         result = error(stamp, str(exc))
@@ -155,17 +210,24 @@ def settle(
 
 
 def _settle(
-    case: Case, policy: Policy, rule: Rule, options: SolverOptions, stamp: Stamp
+    case: Case,
+    policy: Policy,
+    rule: Rule,
+    options: SolverOptions,
+    stamp: Stamp,
+    *,
+    preparer: Preparer = prepare,
+    explain: bool = True,
 ) -> Settlement:
     """Prepare → rule → refine → measure → explain → assemble."""
     timings = stamp.timings
-    prepared = prepare(case, policy, rule, options=options, backend=stamp.backend, timings=timings)
+    prepared = preparer(case, policy, rule, options=options, backend=stamp.backend, timings=timings)
     stamp.session, stamp.index = prepared.session, prepared.index
     ideal = prepared.ideal
     if ideal is None:
         return _infeasible(stamp, prepared, None)
     if rule.kind == "procedural":
-        return _procedural(stamp, prepared, ideal)
+        return _procedural(stamp, prepared, ideal, explain=explain)
     ctx = comparison(prepared)
     if isinstance(ctx, Unreachable):
         if ctx.rational:
@@ -187,7 +249,7 @@ def _settle(
     assert outcome.shares is not None
     stopped = outcome.stopped or options.expired()
     shares = outcome.shares
-    if not stopped:  # refinements and checks only while time remains
+    if not stopped and not outcome.tie_broken:  # refinements only while time remains
         with timings.clock("solve"):
             shares = control_tiebreak(ctx, shares)
     shares = clean_shares(ctx.index, shares)
@@ -200,16 +262,18 @@ def _settle(
             )
             pareto = certified or pareto_optimal(ctx.model, ctx.session, utilities, ctx.rho)
     with timings.clock("reasons"):
-        reasons = outcome.reasons()
-        reasons += binding_reasons(
-            case,
-            ctx.index,
-            shares,
-            utilities,
-            individually_rational=policy.individually_rational,
-            prices=outcome.prices,
-        )
-        reasons += allocation_reasons(case, ctx.index, shares, ctx.rho, ideal, ctx.flat)
+        reasons: list[Reason] = []
+        if explain:
+            reasons += outcome.reasons()
+            reasons += binding_reasons(
+                case,
+                ctx.index,
+                shares,
+                utilities,
+                individually_rational=policy.individually_rational,
+                prices=outcome.prices,
+            )
+            reasons += allocation_reasons(case, ctx.index, shares, ctx.rho, ideal, ctx.flat)
         if pareto is False:
             reasons.append(NotParetoOptimal())
         if outcome.status == Status.FEASIBLE and not outcome.short:
@@ -242,7 +306,9 @@ def run_rule(rule: Rule, ctx: Context, options: SolverOptions) -> RuleResult:
     return result
 
 
-def _procedural(stamp: Stamp, prepared: Prepared, ideal: np.ndarray) -> Settlement:
+def _procedural(
+    stamp: Stamp, prepared: Prepared, ideal: np.ndarray, *, explain: bool = True
+) -> Settlement:
     index, policy = prepared.index, prepared.policy
     ctx = Context(
         case=prepared.case,
@@ -267,6 +333,8 @@ def _procedural(stamp: Stamp, prepared: Prepared, ideal: np.ndarray) -> Settleme
     rho = np.where(flat, index.stake, ideal - index.disagreement)
     with stamp.timings.clock("fairness"):
         pareto = pareto_optimal(prepared.model, prepared.session, utilities, rho)
+    if not explain:
+        return assemble(stamp, "optimal", shares, ideal, pareto, [])
     with stamp.timings.clock("reasons"):
         reasons = outcome.reasons()
         # a procedure's own steps, when it gives them, say who got what and why: a balance

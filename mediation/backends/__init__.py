@@ -12,7 +12,16 @@ from collections.abc import Sequence
 import pulp
 
 from ..errors import PolicyError, Problem
-from .base import FEASIBILITY_TOLERANCE, Backend, Session, SolveResult, SolverOptions, Status
+from .base import (
+    FEASIBILITY_TOLERANCE,
+    Backend,
+    ModelArrays,
+    Session,
+    SolveResult,
+    SolverOptions,
+    Status,
+    model_arrays,
+)
 from .cbc import CbcBackend, CbcSession
 from .highs import HighsBackend, HighsSession
 
@@ -24,10 +33,12 @@ __all__ = [
     "CbcSession",
     "HighsBackend",
     "HighsSession",
+    "ModelArrays",
     "Session",
     "SolveResult",
     "SolverOptions",
     "Status",
+    "model_arrays",
     "open_session",
     "resolve_backend",
     "solver_version",

@@ -26,6 +26,7 @@ from ..errors import PolicyError, Problem, SolverError
 __all__ = [
     "FEASIBILITY_TOLERANCE",
     "Backend",
+    "ModelArrays",
     "Session",
     "SolveResult",
     "SolverOptions",
@@ -145,6 +146,90 @@ class SolverOptions:
             )
         if problems:
             raise PolicyError(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelArrays:
+    """A model's columns and rows as arrays, in the order of its variables and rows.
+
+    It is what a backend loads: each column's bounds (``-inf``/``inf`` for none) and whether
+    it is integer, each row's bounds, and the rows' coefficients in compressed sparse row
+    form (``starts`` has one entry per row and one more, zero coefficients left out).
+    :func:`model_arrays` reads them off a PuLP problem; a sweep computes them from a case's
+    numbers directly (:class:`mediation.allocation.model.ModelTemplate`).
+    """
+
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    starts: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+
+    def same_as(self, other: ModelArrays) -> bool:
+        """Whether both describe the same model, number for number (bit for bit)."""
+        return all(
+            a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+            for a, b in (
+                (self.col_lower, other.col_lower),
+                (self.col_upper, other.col_upper),
+                (self.integer, other.integer),
+                (self.row_lower, other.row_lower),
+                (self.row_upper, other.row_upper),
+                (self.starts, other.starts),
+                (self.indices, other.indices),
+                (self.values, other.values),
+            )
+        )
+
+
+def _bounds(lo: float | None, hi: float | None) -> tuple[float, float]:
+    return (-INF if lo is None else lo), (INF if hi is None else hi)
+
+
+def row_arrays(
+    constraints: Sequence[pulp.LpConstraint], column_of: Mapping[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the rows' lower and upper bounds and their coefficients, rowwise.
+
+    ``column_of`` maps ``id(variable)`` to its column; zero coefficients are left out.
+    """
+    row_lower = np.empty(len(constraints))
+    row_upper = np.empty(len(constraints))
+    starts = np.zeros(len(constraints) + 1, dtype=np.int32)
+    idx: list[int] = []
+    val: list[float] = []
+    for r, c in enumerate(constraints):
+        row_lower[r], row_upper[r] = _bounds(c.getLb(), c.getUb())
+        terms = [(v, a) for v, a in c.expr.items() if a]
+        idx.extend([column_of[id(v)] for v, _ in terms])
+        val.extend([a for _, a in terms])
+        starts[r + 1] = len(idx)
+    return (
+        row_lower,
+        row_upper,
+        starts,
+        np.asarray(idx, dtype=np.int32),
+        np.asarray(val, dtype=float),
+    )
+
+
+def model_arrays(
+    variables: Sequence[pulp.LpVariable], constraints: Sequence[pulp.LpConstraint]
+) -> ModelArrays:
+    """Read a PuLP model's columns (``variables``, in order) and rows off its objects."""
+    n = len(variables)
+    lower = np.empty(n)
+    upper = np.empty(n)
+    for k, v in enumerate(variables):
+        lower[k], upper[k] = _bounds(v.lowBound, v.upBound)
+    integer = np.array([v.cat == pulp.LpInteger for v in variables], dtype=bool)
+    row_lower, row_upper, starts, indices, values = row_arrays(
+        constraints, {id(v): k for k, v in enumerate(variables)}
+    )
+    return ModelArrays(lower, upper, integer, row_lower, row_upper, starts, indices, values)
 
 
 class Session(ABC):
@@ -278,9 +363,9 @@ class Session(ABC):
         """Change variables' bounds (``-inf``/``inf`` for none)."""
         lower = np.asarray(lower, dtype=float)
         upper = np.asarray(upper, dtype=float)
-        for v, lo, hi in zip(variables, lower, upper, strict=True):
-            v.lowBound = None if lo == -INF else float(lo)
-            v.upBound = None if hi == INF else float(hi)
+        for v, lo, hi in zip(variables, lower.tolist(), upper.tolist(), strict=True):
+            v.lowBound = None if lo == -INF else lo
+            v.upBound = None if hi == INF else hi
         self._set_bounds(variables, lower, upper)
 
     @abstractmethod

@@ -19,7 +19,17 @@ import numpy as np
 import pulp
 
 from ..errors import SolverError, TimeLimitError
-from .base import FEASIBILITY_TOLERANCE, INF, Session, SolveResult, SolverOptions, Status
+from .base import (
+    FEASIBILITY_TOLERANCE,
+    ModelArrays,
+    Session,
+    SolveResult,
+    SolverOptions,
+    Status,
+    _bounds,
+    model_arrays,
+    row_arrays,
+)
 from .scaling import equilibrate, power_of_two
 
 __all__ = [
@@ -54,6 +64,7 @@ SMALL_MATRIX_VALUE = 1e-12
 #: level of a sparse 1,000 x 200 market came out 1.5e-4 of a range short (bench/).
 SCALE_SPREAD = 1e4
 
+_UNSET = object()
 _BANNER_LOCK = threading.Lock()
 _BANNER_DONE = False
 
@@ -89,10 +100,6 @@ def _new_highs() -> Any:
     return h
 
 
-def _bounds(lo: float | None, hi: float | None) -> tuple[float, float]:
-    return (-INF if lo is None else lo), (INF if hi is None else hi)
-
-
 class HighsSession(Session):
     """HiGHS through highspy, with the model kept live between solves."""
 
@@ -103,34 +110,51 @@ class HighsSession(Session):
         options: SolverOptions,
         *,
         as_stated: bool = False,
+        arrays: ModelArrays | None = None,
+        rows: Sequence[pulp.LpConstraint] | None = None,
     ) -> None:
+        """Load ``problem`` into a new HiGHS instance.
+
+        ``arrays`` (with ``rows``, the problem's rows in the order of the arrays) are the
+        problem's numbers already read or computed (a sweep's scenario), loaded instead of
+        reading the PuLP objects.
+        """
         super().__init__(problem, variables, options)
         import highspy
 
         self.as_stated = as_stated
         self._hs = highspy
+        # a new instance per model: one instance loaded with model after model drifts (after
+        # ~700 community-hall variants its solutions differed from a new one's by 1e-14,
+        # clearModel or clearSolver between models notwithstanding)
         self.highs = _new_highs()
         self.rows: dict[int, int] = {}  # id(constraint) -> row index
         self._start: tuple[np.ndarray, np.ndarray] | None = None
         self._first_seconds = 0.0
         self.tolerance = 1e-6 if self.is_mip else FEASIBILITY_TOLERANCE
         self._row_list: list[pulp.LpConstraint] = []
-        self._load()
+        self._info: Any = None  # HiGHS's report on the last run
+        self._options: dict[str, object] = {}  # what this session set, to skip repeats
+        self._solution: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._all_columns = np.zeros(0, dtype=np.int32)
+        if arrays is None:
+            constraints = self.problem.constraints()
+            arrays = model_arrays(self.variables, constraints)
+            rows = constraints
+        elif rows is None or len(rows) != len(arrays.row_lower):
+            raise SolverError("arrays given without their rows, one per row")
+        self._load(arrays, rows)
 
-    def _load(self) -> None:
+    def _load(self, arrays: ModelArrays, constraints: Sequence[pulp.LpConstraint]) -> None:
         hs = self._hs
         n = len(self.variables)
-        lower = np.empty(n)
-        upper = np.empty(n)
-        for k, v in enumerate(self.variables):
-            lower[k], upper[k] = _bounds(v.lowBound, v.upBound)
-        constraints = self.problem.constraints()
-        row_lower, row_upper, starts, indices, values = self._rows(constraints)
+        lower, upper = arrays.col_lower, arrays.col_upper
+        row_lower, row_upper = arrays.row_lower, arrays.row_upper
+        starts, indices, values = arrays.starts, arrays.indices, arrays.values
         self.nonzeros = len(values)
         # bounded columns (shares in [0, 1]) are already O(1) and integer ones must stay
         # integer: only the free columns (utilities, levels) and the rows are scaled
-        fixed = np.array([v.cat == pulp.LpInteger for v in self.variables], dtype=bool)
-        fixed |= np.isfinite(lower) & np.isfinite(upper)
+        fixed = arrays.integer | (np.isfinite(lower) & np.isfinite(upper))
         magnitude = np.abs(values)
         if not self.as_stated and len(values) and magnitude.max() > SCALE_SPREAD * magnitude.min():
             self._row_scale, self._col_scale = equilibrate(starts, indices, values, n, fixed)
@@ -154,8 +178,8 @@ class HighsSession(Session):
         lp.a_matrix_.value_ = scaled
         if self.is_mip:
             lp.integrality_ = [
-                hs.HighsVarType.kInteger if v.cat == pulp.LpInteger else hs.HighsVarType.kContinuous
-                for v in self.variables
+                hs.HighsVarType.kInteger if whole else hs.HighsVarType.kContinuous
+                for whole in arrays.integer.tolist()
             ]
         if not self.as_stated:
             self.highs.setOptionValue("small_matrix_value", SMALL_MATRIX_VALUE)
@@ -167,6 +191,12 @@ class HighsSession(Session):
             objective if objective is not None else pulp.LpAffineExpression(),
             self.problem.sense == pulp.LpMaximize,
         )
+
+    def _option(self, name: str, value: object) -> None:
+        """Set a HiGHS option, unless this session last set it to the same value."""
+        if self._options.get(name, _UNSET) != value:
+            self.highs.setOptionValue(name, value)
+            self._options[name] = value
 
     def _check(self, status: Any, what: str) -> None:
         if status == self._hs.HighsStatus.kError:
@@ -202,25 +232,7 @@ class HighsSession(Session):
         )
 
     def _rows(self, constraints: Sequence[pulp.LpConstraint]) -> tuple[np.ndarray, ...]:
-        index = self.index
-        row_lower = np.empty(len(constraints))
-        row_upper = np.empty(len(constraints))
-        starts = np.zeros(len(constraints) + 1, dtype=np.int32)
-        idx: list[int] = []
-        val: list[float] = []
-        for r, c in enumerate(constraints):
-            row_lower[r], row_upper[r] = _bounds(c.getLb(), c.getUb())
-            terms = [(v, a) for v, a in c.expr.items() if a]
-            idx.extend([index[id(v)] for v, _ in terms])
-            val.extend([a for _, a in terms])
-            starts[r + 1] = len(idx)
-        return (
-            row_lower,
-            row_upper,
-            starts,
-            np.asarray(idx, dtype=np.int32),
-            np.asarray(val, dtype=float),
-        )
+        return row_arrays(constraints, self.index)
 
     def set_start(self, variables: Sequence[pulp.LpVariable], values: np.ndarray) -> None:
         """Offer a point, in the model's units, to build the next run's first basis from."""
@@ -278,7 +290,7 @@ class HighsSession(Session):
         return self._result(self._settle(outcome, limit, ran_out=ran_out))
 
     def _result(self, status: Status) -> SolveResult:
-        info = self.highs.getInfo()
+        info = self._info  # read by the last run (a read costs ~8 µs, a small LP's tenth)
         solved = status.solved
         return SolveResult(
             status=status,
@@ -314,7 +326,7 @@ class HighsSession(Session):
         """
         hs = self._hs
         h = self.highs
-        h.setOptionValue("solver", method)
+        self._option("solver", method)
         if self._start is not None:
             idx, values = self._start
             h.setSolution(len(idx), idx, values)
@@ -322,28 +334,30 @@ class HighsSession(Session):
         # HiGHS's presolve spends up to 40x the solve time on allocation LPs (13 s of 13.3 s
         # on a 1,000 x 200 utilitarian LP, measured in bench/) and never paid off on them;
         # it stays on for MIPs, where it matters.
-        h.setOptionValue("presolve", "choose" if self.is_mip else (presolve if robust else "off"))
+        self._option("presolve", "choose" if self.is_mip else (presolve if robust else "off"))
         # Fairness rules solve sequences of LPs whose later stages hold what the earlier ones
         # found, and an error there is passed on multiplied by the parties' trade-off ratios
         # (~4,000 on a sparse 500 x 100 market): a first level found 2.2e-8 short with the
         # default tolerances (1e-7) moved later levels by 8e-5 (bench/).
         tolerance = 1e-7 if robust else self.feasibility_tolerance
-        h.setOptionValue("primal_feasibility_tolerance", tolerance)
-        h.setOptionValue("dual_feasibility_tolerance", tolerance)
+        self._option("primal_feasibility_tolerance", tolerance)
+        self._option("dual_feasibility_tolerance", tolerance)
         if self.is_mip:
-            h.setOptionValue("mip_rel_gap", MIP_GAP)
+            self._option("mip_rel_gap", MIP_GAP)
             # HiGHS's default (1e-6) let a leximin stage breach a risk capacity by 0.474 元 of
             # exposure and hold later stages out of reach; the MIPs here are small
-            h.setOptionValue("mip_feasibility_tolerance", MIP_FEASIBILITY_TOLERANCE)
+            self._option("mip_feasibility_tolerance", MIP_FEASIBILITY_TOLERANCE)
         h.run()
         status = h.getModelStatus()
         s = hs.HighsModelStatus
         if status == s.kUnboundedOrInfeasible and self.is_mip:
             # presolve could not tell which; the solve without presolve can
-            h.setOptionValue("presolve", "off")
+            self._option("presolve", "off")
             h.run()
             status = h.getModelStatus()
-        has_solution = bool(h.getInfo().primal_solution_status == 2)  # feasible
+        self._info = h.getInfo()
+        self._solution = None
+        has_solution = bool(self._info.primal_solution_status == 2)  # feasible
         if status == s.kOptimal and has_solution:
             return "optimal", True
         if status == s.kInfeasible:
@@ -356,10 +370,21 @@ class HighsSession(Session):
 
     # Values and duals are read back in the model's own units: x = C x̃, and the scaled
     # objective is κ times the model's, so y = R ỹ / κ for rows and d = d̃ / (C κ) for columns.
+    def _last_solution(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the last run's column values, column duals and row duals (read once a run)."""
+        if self._solution is None:
+            found = self.highs.getSolution()
+            self._solution = (
+                np.asarray(found.col_value),
+                np.asarray(found.col_dual),
+                np.asarray(found.row_dual),
+            )
+        return self._solution
+
     def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
         """Return the values of ``variables`` at the last solution, unscaled."""
         self._require_solution()
-        col = np.asarray(self.highs.getSolution().col_value)
+        col = self._last_solution()[0]
         idx = self.positions(variables)
         return np.asarray(col[idx] * self._col_scale[idx], dtype=float)
 
@@ -370,7 +395,7 @@ class HighsSession(Session):
             return None
         if not len(constraints):
             return np.zeros(0)
-        dual = np.asarray(self.highs.getSolution().row_dual)
+        dual = self._last_solution()[2]
         rows = [self.rows[id(c)] for c in constraints]
         return np.asarray(dual[rows] * self._row_scale[rows] / self._cost_scale, dtype=float)
 
@@ -379,7 +404,7 @@ class HighsSession(Session):
         self._require_solution()
         if not self._has_duals():
             return None
-        dual = np.asarray(self.highs.getSolution().col_dual)
+        dual = self._last_solution()[1]
         idx = self.positions(variables)
         return np.asarray(dual[idx] / (self._col_scale[idx] * self._cost_scale), dtype=float)
 
@@ -394,13 +419,17 @@ class HighsSession(Session):
     def _set_objective(self, expression: pulp.LpAffineExpression, maximize: bool) -> None:
         n = len(self.variables)
         cost = np.zeros(n)
-        for v, a in expression.items():
-            cost[self.index[id(v)]] = a
+        if expression:
+            index = self.index
+            at = [index[id(v)] for v in expression]
+            cost[at] = list(expression.values())
         cost *= self._col_scale
         top = float(np.abs(cost).max()) if n else 0.0
         # the objective scaled to a largest coefficient of about 1, as the rows are
         self._cost_scale = float(np.exp2(-np.round(np.log2(top)))) if top > 0 else 1.0
-        self.highs.changeColsCost(n, np.arange(n, dtype=np.int32), cost * self._cost_scale)
+        if len(self._all_columns) != n:
+            self._all_columns = np.arange(n, dtype=np.int32)
+        self.highs.changeColsCost(n, self._all_columns, cost * self._cost_scale)
         self.highs.changeObjectiveOffset(float(expression.constant) * self._cost_scale)
         self.highs.changeObjectiveSense(
             self._hs.ObjSense.kMaximize if maximize else self._hs.ObjSense.kMinimize
@@ -535,6 +564,23 @@ class HighsBackend:
     ) -> HighsSession:
         """Load ``problem`` into a new HiGHS instance."""
         return HighsSession(problem, variables, options, as_stated=self.as_stated)
+
+    def open_arrays(
+        self,
+        problem: pulp.LpProblem,
+        variables: Sequence[pulp.LpVariable],
+        options: SolverOptions,
+        *,
+        arrays: ModelArrays,
+        rows: Sequence[pulp.LpConstraint],
+    ) -> HighsSession:
+        """Load a model given by its numbers; its columns are ``variables``, its rows ``rows``.
+
+        ``problem`` holds what is added later (a rule's columns and rows, the objective).
+        """
+        return HighsSession(
+            problem, variables, options, as_stated=self.as_stated, arrays=arrays, rows=rows
+        )
 
     def version(self) -> str:
         """HiGHS's version, ``major.minor.patch``."""

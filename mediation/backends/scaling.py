@@ -58,26 +58,31 @@ def equilibrate(
     nonempty = counts > 0
     heads = starts[:-1][nonempty]
     free = ~fixed
+    # the entries by column, for each column's largest and smallest (max and min are exact:
+    # any order gives the same factors)
+    by_column = np.argsort(indices, kind="stable")
+    sorted_columns = indices[by_column]
+    column_heads = np.flatnonzero(np.r_[True, sorted_columns[1:] != sorted_columns[:-1]])
+    columns = sorted_columns[column_heads]
+    free_columns = free[columns]
+    high, low = np.ones(m), np.ones(m)
 
     def row_extremes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        high, low = np.ones(m), np.ones(m)
         high[nonempty] = np.maximum.reduceat(a, heads)
         low[nonempty] = np.minimum.reduceat(a, heads)
         return high, low
 
     for _ in range(EQUILIBRATION_PASSES):
         high, low = row_extremes(magnitude * row_scale[rows] * col_scale[indices])
-        row_scale /= np.sqrt(high * low)
-        a = magnitude * row_scale[rows] * col_scale[indices]
-        col_high = np.zeros(n_cols)
-        col_low = np.full(n_cols, np.inf)
-        np.maximum.at(col_high, indices, a)
-        np.minimum.at(col_low, indices, a)
-        step = np.ones(n_cols)
-        present = (col_high > 0) & free
-        step[present] = np.sqrt(col_high[present] * col_low[present])
-        col_scale /= step
-        if np.all(np.abs(np.log2(step)) < 0.25) and np.all(np.abs(np.log2(high * low)) < 0.5):
+        spread = high * low
+        row_scale /= np.sqrt(spread)
+        a = (magnitude * row_scale[rows] * col_scale[indices])[by_column]
+        col_high = np.maximum.reduceat(a, column_heads)
+        col_low = np.minimum.reduceat(a, column_heads)
+        moved = (col_high > 0) & free_columns
+        step = np.sqrt(col_high[moved] * col_low[moved])
+        col_scale[columns[moved]] /= step
+        if np.all(np.abs(np.log2(step)) < 0.25) and np.all(np.abs(np.log2(spread)) < 0.5):
             break
     col_scale = power_of_two(col_scale)
     high, _ = row_extremes(magnitude * col_scale[indices])

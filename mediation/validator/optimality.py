@@ -8,6 +8,11 @@ adapter, so a defect in the engine's model, its scaling or its adapter cannot hi
   ``(u_p − d_p) / (ρ_p w_p)`` above the settlement's;
 - leximin: the same, level by level, with the levels below held at the settlement's gains;
 - utilitarian: no allocation raises ``Σ w_p (u_p − d_p) / ρ_p``;
+- risk sharing: no allocation has a smaller total expected loss after mitigation than the
+  settlement's (beyond its ``loss_tolerance``); none within that tolerance of the least
+  total lowers the largest burden (expected loss ÷ capacity); and, with the risks split as
+  the settlement has them, the resources are divided by leximin (the levels, as above); its
+  later burden rounds are not restated;
 - Nash: the Frank–Wolfe (duality) gap of the Eisenberg–Gale objective
   ``Σ w_p log(u_p − d_p)`` at the settlement: ``max_y ∇f(x)·(y − x)`` over the feasible
   allocations ``y``, which bounds ``f(x*) − f(x)`` because ``f`` is concave.
@@ -21,19 +26,29 @@ lazily by the rule) it says it was not made.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
 
 from ..case import Case
 from ..settlement import Settlement
+from .lp import Rows, maximize
 
 __all__ = ["CERTIFIED_RULES", "LEVEL_TOLERANCE", "NASH_TOLERANCE", "optimality_problems"]
 
 #: Rules whose optimum the certificate restates.
-CERTIFIED_RULES = ("leximin", "maximin", "kalai_smorodinsky", "utilitarian", "nash")
+CERTIFIED_RULES = (
+    "leximin",
+    "maximin",
+    "kalai_smorodinsky",
+    "utilitarian",
+    "nash",
+    "risk_sharing",
+)
+#: How far (relative to the largest expected loss of a whole risk) the risk-sharing rule's
+#: total expected loss and largest burden may exceed the least an allocation reaches.
+LOSS_TOLERANCE = 1e-6
 #: How far (in fractions of a party's own range) an allocation may raise a party the
 #: settlement leaves at a level before the settlement counts as not optimal. The engine
 #: holds levels within 1e-10 and HiGHS solves to 1e-9, CBC to 1e-7, which trade-off ratios
@@ -57,9 +72,9 @@ class _Polytope:
 
     lower: np.ndarray
     upper: np.ndarray
-    a_eq: sparse.csr_matrix
+    a_eq: Rows
     b_eq: np.ndarray
-    a_ub: sparse.csr_matrix
+    a_ub: Rows
     b_ub: np.ndarray
     #: A ``time.perf_counter()`` instant the LPs must not run past (``None``: none).
     deadline: float | None = None
@@ -124,9 +139,27 @@ def optimality_problems(
     )
     polytope.deadline = deadline
     # utility rows: u = M x, one row per party
-    m = sparse.csr_matrix(
-        (sign * value, (owner, np.arange(len(value)))), shape=(n_parties, len(value))
+    by_party = np.argsort(owner, kind="stable")
+    m = Rows.of(
+        np.bincount(owner, minlength=n_parties).tolist(),
+        by_party.tolist(),
+        (sign * value)[by_party].tolist(),
+        len(value),
     )
+    if rule == "risk_sharing":
+        found = _risk_sharing(case, settlement, polytope, sign, owner)
+        if found:
+            return found
+        # the resources: leximin with the risks' split held as the settlement has it
+        share = np.array(
+            [settlement.shares[x.issue].get(x.stakeholder, 0.0) for x in case.interests]
+        )
+        risky = sign < 0
+        polytope = replace(
+            polytope,
+            lower=np.where(risky, np.maximum(polytope.lower, share - 1e-9), polytope.lower),
+            upper=np.where(risky, np.minimum(polytope.upper, share + 1e-9), polytope.upper),
+        )
     if rule == "nash":
         return _nash(polytope, m, utility, d, weight, compared, span)
     if rule == "utilitarian":
@@ -139,6 +172,83 @@ def optimality_problems(
     if rule in ("maximin", "kalai_smorodinsky"):
         return _levels(polytope, m, d, weight, rho, span, members, gains, names, all_levels=False)
     return _levels(polytope, m, d, weight, rho, span, members, gains, names, all_levels=True)
+
+
+def _risk_sharing(
+    case: Case,
+    settlement: Settlement,
+    polytope: _Polytope,
+    sign: np.ndarray,
+    owner: np.ndarray,
+) -> list[tuple[str, str]]:
+    """Check the least total expected loss, and the smallest largest burden at that total."""
+    issues = case.issue_by_id
+    n_parties = len(case.stakeholders)
+    amount = np.array([issues[x.issue].amount for x in case.interests], dtype=float)
+    chance = np.array([issues[x.issue].likelihood for x in case.interests], dtype=float)
+    control = np.array([x.control or 0.0 for x in case.interests], dtype=float)
+    worst = np.where(sign < 0, amount, 0.0)
+    loss = worst * chance * (1.0 - case.mitigation * control)
+    top = float(loss.max())
+    if top <= 0:
+        return []
+    share = np.array(
+        [settlement.shares[x.issue].get(x.stakeholder, 0.0) for x in case.interests], dtype=float
+    )
+    total = float(loss @ share) / top
+    least = _maximize(polytope, -loss / top)
+    if least is None:
+        return []
+    least = -least
+    tolerance = float(settlement.provenance.policy.get("loss_tolerance") or 0.0)
+    if total > least * (1 + tolerance) + LOSS_TOLERANCE * max(1.0, least):
+        return [
+            (
+                "shares",
+                f"the total expected loss {total * top:.9g} is above the least an allocation "
+                f"reaches, {least * top:.9g}"
+                + (f" (with the tolerance {tolerance:g})" if tolerance else ""),
+            )
+        ]
+    capacity = np.array(
+        [np.inf if s.risk_capacity is None else s.risk_capacity for s in case.stakeholders]
+    )
+    reach = np.bincount(owner, weights=worst, minlength=n_parties)
+    basis = np.where(np.isfinite(capacity), capacity, reach)
+    basis = np.where(basis > 0, basis, 1.0)
+    coef = loss / basis[owner]
+    unit = float(coef.max())
+    burden = np.bincount(owner, weights=coef * share, minlength=n_parties) / unit
+    bearers = np.flatnonzero(np.bincount(owner, weights=coef, minlength=n_parties) > 0)
+    n = len(share)
+    # minimise z subject to burden_p(x) − z ≤ 0 and loss·x ≤ the settlement's total
+    rows = sparse.lil_matrix((len(bearers) + 1, n + 1))
+    for r, p in enumerate(bearers):
+        for k in np.flatnonzero(owner == p):
+            rows[r, k] = coef[k] / unit
+        rows[r, n] = -1.0
+    rows[len(bearers), :n] = loss / top
+    bound = np.zeros(len(bearers) + 1)
+    # the rule's own bound on the total, the least times (1 + tolerance), within the solvers'
+    # feasibility tolerance only: a looser total would let the largest burden drop by the
+    # slack times the burden's trade-off
+    bound[-1] = least * (1 + tolerance) + 1e-9 * max(1.0, least)
+    objective = np.zeros(n + 1)
+    objective[n] = -1.0
+    lowest = _maximize(polytope, objective, rows.tocsr(), bound, [(None, None)])
+    if lowest is None:
+        return []
+    worst_burden = float(burden.max())
+    if worst_burden > -lowest + LOSS_TOLERANCE * max(1.0, -lowest):
+        return [
+            (
+                "shares",
+                f"the largest burden (expected loss ÷ capacity) is {worst_burden * unit:.9g}, "
+                f"but an allocation with no more total expected loss reaches "
+                f"{-lowest * unit:.9g}",
+            )
+        ]
+    return []
 
 
 def _polytope(
@@ -157,19 +267,25 @@ def _polytope(
     col = {(x.stakeholder, x.issue): k for k, x in enumerate(interests)}
     issue_of = {i.id: q for q, i in enumerate(case.issues)}
     topic = np.array([issue_of[x.issue] for x in interests], dtype=np.int64)
-    a_eq = sparse.csr_matrix((np.ones(n), (topic, np.arange(n))), shape=(len(case.issues), n))
-    rows: list[int] = []
+    a_eq = Rows.of(
+        np.bincount(topic, minlength=len(case.issues)).tolist(),
+        np.argsort(topic, kind="stable").tolist(),
+        [1.0] * n,
+        n,
+    )
+    lengths: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
     rhs: list[float] = []
 
     def row(terms: list[tuple[int, float]], bound: float) -> None:
         top = max((abs(a) for _, a in terms), default=1.0) or 1.0
-        r = len(rhs)
+        merged: dict[int, float] = {}  # a share named twice counts twice
         for k, a in terms:
-            rows.append(r)
-            cols.append(k)
-            vals.append(a / top)
+            merged[k] = merged.get(k, 0.0) + a / top
+        lengths.append(len(merged))
+        cols.extend(merged)
+        vals.extend(merged.values())
         rhs.append(bound / top)
 
     amount = {i.id: i.amount for i in case.issues}
@@ -204,7 +320,7 @@ def _polytope(
         upper=np.array([x.cap for x in interests], dtype=float),
         a_eq=a_eq,
         b_eq=np.ones(len(case.issues)),
-        a_ub=sparse.csr_matrix((vals, (rows, cols)), shape=(len(rhs), n)),
+        a_ub=Rows.of(lengths, cols, vals, n),
         b_ub=np.array(rhs, dtype=float),
     )
 
@@ -212,67 +328,82 @@ def _polytope(
 def _maximize(
     polytope: _Polytope,
     objective: np.ndarray,
-    extra_ub: sparse.csr_matrix | None = None,
+    extra_ub: sparse.csr_matrix | list[Rows] | None = None,
     extra_b: np.ndarray | None = None,
     extra_bounds: list[tuple[float | None, float | None]] | None = None,
 ) -> float | None:
     """Return the largest ``objective · z`` over the polytope.
 
-    Extra columns and rows are added when given; ``None`` when the LP did not solve (no
-    certificate either way).
+    Extra columns and rows (``A z ≤ b``; ``A`` may come in blocks, stacked) are added when
+    given; ``None`` when the LP did not solve (no certificate either way).
     """
-    added = 0 if extra_bounds is None else len(extra_bounds)
-    a_ub = sparse.hstack([polytope.a_ub, sparse.csr_matrix((polytope.a_ub.shape[0], added))])
-    b_ub = polytope.b_ub
+    rows = [polytope.a_eq, polytope.a_ub]
+    row_lower = [polytope.b_eq, np.full(len(polytope.b_ub), -np.inf)]
+    row_upper = [polytope.b_eq, polytope.b_ub]
     if extra_ub is not None and extra_b is not None:
-        a_ub = sparse.vstack([a_ub, extra_ub])
-        b_ub = np.concatenate([b_ub, extra_b])
-    a_eq = sparse.hstack([polytope.a_eq, sparse.csr_matrix((polytope.a_eq.shape[0], added))])
-    bounds = list(zip(polytope.lower.tolist(), polytope.upper.tolist(), strict=True))
-    bounds += extra_bounds or []
-    result = linprog(
-        -objective,
-        A_ub=a_ub.tocsr() if a_ub.shape[0] else None,
-        b_ub=b_ub if a_ub.shape[0] else None,
-        A_eq=a_eq.tocsr(),
-        b_eq=polytope.b_eq,
-        bounds=bounds,
+        rows += extra_ub if isinstance(extra_ub, list) else [extra_ub]
+        row_lower.append(np.full(len(extra_b), -np.inf))
+        row_upper.append(extra_b)
+    extra = extra_bounds or []
+    lower = [-np.inf if lo is None else lo for lo, _ in extra]
+    upper = [np.inf if hi is None else hi for _, hi in extra]
+    return maximize(
+        objective,
+        rows,
+        np.concatenate(row_lower),
+        np.concatenate(row_upper),
+        np.concatenate([polytope.lower, lower]),
+        np.concatenate([polytope.upper, upper]),
+        deadline=polytope.deadline,
         # the interior point is ~4x faster on a large allocation LP (11 s → 3 s at
         # 1,000 x 200); a vertex is not needed, only the value
-        method="highs-ipm" if a_eq.nnz > _IPM_NONZEROS else "highs",
-        options={
-            "primal_feasibility_tolerance": 1e-9,
-            "dual_feasibility_tolerance": 1e-9,
-            **(
-                {}
-                if polytope.deadline is None
-                else {"time_limit": max(polytope.deadline - time.perf_counter(), 1e-3)}
-            ),
-        },
+        ipm=polytope.a_eq.nnz > _IPM_NONZEROS,
     )
-    if result.status != 0:
-        return None
-    return float(-result.fun)
 
 
-def _row_normalized(
-    block: sparse.csr_matrix, last: np.ndarray, bound: np.ndarray
-) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Return the rows ``[block | last]`` with bounds ``bound``, each row normalized.
+def _party_rows(
+    m: Rows,
+    parties: np.ndarray,
+    scale: np.ndarray,
+    last: float,
+    bound: np.ndarray,
+) -> tuple[Rows, np.ndarray]:
+    """Return the rows ``[scale_p · M_p | last]`` with bounds ``bound``, each row normalized.
 
-    Each row is divided by its largest coefficient, so that the LP sees coefficients of at
-    most 1.
+    One row per party in ``parties``: its utility row of ``M`` times ``scale_p``, and ``last``
+    in one more column (left out when 0). Each row is divided by its largest coefficient, so
+    that the LP sees coefficients of at most 1.
     """
-    full = sparse.hstack([block, sparse.csr_matrix(last.reshape(-1, 1))]).tocsr()
-    top = np.asarray(abs(full).max(axis=1).todense()).ravel()
+    n = m.width
+    heads = m.indptr[parties]
+    counts = m.indptr[parties + 1] - heads
+    row = np.repeat(np.arange(len(parties)), counts)
+    within = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
+    at = heads[row] + within
+    values = m.data[at] * scale[row]
+    columns = m.indices[at]
+    top = np.zeros(len(parties))
+    np.maximum.at(top, row, np.abs(values))
+    if last:
+        top = np.maximum(top, abs(last))
+        # the extra column's entry closes each row
+        ends = np.cumsum(counts + 1)
+        keep = np.ones(ends[-1] if len(ends) else 0, dtype=bool)
+        keep[ends - 1] = False
+        full_values = np.full(len(keep), float(last))
+        full_columns = np.full(len(keep), n, dtype=np.int64)
+        full_values[keep] = values
+        full_columns[keep] = columns
+        values, columns, counts = full_values, full_columns, counts + 1
+        row = np.repeat(np.arange(len(parties)), counts)
     top[top == 0] = 1.0
-    inverse = sparse.diags(1.0 / top)
-    return (inverse @ full).tocsr(), bound / top
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    return Rows(indptr, columns, values / top[row], n + 1), bound / top
 
 
 def _levels(
     polytope: _Polytope,
-    m: sparse.csr_matrix,
+    m: Rows,
     d: np.ndarray,
     weight: np.ndarray,
     rho: np.ndarray,
@@ -303,16 +434,12 @@ def _levels(
         at = [int(p) for p in order[position:] if (gains[p] - level) * unit[p] <= LEVEL_TOLERANCE]
         free = order[position:]
         k = 1.0 / (rho[free] * weight[free])
-        free_rows, free_b = _row_normalized(
-            sparse.diags(-k) @ m[free], np.ones(len(free)), -d[free] * k
-        )
+        free_rows, free_b = _party_rows(m, free, -k, 1.0, -d[free] * k)
         blocks, bounds = [free_rows], [free_b]
         if held:
             h = np.array(held)
-            held_rows, held_b = _row_normalized(
-                -m[h],
-                np.zeros(len(h)),
-                -(d[h] + rho[h] * weight[h] * gains[h]),
+            held_rows, held_b = _party_rows(
+                m, h, -np.ones(len(h)), 0.0, -(d[h] + rho[h] * weight[h] * gains[h])
             )
             blocks.append(held_rows)
             bounds.append(held_b)
@@ -321,7 +448,7 @@ def _levels(
         best = _maximize(
             polytope,
             objective,
-            sparse.vstack(blocks).tocsr(),
+            blocks,
             np.concatenate(bounds),
             [(None, None)],
         )
@@ -349,7 +476,7 @@ def _levels(
 
 def _utilitarian(
     polytope: _Polytope,
-    m: sparse.csr_matrix,
+    m: Rows,
     utility: np.ndarray,
     d: np.ndarray,
     weight: np.ndarray,
@@ -358,7 +485,7 @@ def _utilitarian(
 ) -> list[tuple[str, str]]:
     """No allocation raises ``Σ w_p u_p / ρ_p`` (beyond the tolerance, in ranges)."""
     coef = weight / rho
-    objective = np.asarray(m.T @ coef).ravel()
+    objective = m.transposed_times(coef)
     top = float(np.abs(objective).max()) or 1.0
     best = _maximize(polytope, objective / top)
     if best is None:
@@ -379,7 +506,7 @@ def _utilitarian(
 
 def _nash(
     polytope: _Polytope,
-    m: sparse.csr_matrix,
+    m: Rows,
     utility: np.ndarray,
     d: np.ndarray,
     weight: np.ndarray,
@@ -395,7 +522,7 @@ def _nash(
         return [("status", "not optimal: Nash's solution gives every compared party a gain")]
     gradient = np.zeros(len(utility))
     gradient[members] = weight[members] / gain
-    objective = np.asarray(m.T @ gradient).ravel()
+    objective = m.transposed_times(gradient)
     top = float(np.abs(objective).max()) or 1.0
     best = _maximize(polytope, objective / top)
     if best is None:
