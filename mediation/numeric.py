@@ -41,6 +41,9 @@ class CaseIndex:
     divisible: np.ndarray  # per issue
     interests_of_party: list[np.ndarray]
     interests_of_issue: list[np.ndarray]
+    #: Per interest, the fraction of a risk's expected loss its bearer still suffers after
+    #: what its control mitigates: 1 − mitigation · control (1 on resources; see mediation.risk).
+    retained: np.ndarray
 
     @property
     def stake(self) -> np.ndarray:
@@ -140,6 +143,9 @@ def index_case(case: Case) -> CaseIndex:
         divisible=divisible,
         interests_of_party=[order_p[cuts_p[p] : cuts_p[p + 1]] for p in range(len(parties))],
         interests_of_issue=[order_i[cuts_i[q] : cuts_i[q + 1]] for q in range(len(issues))],
+        retained=1.0
+        - case.mitigation
+        * np.fromiter((x.control or 0.0 for x in case.interests), dtype=float, count=n),
         _coupled=coupled,
     )
 

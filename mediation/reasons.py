@@ -28,6 +28,7 @@ __all__ = [
     "AwSplit",
     "AwTransfer",
     "AwWinner",
+    "BurdenLevel",
     "CapBinding",
     "CapacityBinding",
     "ClaimsAwarded",
@@ -37,6 +38,7 @@ __all__ = [
     "Infeasible",
     "IssueAwarded",
     "IssueSplit",
+    "LeastExpectedLoss",
     "LeximinLevel",
     "NashCertificate",
     "NashGapNotReached",
@@ -66,6 +68,8 @@ class ReasonCode(StrEnum):
 
     WORST_OFF = "worst_off"
     LEXIMIN_LEVEL = "leximin_level"
+    LEAST_EXPECTED_LOSS = "least_expected_loss"
+    BURDEN_LEVEL = "burden_level"
     WEIGHTED_SUM = "weighted_sum"
     NASH_CERTIFICATE = "nash_certificate"
     NASH_GAP_NOT_REACHED = "nash_gap_not_reached"
@@ -114,6 +118,27 @@ class LeximinLevel(_Reason):
     code: Literal["leximin_level"] = "leximin_level"
     rank: int = Field(ge=1, description="the round, from the worst-off up")
     level: float = Field(description="their compared gain (a fraction when normalized)")
+    parties: list[str]
+
+
+class LeastExpectedLoss(_Reason):
+    """Risk sharing: the risks go where they cost least in expectation, after mitigation."""
+
+    code: Literal["least_expected_loss"] = "least_expected_loss"
+    total: float = Field(description="the total expected loss after mitigation")
+    unmitigated: float = Field(description="the same shares' expected loss before mitigation")
+    unit: str = Field(description="the risks' unit, when they share one; else empty")
+    tolerance: float = Field(
+        ge=0, description="the fraction above the least total accepted to balance burdens"
+    )
+
+
+class BurdenLevel(_Reason):
+    """Risk sharing: parties whose burden (expected loss ÷ capacity) cannot be lowered further."""
+
+    code: Literal["burden_level"] = "burden_level"
+    rank: int = Field(ge=1, description="the round, from the most burdened down")
+    level: float = Field(description="their expected loss as a fraction of what they can bear")
     parties: list[str]
 
 
@@ -354,6 +379,8 @@ class SolverFailed(_Reason):
 Reason: TypeAlias = Annotated[
     WorstOff
     | LeximinLevel
+    | LeastExpectedLoss
+    | BurdenLevel
     | WeightedSum
     | NashCertificate
     | NashGapNotReached

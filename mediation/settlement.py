@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: Version of the settlement contract; bumped on any incompatible change.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 SettlementStatus = Literal["optimal", "feasible", "infeasible", "error"]
 
@@ -53,6 +53,11 @@ class Exposure(_Model):
 
     expected: float = Field(description="Σ probability · amount · share over the party's risks")
     worst_case: float = Field(description="Σ amount · share over the party's risks")
+    mitigated: float | None = Field(
+        default=None,
+        description="the expected loss after what the party's control mitigates: "
+        "Σ probability · amount · share · (1 − mitigation · control) (absent before 1.2)",
+    )
 
 
 class PartyOutcome(_Model):

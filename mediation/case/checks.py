@@ -80,6 +80,15 @@ def referential_problems(
             continue
         pairs[pair] = k
         interested.add(issue_id)
+        if x.value is None and kind_of.get(issue_id) == "resource":
+            problems.append(
+                Problem(
+                    f"interests[{k}].value",
+                    f"required on a resource: what the whole of '{issue_id}' is worth to "
+                    f"'{party}' (it may be left out only on a risk: it is then the expected loss)",
+                    "missing",
+                )
+            )
         if x.value:
             low = lowest.get(party)
             if low is None or x.value < low[0]:
@@ -129,7 +138,13 @@ def referential_problems(
                     f"(interests[{k_small}]) and '{issue_of[k_big].issue}' at {big:g} "
                     f"(interests[{k_big}]), {big / small:.1e} times as much; a party's nonzero "
                     f"values may differ by a factor of at most {_number(MAX_VALUE_SPAN)} (write 0 "
-                    "if it does not matter to them)",
+                    "if it does not matter to them)"
+                    + "".join(
+                        f"; interests[{k}]'s value is the expected loss derived from the risk "
+                        "(probability × amount × (1 − mitigation × control)): state it"
+                        for k in (k_small, k_big)
+                        if issue_of[k].derived
+                    ),
                     "value_span",
                 )
             )

@@ -15,7 +15,15 @@ import sys
 from functools import cached_property
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ..errors import describe, lone_surrogate
@@ -222,17 +230,43 @@ class Issue(StrictModel):
 
 
 class Interest(StrictModel):
-    """A party's stake in an issue: an edge of the stakeholder–issue graph."""
+    """A party's stake in an issue: an edge of the stakeholder–issue graph.
+
+    ``value`` is required on a resource. On a risk it may be left out: it is then the
+    party's expected loss from bearing the whole risk, after what its control mitigates
+    (:func:`mediation.risk.expected_loss`), in the issue's unit; the case fills it in when
+    it is validated and leaves it out again when it is written.
+    """
 
     stakeholder: Slug
     issue: Slug
-    value: NonNegative
+    #: Left out (``None``) only on a risk, where the case derives it; always a number once
+    #: the case is validated.
+    value: NonNegative = Field(default=None)  # type: ignore[assignment]
     min_share: Share | None = None
     max_share: Share | None = None
     claim: NonNegative | None = None
     control: Share | None = None
     note: Text | None = None
     extensions: Extensions | None = None
+
+    #: The expected loss the case derived for a value left out (``None``: the value is stated).
+    _derived: float | None = PrivateAttr(default=None)
+
+    @property
+    def derived(self) -> bool:
+        """Whether ``value`` is the expected loss the case derived, not a value it states.
+
+        A copy with another value (``model_copy(update={"value": ...})``) states its value.
+        """
+        return self._derived is not None and self.value == self._derived
+
+    @model_serializer(mode="wrap")
+    def _without_derived_value(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.derived:  # written as the user wrote it: derived again when read back
+            data.pop("value", None)
+        return data
 
     @property
     def floor(self) -> float:
@@ -285,9 +319,28 @@ class Case(StrictModel):
     interests: list[Interest] = Field(default_factory=list)
     relations: list[Relation] = Field(default_factory=list)
     constraints: list[LinearConstraint] = Field(default_factory=list)
+    #: How much of a risk's expected loss a party in full control of it avoids on the share it
+    #: bears: the loss of bearing share x is probability × amount × x × (1 − mitigation ×
+    #: control). See :mod:`mediation.risk`.
+    mitigation: Share = 0.5
     policy: Policy = Field(default_factory=Policy)
     translations: dict[LanguageCode, CaseTranslation] = Field(default_factory=dict)
     extensions: Extensions | None = None
+
+    @model_validator(mode="after")
+    def _derive_risk_values(self) -> Case:
+        """Fill in each risk interest's value left out: the expected loss after mitigation."""
+        issues = {i.id: i for i in self.issues}
+        for k, x in enumerate(self.interests):
+            issue = issues.get(x.issue)
+            if x.value is not None or issue is None or issue.kind != "risk":
+                continue  # a resource without a value is reported by the checks
+            factor = 1.0 - self.mitigation * (x.control or 0.0)
+            loss = issue.likelihood * issue.amount * factor
+            derived = x.model_copy(update={"value": loss})
+            derived._derived = loss
+            self.interests[k] = derived
+        return self
 
     @cached_property
     def stakeholder_by_id(self) -> dict[str, Stakeholder]:

@@ -47,6 +47,9 @@ class Policy(StrictModel):
     #: The claims rule's method (the rule's options: :class:`mediation.rules.claims.ClaimsOptions`);
     #: the key of format 1.x.
     method: ClaimsMethod = "proportional"
+    #: The risk-sharing rule's trade-off: how much more total expected loss, as a fraction of
+    #: the least, it accepts to spread the burden more evenly (0: none, lexicographic).
+    loss_tolerance: float = Field(default=0.0, ge=0.0, le=1.0)
 
     @field_validator("rule")
     @classmethod

@@ -55,6 +55,16 @@ def command(
             help="Give each party its proportional share of resources.",
         ),
     ] = None,
+    loss_tolerance: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="risk_sharing: how much more total expected loss (a fraction of the least) "
+            "to accept for a more even burden (default: the case's policy, 0).",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[
         OutputFormat,
         typer.Option(
@@ -98,6 +108,7 @@ def command(
             individually_rational=individually_rational,
             envy_free=envy_free,
             proportional=proportional,
+            loss_tolerance=loss_tolerance,
             solver=solver.value,
             time_limit=time_limit,
         )

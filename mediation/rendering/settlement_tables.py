@@ -120,7 +120,17 @@ def settlement_tables(
             number(plain(out.gain)),
             number(percent(out.normalized_gain)),
             number(format_amount(exposure(out.exposure.worst_case), money, lang=lang)),
-            number(format_amount(exposure(out.exposure.expected), money, lang=lang)),
+            number(
+                format_amount(
+                    exposure(
+                        out.exposure.expected
+                        if out.exposure.mitigated is None
+                        else out.exposure.mitigated
+                    ),
+                    money,
+                    lang=lang,
+                )
+            ),
         )
     parts.append(Fitted(parties))
     fair = settlement.fairness

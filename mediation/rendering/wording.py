@@ -24,6 +24,7 @@ from ..reasons import (
     AwSplit,
     AwTransfer,
     AwWinner,
+    BurdenLevel,
     CapacityBinding,
     CapBinding,
     ClaimsAwarded,
@@ -33,6 +34,7 @@ from ..reasons import (
     Infeasible,
     IssueAwarded,
     IssueSplit,
+    LeastExpectedLoss,
     LeximinLevel,
     NashCertificate,
     NashGapNotReached,
@@ -264,6 +266,27 @@ def _leximin_level(r: LeximinLevel, w: Words) -> str:
     return w.say_count(
         "leximin_level", n, rank=r.rank, parties=w.parties(r.parties), level=w.level(r.level, n)
     )
+
+
+def _least_expected_loss(r: LeastExpectedLoss, w: Words) -> str:
+    unit = r.unit or None
+    key = "least_expected_loss_tolerance" if r.tolerance > 0 else "least_expected_loss"
+    saved = r.unmitigated - r.total
+    return w.say(
+        key if saved > ZERO * max(1.0, r.unmitigated) else f"{key}_unmitigated",
+        total=w.amount(r.total, unit),
+        unmitigated=w.amount(r.unmitigated, unit),
+        tolerance=w.percent(r.tolerance),
+    )
+
+
+def _burden_level(r: BurdenLevel, w: Words) -> str:
+    n = len(r.parties)
+    tolerant = bool(w.settlement.provenance.policy.get("loss_tolerance"))
+    key = (
+        "burden_none" if r.level <= 0 else "burden_level_tolerance" if tolerant else "burden_level"
+    )
+    return w.say_count(key, n, rank=r.rank, parties=w.parties(r.parties), level=w.percent(r.level))
 
 
 def _weighted_sum(r: WeightedSum, w: Words) -> str:
@@ -512,7 +535,10 @@ def _aw_equitable(r: AwEquitable, w: Words) -> str:
 
 
 def _not_pareto_optimal(r: NotParetoOptimal, w: Words) -> str:
-    return w.say("not_pareto_optimal")
+    # risk sharing puts the least expected loss and an even burden before utilities: that,
+    # not a red line, is what costs efficiency
+    rule = w.settlement.rule
+    return w.say("not_pareto_optimal_risk" if rule == "risk_sharing" else "not_pareto_optimal")
 
 
 def _not_certified_optimal(r: NotCertifiedOptimal, w: Words) -> str:
@@ -548,6 +574,8 @@ FORMATTERS: dict[ReasonCode, Formatter] = {
     ReasonCode.WORST_OFF: _worst_off,
     ReasonCode.LEXIMIN_LEVEL: _leximin_level,
     ReasonCode.WEIGHTED_SUM: _weighted_sum,
+    ReasonCode.LEAST_EXPECTED_LOSS: _least_expected_loss,
+    ReasonCode.BURDEN_LEVEL: _burden_level,
     ReasonCode.NASH_CERTIFICATE: _nash_certificate,
     ReasonCode.NASH_GAP_NOT_REACHED: _nash_gap_not_reached,
     ReasonCode.NOBODY_TO_COMPARE: _nobody_to_compare,

@@ -265,6 +265,12 @@ for _rule in (
         compares="normalized",
     ),
     RuleSpec(
+        "risk_sharing",
+        "lp",
+        "risks to who controls them best, within capacity, burden balanced; resources by leximin",
+        f"{_HERE}.risk_sharing:solve",
+    ),
+    RuleSpec(
         "adjusted_winner",
         "procedural",
         "two parties, 100 points each: equitable, at most one issue split",

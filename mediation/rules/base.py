@@ -231,6 +231,9 @@ class RuleResult:
     stopped
         Whether the time limit cut the rule short: the allocation is the one its last
         solved stage found, and no refinement may follow.
+    tie_broken
+        Whether the rule chose among equally good allocations by its own principle (risk
+        sharing places risks by control itself): the engine's control tie-break is skipped.
     """
 
     status: Status
@@ -241,6 +244,7 @@ class RuleResult:
     lps: int = 0
     short: bool = False
     stopped: bool = False
+    tie_broken: bool = False
 
     def reasons(self) -> list[Reason]:
         """Return the reasons derived from the rule's details."""

@@ -83,6 +83,7 @@ GUARANTEES: dict[str, Guarantee] = {
     "leximin": certified_optimum,
     "nash": certified_optimum,
     "kalai_smorodinsky": certified_optimum,
+    "risk_sharing": certified_optimum,
     "adjusted_winner": adjusted_winner,
     "claims": claims,
 }

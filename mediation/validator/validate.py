@@ -166,6 +166,10 @@ def validate_settlement(
     money = amount[topic] * s * risk
     worst = np.bincount(owner, weights=money, minlength=m)
     expected_loss = np.bincount(owner, weights=money * likelihood, minlength=m)
+    control = np.array([x.control or 0.0 for x in case.interests], dtype=float)
+    mitigated = np.bincount(
+        owner, weights=money * likelihood * (1.0 - case.mitigation * control), minlength=m
+    )
     stake = np.bincount(owner, weights=value, minlength=m)
     for p, party in enumerate(case.stakeholders):
         out = settlement.parties.get(party.id)
@@ -196,6 +200,14 @@ def validate_settlement(
             fail(
                 f"{here}.exposure.expected",
                 f"{out.exposure.expected} but the shares give {expected_loss[p]:.9g}",
+            )
+        if (
+            out.exposure.mitigated is not None
+            and abs(out.exposure.mitigated - mitigated[p]) > TOLERANCE * exposure
+        ):
+            fail(
+                f"{here}.exposure.mitigated",
+                f"{out.exposure.mitigated} but the shares give {mitigated[p]:.9g}",
             )
         if (
             party.risk_capacity is not None

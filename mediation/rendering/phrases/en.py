@@ -19,6 +19,29 @@ PHRASES: dict[str, str] = {
     "taking from a party no better off.",
     "leximin_level_many": "Round {rank}: {parties} reach {level}; none of them can gain more "
     "without taking from a party no better off.",
+    "least_expected_loss": "The risks go where they cost least in expectation: a total expected "
+    "loss of {total} after what control mitigates ({unmitigated} before), the least that the "
+    "red lines and capacities allow.",
+    "least_expected_loss_unmitigated": "The risks go where they cost least in expectation: a "
+    "total expected loss of {total}, the least that the red lines and capacities allow.",
+    "least_expected_loss_tolerance": "The risks go where they cost little in expectation: a "
+    "total expected loss of {total} after what control mitigates ({unmitigated} before), at "
+    "most {tolerance} above the least, to spread the burden more evenly.",
+    "least_expected_loss_tolerance_unmitigated": "The risks go where they cost little in "
+    "expectation: a total expected loss of {total}, at most {tolerance} above the least, to "
+    "spread the burden more evenly.",
+    "burden_none_one": "Burden, round {rank}: {parties} bears no expected loss.",
+    "burden_none_many": "Burden, round {rank}: {parties} bear no expected loss.",
+    "burden_level_tolerance_one": "Burden, round {rank}: {parties} bears an expected loss of "
+    "{level} of what it can bear; no split within the loss tolerance lowers it without raising "
+    "a burden already fixed.",
+    "burden_level_tolerance_many": "Burden, round {rank}: {parties} each bear an expected loss "
+    "of {level} of what they can bear; no split within the loss tolerance lowers it for any of "
+    "them without raising a burden already fixed.",
+    "burden_level_one": "Burden, round {rank}: {parties} bears an expected loss of {level} of "
+    "what it can bear; no split with that total expected loss lowers it.",
+    "burden_level_many": "Burden, round {rank}: {parties} each bear an expected loss of {level} "
+    "of what they can bear; no split with that total expected loss lowers it for any of them.",
     "level_normalized_one": "{value} of its possible gain",
     "level_normalized_many": "{value} of their possible gain",
     "level_raw": "a gain of {value} {points}",
@@ -93,6 +116,8 @@ PHRASES: dict[str, str] = {
     "observers_no_room_many": "Observers (no deal can give them more than their no-deal "
     "outcome): {parties}.",
     # --- how the run ended --------------------------------------------------------------------
+    "not_pareto_optimal_risk": "Placing the risks by least expected loss and even burden costs "
+    "efficiency: another split would leave no party worse off and some better off.",
     "not_pareto_optimal": "The red lines or fairness constraints cost efficiency: another "
     "allocation would leave nobody worse off and someone better off.",
     "not_certified_optimal": "The independent optimality check found a better allocation: "
@@ -141,6 +166,7 @@ PHRASES: dict[str, str] = {
     "clause_separator": "; ",
     # --- names: rules, statuses, scales -------------------------------------------------------
     "rule_leximin": "leximin",
+    "rule_risk_sharing": "risk sharing",
     "rule_maximin": "maximin",
     "rule_nash": "Nash bargaining",
     "rule_kalai_smorodinsky": "Kalai–Smorodinsky",
@@ -154,6 +180,72 @@ PHRASES: dict[str, str] = {
     "scale_raw": "raw utility",
     "scale_normalized": "normalized gains",
     # --- the settlement tables ----------------------------------------------------------------
+    "whatif_title": "{title} — what if {pins}? Rule: {rule}; with the pins: {status}",
+    "whatif_table": "The settlement without pins beside the pinned one",
+    "whatif_measure": "",
+    "whatif_free": "Without pins",
+    "whatif_pinned": "With the pins",
+    "whatif_change": "Change",
+    "whatif_utility": "Utility",
+    "whatif_normalized": "Of possible gain",
+    "whatif_expected": "Expected loss",
+    "whatif_worst": "Worst-case exposure",
+    "whatif_burden": "Burden (of capacity)",
+    "whatif_share_of": "{issue}",
+    "whatif_fairness": "Fairness",
+    "whatif_min_gain": "Smallest share of possible gain",
+    "whatif_gini": "Gini",
+    "whatif_envy_free": "Envy-free",
+    "whatif_proportional": "Proportional",
+    "whatif_pareto": "Pareto-optimal",
+    "whatif_yes": "yes",
+    "whatif_no": "no",
+    "whatif_unknown": "not checked",
+    "whatif_none": "—",
+    "whatif_reasons": "What it shows",
+    "whatif_bullet": "•",
+    "whatif_pin": "{party} {share} of {issue}",
+    "whatif_pin_within": "Pin: {party} {share} of {issue} (without pins: {free}); "
+    "with the other pins held, any share from {low} to {high} is possible.",
+    "whatif_pin_fixed": "Pin: {party} {share} of {issue} (without pins: {free}); "
+    "the other pins leave it no other share.",
+    "whatif_pin_within_alone": "Pin: {party} {share} of {issue} (without pins: "
+    "{free}); the red lines allow any share from {low} to {high}.",
+    "whatif_pin_outside_alone": "Pin: {party} {share} of {issue} is outside what the red lines "
+    "allow: from {low} to {high}.",
+    "whatif_title_risk": "{issue} were borne {parts}",
+    "whatif_title_resource": "{issue} went {parts}",
+    "whatif_part_risk": "{share} by {party}",
+    "whatif_part_resource": "{share} to {party}",
+    "whatif_parts_separator": ", ",
+    "whatif_points": "{value} pp",
+    "whatif_blocker_two": "Conflict {n}: {members} cannot both hold.",
+    "whatif_free_infeasible": "Even without the pins no settlement meets every party's red "
+    "lines (see mediation settle for the diagnosis).",
+    "whatif_pin_outside": "Pin: {party} {share} of {issue} is outside what the red lines and the "
+    "other pins allow: from {low} to {high}.",
+    "whatif_pin_alone": "Pin: {party} {share} of {issue}: with the other pins held no share is "
+    "possible; on its own it could be from {low} to {high}.",
+    "whatif_pin_impossible": "Pin: {party} {share} of {issue}: no share of it is possible "
+    "within the red lines.",
+    "whatif_complete": "The pins fix every share: the split is checked, not completed.",
+    "whatif_infeasible": "No settlement holds these pins together with every party's red lines.",
+    "whatif_blocker": "Conflict {n}: {members} cannot all hold.",
+    "whatif_way_out": "Either of these alone ends it: {ways}.",
+    "whatif_way_out_one": "This alone ends it: {ways}.",
+    "whatif_or": "; or ",
+    "whatif_separator": "; ",
+    "whatif_cheapest": "The smallest changes that together make a deal possible: {ways}.",
+    "whatif_nearest": "The nearest pins that keep every red line: {ways}.",
+    "whatif_cheapest_or": "Or, with the red lines given way too, the smallest changes that "
+    "together make a deal possible: {ways}.",
+    "whatif_move": "pin {party} {share} of {issue} instead",
+    "whatif_cost": "The pins cost {party} {points} points, {share} of its possible gain.",
+    "whatif_cost_points": "The pins cost {party} {points} points.",
+    "whatif_benefit": "The pins give {party} {points} points more, {share} of its possible gain.",
+    "whatif_benefit_points": "The pins give {party} {points} points more.",
+    "whatif_cost_none": "The pins leave {party} as well off as without them.",
+    "whatif_error": "With the pins the engine gave no settlement ({status}).",
     "table_title": "{title} — rule: {rule} ({scale}), status: {status}",
     "table_allocation": "Allocation",
     "table_issue": "Issue",
@@ -176,6 +268,49 @@ PHRASES: dict[str, str] = {
     "table_reasons": "Why",
     "table_bullet": "•",
     "table_none": "—",
+    # --- the comparison of rules (mediation compare): compare_tables reads these without
+    # "compare_"
+    "compare_title": "{title} — every rule's settlement side by side",
+    "compare_rule": "Rule",
+    "compare_status": "Status",
+    "compare_scale": "Gains compared on",
+    "compare_parties": "Utility, and share of possible gain",
+    "compare_shares": "Shares of the contested issues",
+    "compare_issue_amount": "{amount} in all",
+    "compare_name_separator": ",",
+    "compare_fairness": "Fairness",
+    "compare_min": "Smallest share of possible gain",
+    "compare_gini": "Gini",
+    "compare_envy_free": "Envy-free",
+    "compare_envy": "Largest envy",
+    "compare_proportional": "Proportional",
+    "compare_pareto": "Pareto-optimal",
+    "compare_unique": "The only allocation with these utilities",
+    "compare_flags": "What the comparison shows",
+    "compare_same_allocation": "{rules} give the same allocation (no share differs by more than "
+    "{tolerance} percentage points).",
+    "compare_same_utilities": "{rules} leave every party equally well off, but not all by the "
+    "same allocation.",
+    "compare_not_unique": "Under {rules}, the allocation is one of several that give every "
+    "party the same utility; the widest ranges: {ranges}.",
+    "compare_range": "{party}'s share of {issue} can be anywhere from {low} to {high}",
+    "compare_all_unique": "Each allocation is the only one that gives every party the utility "
+    "its rule gives it.",
+    "compare_unsettled": "Under {rules}, whether the allocation is the only one with these "
+    "utilities could not be settled within the time limit.",
+    "compare_infeasible": "Under {rules}, no allocation meets every red line; mediation settle "
+    "says why and which concessions would make a deal possible.",
+    "compare_failed": "{rule} failed: {message}",
+    "compare_not_applicable": "{rule} does not apply to this case: {conditions}.",
+    "compare_conditions_adjusted_winner": "it is for two parties of equal entitlement, each "
+    "spreading 100 points over divisible resources in which both have an interest, without red "
+    "lines or extra constraints",
+    "compare_conditions_claims": "it rations divisible resources among the claims stated on "
+    "them, which must add up to at least each resource's amount, without red lines or extra "
+    "constraints, and cannot promise envy-freeness or proportionality",
+    "compare_conditions_nash": "it weighs gains by their logarithms, so the parties' weights "
+    "must lie within a factor of a billion of each other",
+    "compare_nothing": "None of the rules compared applies to this case.",
     # the graph analysis (mediation graph): graph_tables reads these without "graph_"
     "graph_heading": "{title} ({id})",
     "graph_labelled": "{name} ({id})",
@@ -246,4 +381,74 @@ PHRASES: dict[str, str] = {
     "graph_kind:enterprise": "enterprise",
     "graph_kind:third_party": "third_party",
     "graph_kind:other": "other",
+    # the sweep summary (mediation sweep): sweep_tables reads these without "sweep_"
+    "sweep_title": "{title} — {scenarios} scenarios: {feasible} feasible, {infeasible} "
+    "infeasible, {errors} not settled",
+    "sweep_partial": "Settled so far: {settled} of {scenarios} scenarios.",
+    "sweep_parties": "Per party, over the feasible scenarios",
+    "sweep_party": "Party",
+    "sweep_figure": "Figure",
+    "sweep_mean": "Mean",
+    "sweep_p5": "5th percentile",
+    "sweep_p50": "Median",
+    "sweep_p95": "95th percentile",
+    "sweep_gain": "Gain",
+    "sweep_normalized": "Of possible gain",
+    "sweep_worst": "Worst-case exposure",
+    "sweep_expected": "Expected loss",
+    "sweep_burden": "Exposure / capacity",
+    "sweep_share": "Share of {issue}",
+    "sweep_subset": "Percentiles are taken over an evenly spread subset of {count} scenarios.",
+    "sweep_infeasible": "Infeasible: {count} of {settled} scenarios ({share}).",
+    "sweep_blamed": "Red lines the diagnoses blame",
+    "sweep_red_line": "Red line",
+    "sweep_scenarios": "Scenarios",
+    "sweep_of_infeasible": "Of the infeasible",
+    "sweep_blame_floor": "{party}: floor on {issue}",
+    "sweep_blame_cap": "{party}: cap on {issue}",
+    "sweep_blame_pin": "{party}: pinned share of {issue}",
+    "sweep_blame_capacity": "{party}: risk capacity",
+    "sweep_blame_disagreement": "{party}: no-deal outcome",
+    "sweep_blame_constraint": "the constraint '{constraint}'",
+    "sweep_blame_proportional": "{party}: proportional share",
+    "sweep_blame_envy": "{party}: envy-freeness",
+    "sweep_blame_issue_total": "the total of {issue}",
+    "sweep_blame_integrality": "the indivisibility of {issue}",
+    "sweep_all_issues": "the issues",
+    "sweep_worst_title": "Worst scenarios for each party (lowest gain)",
+    "sweep_scenario": "Scenarios, worst first",
+    "sweep_parameters": "Parameters of the worst",
+    "sweep_parameter": "{path} = {value}",
+    "sweep_separator": "\n",
+    "sweep_list": ", ",
+    "sweep_errors": "Scenarios not settled: {count}.",
+    "sweep_error_item": "  scenario {scenario}: {message}",
+    "sweep_robust_computed": "Robust split, one for all {scenarios} scenarios ({selection}): "
+    "{status}; the worst case is {level}.",
+    "sweep_robust_infeasible": "Robust split over {scenarios} scenarios ({selection}): no "
+    "single split meets every scenario's hard constraints; the conflict involves scenarios "
+    "{numbers}.",
+    "sweep_level_normalized": "{value} of possible gain",
+    "sweep_level_raw": "a gain of {value}",
+    "sweep_robust_table": "The robust split beside the scenarios' own settlements",
+    "sweep_issue": "Issue",
+    "sweep_robust_share": "Robust split",
+    "sweep_optimum_mean": "Settlements: mean",
+    "sweep_optimum_range": "5th–95th percentile",
+    "sweep_range": "{low} – {high}",
+    "sweep_robust_worst": "Each party's worst case under the robust split",
+    "sweep_in_scenario": "In scenario",
+    "sweep_robust_unavailable": "Robust split: not available in this installation (it needs "
+    "mediation.allocation.robust).",
+    "sweep_robust_failed": "Robust split over {scenarios} scenarios ({selection}) failed: "
+    "{message}",
+    "sweep_selection_all": "all of them",
+    "sweep_selection_subset": "an evenly spread subset and each party's worst",
+    "sweep_none": "—",
+    "sweep_progress": "Settling scenarios",
+    "sweep_run": "{count} scenarios settled in {seconds} s ({rate} a second) on {executor}",
+    "sweep_run_output": "; rows in {output}",
+    "sweep_run_serial": "this process",
+    "sweep_run_pool": "a pool of {workers} processes",
+    "sweep_run_dask": "the Dask cluster at {address} ({workers} threads)",
 }
