@@ -16,8 +16,10 @@ __all__ = [
     "Problem",
     "RenderError",
     "SolverError",
+    "SweepError",
     "TimeLimitError",
     "UnknownPartyError",
+    "WhatIfError",
     "describe",
     "field_path",
     "lone_surrogate",
@@ -150,6 +152,18 @@ class PolicyError(_ProblemsError):
     """The policy cannot be applied to this case (wrong rule options or an unsuitable case)."""
 
     kind = "policy"
+
+
+class SweepError(_ProblemsError):
+    """The sweep file is malformed, or does not fit the case it varies."""
+
+    kind = "sweep"
+
+
+class WhatIfError(_ProblemsError):
+    """The what-if (pins to evaluate) is malformed, or does not fit the case."""
+
+    kind = "what-if"
 
 
 class GraphError(MediationError, ValueError):

@@ -18,6 +18,7 @@ from .model import (
     Translation,
 )
 from .parse import parse_case
+from .pins import Pins, pin_problems, pinned
 from .policy import CLAIMS_METHODS, Policy, rule_names
 from .schema import case_json_schema
 from .transforms import apply_concessions, scale_party
@@ -32,6 +33,7 @@ __all__ = [
     "Interest",
     "Issue",
     "LinearConstraint",
+    "Pins",
     "Policy",
     "Relation",
     "Stakeholder",
@@ -44,6 +46,8 @@ __all__ = [
     "load_case",
     "parse_case",
     "parse_document",
+    "pin_problems",
+    "pinned",
     "referential_problems",
     "rule_names",
     "scale_party",
