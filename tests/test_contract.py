@@ -392,6 +392,20 @@ def test_committed_settlement_schema_matches_the_model() -> None:
     )
 
 
+@pytest.mark.parametrize("contract", ["evaluation", "comparison"])
+def test_committed_result_schemas_match_their_models(contract: str) -> None:
+    from mediation.comparison import comparison_json_schema
+    from mediation.evaluation import evaluation_json_schema
+
+    made = {"evaluation": evaluation_json_schema, "comparison": comparison_json_schema}[contract]
+    path = ROOT / "mediation" / "schema" / f"{contract}.schema.json"
+    assert json.loads(path.read_text(encoding="utf-8")) == made(), (
+        f"{path.name} is out of date; regenerate it with "
+        f"`mediation schema --{contract} > mediation/schema/{contract}.schema.json`"
+    )
+    assert json_of(run("schema", f"--{contract}")) == made()
+
+
 def test_the_wheel_ships_every_json_file_of_the_package() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     globs = pyproject["tool"]["setuptools"]["package-data"]["mediation"]
