@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .report import console_summary, write_report
 from .run import FULL_SIZES, QUICK_SIZES, Config, run
+from .sweep import SweepConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             cli_runs=1,
             sizes=QUICK_SIZES,
             fairpyx=not args.no_fairpyx,
+            # a few variants, serial paths only: the pool and the cluster take seconds to start
+            sweep=SweepConfig(variants=30, runs=1, parallel=False, parallel_variants=0),
         )
     else:
         config = Config(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .agreement import NASH_SPREAD, TOLERANCE
 from .run import FAIRPYX_MAX_PARTIES, RULES, TARGET_CASE, Measure, Results, RuleResult
+from .sweep import markdown as sweep_lines
+from .sweep import table as sweep_table
 
 __all__ = ["console_summary", "write_report"]
 
@@ -254,7 +256,31 @@ def targets(results: Results) -> list[list[str]]:
             verdict(None if call is None else call < 0.020),
         ]
     )
+    out += _sweep_targets(results, verdict)
     return out
+
+
+def _sweep_targets(results: Results, verdict: Callable[[bool | None], str]) -> list[list[str]]:
+    """Return the sweep's targets: 1,000 settlements a second on 2 cores, Dask near the pool."""
+    found = results.sweep
+    if found is None:
+        return []
+    pool = next((m for n, m in found.paths.items() if n.startswith("batch, pool")), None)
+    dask = next((m for n, m in found.paths.items() if n.startswith("batch, Dask")), None)
+    p = None if pool is None else pool.per_second
+    d = None if dask is None else dask.per_second
+    return [
+        [
+            f"sweep of {TARGET_CASE} (leximin, validated): ≥ 1,000 scenarios/s on 2 cores",
+            "—" if p is None else f"{p:,.0f}/s (pool of 2)",
+            verdict(None if p is None else p >= 1000),
+        ],
+        [
+            "sweep on Dask (LocalCluster 2×1) within 80% of the local pool",
+            "—" if p is None or d is None else f"{d / p:.0%} of the pool",
+            verdict(None if p is None or d is None else d >= 0.8 * p),
+        ],
+    ]
 
 
 def write_report(results: Results, path: Path, command: str) -> None:
@@ -350,6 +376,21 @@ def write_report(results: Results, path: Path, command: str) -> None:
         *_case_table(results),
         "",
     ]
+    if results.sweep is not None:
+        lines += [
+            "## Sweeps: many variants of one case",
+            "",
+            "`settle` on each variant against the batch path (`settle_variants`: one model "
+            "template instead of a PuLP model each, the same settlements, checked body for "
+            "body), the "
+            "same LP sequence in raw highspy on one live model re-solved warm (the ceiling: no "
+            "modelling layer, no figures, no validator), and the batch path on a process pool "
+            "and on a Dask `LocalCluster` (and the sweep runner on both, which also builds "
+            "each scenario's case from the sweep file). Run alone: `python -m bench.sweep`.",
+            "",
+            *sweep_lines(results.sweep),
+            "",
+        ]
     lines += ["## Disagreements and failures", "", "Of the engine (a bug: fix it):", ""]
     lines += [f"- {f}" for f in results.failures] or ["- none"]
     lines += ["", "Of the peers (reported, not ours to fix):", ""]
@@ -371,6 +412,9 @@ def console_summary(results: Results) -> str:
         lines.append(f"{row.rule:12} {_size(row):18} {checks}")
     for c in results.cases:
         lines.append(f"case {c.case:30} {c.statuses}")
+    if results.sweep is not None:
+        for path, _, rate, versus, note in sweep_table(results.sweep):
+            lines.append(f"sweep {path:28} {rate:>8} scenarios/s ({versus} settle) {note}")
     lines += results.notes
     for label, found in (("engine", results.failures), ("peers", results.peer_failures)):
         lines.append(f"{label}: {len(found)} disagreement(s) or failure(s)")

@@ -28,7 +28,7 @@ from mediation.allocation.assemble import engine_version
 from mediation.case import load_case, parse_case
 from mediation.rules import lp_rules
 
-from . import agreement, limit, peers
+from . import agreement, limit, peers, sweep
 from .fairpyx_peer import FairpyxRuns, ensure_env, env_python, run_fairpyx
 from .instances import KINDS, Market, bundled_case_paths, case_document, generate, market_of_case
 
@@ -60,6 +60,12 @@ class Config:
     sizes: tuple[tuple[int, int], ...]
     fairpyx: bool
     seed: int = 0
+    #: Many variants of one case (bench/sweep.py): few and serial only in ``--quick``.
+    sweep: sweep.SweepConfig = field(
+        default_factory=lambda: sweep.SweepConfig(
+            variants=1000, runs=3, parallel=True, parallel_variants=4000
+        )
+    )
 
 
 @dataclass
@@ -125,6 +131,8 @@ class Results:
     cases: list[CaseResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Many variants of one case (bench/sweep.py); ``None`` when not run.
+    sweep: sweep.SweepResults | None = None
 
     @property
     def failures(self) -> list[str]:
@@ -148,6 +156,8 @@ class Results:
                     found.append(f"{r.rule} on {r.instance}: {name} disagrees: {m.check.detail}")
         if peers:
             return found
+        if self.sweep is not None:
+            found += self.sweep.failures
         for c in self.cases:
             for rule, status in c.statuses.items():
                 if status == "error":
@@ -548,5 +558,7 @@ def run(config: Config) -> Results:
             bench_market(market, config, results, cvxpy)
     log("bundled cases")
     bench_cases(config, results)
+    log("sweeps")
+    results.sweep = sweep.run_sweeps(config.sweep, log)
     results.seconds = time.perf_counter() - started
     return results

@@ -12,9 +12,14 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .allocation.compare import compare
+    from .allocation.evaluate import evaluate
     from .allocation.pipeline import settle
+    from .allocation.ranges import allocation_range
+    from .allocation.robust import robust_split
     from .backends import Backend
     from .case import Case, Policy, case_json_schema, dump_case, load_case, parse_case
+    from .comparison import Comparison
     from .errors import (
         CaseError,
         GraphError,
@@ -23,9 +28,12 @@ if TYPE_CHECKING:
         Problem,
         RenderError,
         SolverError,
+        WhatIfError,
     )
+    from .evaluation import Evaluation
     from .graph import analyze, build_graph, to_graphml, to_node_link
     from .rendering import render
+    from .robustness import RobustSplit
     from .settlement import Settlement
     from .validator import validate_settlement
 
@@ -33,21 +41,29 @@ __all__ = [
     "Backend",
     "Case",
     "CaseError",
+    "Comparison",
+    "Evaluation",
     "GraphError",
     "MediationError",
     "Policy",
     "PolicyError",
     "Problem",
     "RenderError",
+    "RobustSplit",
     "Settlement",
     "SolverError",
+    "WhatIfError",
+    "allocation_range",
     "analyze",
     "build_graph",
     "case_json_schema",
+    "compare",
     "dump_case",
+    "evaluate",
     "load_case",
     "parse_case",
     "render",
+    "robust_split",
     "settle",
     "to_graphml",
     "to_node_link",
@@ -65,6 +81,14 @@ _HOME = {
     "dump_case": "case",
     "load_case": "case",
     "settle": "allocation.pipeline",
+    "compare": "allocation.compare",
+    "allocation_range": "allocation.ranges",
+    "robust_split": "allocation.robust",
+    "Comparison": "comparison",
+    "RobustSplit": "robustness",
+    "evaluate": "allocation.evaluate",
+    "Evaluation": "evaluation",
+    "WhatIfError": "errors",
     "Backend": "backends",
     "CaseError": "errors",
     "GraphError": "errors",

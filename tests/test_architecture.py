@@ -4,16 +4,21 @@ The layers, from the bottom up (a package may import the ones above it in this l
 
 ========================  =================================================================
 ``errors``, ``reasons``,    plain data: the error types, the typed reasons and the
-``settlement``              settlement model
+``settlement``,             settlement model, the comparison of rules and the robust split
+``comparison``,
+``robustness``
 ``case``                  the case format (reads the rule registry's names, lazily, and
                           nothing else of the engine)
-``numeric``, ``graph``    numeric and graph views of a case
+``numeric``, ``risk``,    numeric and graph views of a case; the risk model's arrays
+``graph``
 ``fairness``              fairness measures on a settlement: numpy only, no solver
 ``validator``             the independent check: it sees the case and the settlement only,
                           never the engine that made them
 ``backends``              the solver seam: the only place besides the model that knows PuLP
 ``allocation``, ``rules`` the engine: rules build on ``allocation.model`` and
                           ``allocation.evidence`` only; the pipeline runs the rules
+``sweep``                 scenario sweeps: plans, runs and summarises many settlements on any
+                          executor; pure (no files, no processes, neither Dask nor pyarrow)
 ``rendering``, ``cli``    words and the command line (the only users of rich and typer)
 ========================  =================================================================
 
@@ -39,6 +44,8 @@ LIBRARY = Path(__file__).resolve().parent.parent / "mediation"
 SOLVER_PACKAGES = frozenset({"pulp", "highspy"})
 SOLVER_MODULES = ("mediation.allocation.model", "mediation.backends")
 SERVICE_PACKAGES = frozenset({"api", "fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic"})
+#: The sweep extra's packages: only the command line runs a sweep on Dask or writes Parquet.
+SWEEP_EXTRA = frozenset({"distributed", "dask", "pyarrow"})
 ENGINE = ("mediation.allocation", "mediation.rules", "mediation.backends")
 
 
@@ -108,9 +115,21 @@ def broken_rule(imp: Import) -> str | None:
     """Return the dependency rule one import breaks, if any."""
     src, dst = imp.importer, imp.target
     inside = within(dst, "mediation")
-    plain_data = ("mediation.errors", "mediation.reasons", "mediation.settlement")
+    plain_data = (
+        "mediation.errors",
+        "mediation.reasons",
+        "mediation.settlement",
+        "mediation.comparison",
+        "mediation.robustness",
+    )
     seen_by_validator = ("mediation.validator", "mediation.case", *plain_data)
-    below_engine = ("mediation.fairness", "mediation.numeric", "mediation.graph", "mediation.case")
+    below_engine = (
+        "mediation.fairness",
+        "mediation.numeric",
+        "mediation.risk",
+        "mediation.graph",
+        "mediation.case",
+    )
     # the case checks a policy's rule name against the registry, read when first needed
     registry_read = imp.lazy and src == "mediation.case.policy" and dst == "mediation.rules"
     rule_base = ("mediation.allocation.model", "mediation.allocation.evidence")
@@ -162,6 +181,15 @@ def broken_rule(imp: Import) -> str | None:
             within(dst, "mediation.cli") and not within(src, "mediation.cli"),
             "the command line is a leaf",
         ),
+        (
+            within(dst, "mediation.sweep")
+            and not within(src, "mediation.sweep", "mediation.rendering", "mediation.cli"),
+            "the sweep sits above the engine: only words and the command line read it",
+        ),
+        (
+            top(dst) in SWEEP_EXTRA and not within(src, "mediation.cli"),
+            "Dask and pyarrow (the sweep extra) belong to the command line",
+        ),
     ]
     return next((why for broken, why in checks if broken), None)
 
@@ -201,6 +229,9 @@ def test_the_solver_is_reached_only_through_the_model_and_the_backends() -> None
         ("mediation.allocation.explain", "from ..cli import app", "the command line is a leaf"),
         ("mediation.allocation.explain", "from ..rendering import wording", "below rendering"),
         ("mediation.settlement", "from .case import Case", "plain data"),
+        ("mediation.allocation.pipeline", "from ..sweep import run_sweep", "above the engine"),
+        ("mediation.sweep.runner", "from distributed import Client", "belong to the command"),
+        ("mediation.sweep.summary", "import pyarrow", "belong to the command line"),
     ],
 )
 def test_each_rule_catches_what_it_forbids(module: str, source: str, why: str) -> None:
@@ -234,6 +265,8 @@ PROTOCOL_RAISES = {
     ("mediation.cli.app", "typer.Exit"),
     ("mediation.cli.app", "SystemExit"),
     ("mediation.cli.settle", "typer.Exit"),
+    ("mediation.cli.compare", "typer.Exit"),
+    ("mediation.cli.evaluate", "typer.Exit"),
     # a CaseError or PolicyError built with no problem is a programming error, not bad input
     ("mediation.errors", "ValueError"),
 }

@@ -308,6 +308,9 @@ def test_a_package_adds_a_command_through_the_entry_point_group(
         "validate",
         "schema",
         "settle",
+        "evaluate",
+        "compare",
+        "sweep",
         "graph",
         "hello",
     ]

@@ -109,6 +109,8 @@ ERROR_KINDS: tuple[str, ...] = (
     "policy_error",  # the policy (or an option given on the command line) cannot apply
     "graph_error",  # the graph analysis cannot run
     "render_error",  # the result cannot be shown as asked
+    "sweep_error",  # the sweep file is not valid, or does not fit the case, or needs an extra
+    "interrupted",  # a sweep stopped by Ctrl-C (its results file keeps what was settled)
 )
 
 
@@ -291,7 +293,7 @@ def _read_at_most(stream: BinaryIO, limit: int) -> bytes | None:
 
 #: The library's own commands, in the help's order: registered even when the package's
 #: entry points are not installed (running from a source tree).
-BUILT_IN = ("validate", "schema", "settle", "graph")
+BUILT_IN = ("validate", "schema", "settle", "evaluate", "compare", "sweep", "graph")
 
 
 def add_commands(app: typer.Typer) -> None:
