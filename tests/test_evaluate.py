@@ -72,6 +72,27 @@ def test_the_ppp_planners_question() -> None:
     assert worst[1] - worst[0] == pytest.approx((0.6 - free_share) * 3_000_000)
 
 
+@pytest.mark.parametrize(
+    ("stem", "issue", "party"),
+    [
+        ("community-hall-dispute", "noise-risk", "wuye"),
+        ("micro-renewal-risk-sharing", "delay", "lvye"),
+        ("ppp-risk-sharing", "cost-overrun", "minzhengju"),
+    ],
+)
+def test_a_pin_at_the_free_share_changes_nothing(stem: str, issue: str, party: str) -> None:
+    # the pinned case is balanced on the free case's yardstick (its ideals), so pinning what
+    # the free settlement already gives leaves every party where it was
+    case = load(stem)
+    free = settle(case)
+    result = evaluate(case, {issue: {party: free.shares[issue][party]}})
+    for outcome in result.parties:
+        assert outcome.free is not None
+        scale = max(1.0, abs(outcome.free.utility))
+        assert outcome.cost == pytest.approx(0.0, abs=1e-8 * scale), outcome.party
+        assert outcome.cost_normalized == pytest.approx(0.0, abs=1e-7), outcome.party
+
+
 def test_who_is_pinned_more_risk_receives_more_resources() -> None:
     # the risk–reward coupling of the balancing rules: leximin compensates the bureau for
     # the overrun it is made to take with more of the government payments it values

@@ -10,15 +10,16 @@ of shrinking the range it is measured on.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Literal
 
 import numpy as np
 
-from ..backends import SolverOptions, Status, open_session
+from ..backends import SolverOptions, Status, open_session, resolve_backend
 from ..case import Case, Pins, pin_problems, pinned
 from ..case.pins import pinned_pairs
-from ..errors import Problem, SolverError, WhatIfError
+from ..errors import PolicyError, Problem, SolverError, WhatIfError
 from ..evaluation import (
     AmountChange,
     Blocker,
@@ -32,10 +33,13 @@ from ..evaluation import (
 from ..fairness import measure
 from ..numeric import CaseIndex, index_case
 from ..risk import RiskView, risk_view
+from ..rules import get_rule
 from ..settlement import Concession, Fairness, Settlement
 from .assemble import tidy
 from .model import build_model
-from .pipeline import settle
+from .pipeline import settle, settle_with_policy
+from .prepare import Prepared, prepare
+from .timing import Timings
 
 __all__ = ["evaluate"]
 
@@ -105,7 +109,7 @@ def evaluate(
     free = settle(case, rule=rule, solver=solver, time_limit=time_limit / 2)
     held = pinned(case, pins)
     left = max(time_limit - (time.perf_counter() - started), 1.0)
-    with_pins = settle(held, rule=free.rule, solver=solver, time_limit=left * 0.8)
+    with_pins = _settle_pinned(held, free, solver, left * 0.8)
     index = index_case(case)
     view = risk_view(case, index)
     pairs = pinned_pairs(pins)
@@ -157,6 +161,43 @@ def evaluate(
         fairness_pinned=_fairness_against_free(case, index, free, with_pins),
         free=free,
         pinned=with_pins,
+    )
+
+
+def _settle_pinned(held: Case, free: Settlement, solver: str, time_limit: float) -> Settlement:
+    """Settle the pinned case by the free settlement's rule, on the free case's yardstick.
+
+    The rule compares gains against the free case's ideals, not the pinned case's (which the
+    pins lower): a pin at the share the free settlement already gives then changes nothing,
+    and a pin that takes from a party is balanced as the loss it is.
+    """
+    policy = held.policy.with_overrides(
+        {"rule": free.rule, **{k: v for k, v in free.provenance.policy.items() if k != "rule"}}
+    )
+    rule = get_rule(policy.rule)
+    problems = rule.problems(held, policy)
+    if problems:
+        raise PolicyError(problems)
+    ideals = [free.parties[s.id].ideal for s in held.stakeholders]
+    yardstick = None if any(i is None for i in ideals) else np.array(ideals, dtype=float)
+
+    def preparer(case: Case, policy: object, rule: object, **keywords: object) -> Prepared:
+        prepared = prepare(case, policy, rule, **keywords)  # type: ignore[arg-type]
+        if prepared.ideal is None or yardstick is None:
+            return prepared
+        # the free ideals bound the pinned ones; the maximum only clears the solver's noise
+        return dataclasses.replace(prepared, ideal=np.maximum(yardstick, prepared.ideal))
+
+    return settle_with_policy(
+        held,
+        policy,
+        rule,
+        resolve_backend(solver),
+        time_limit=time_limit,
+        check=True,
+        started=time.perf_counter(),
+        timings=Timings(),
+        preparer=preparer,
     )
 
 
