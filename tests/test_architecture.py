@@ -267,6 +267,7 @@ PROTOCOL_RAISES = {
     ("mediation.cli.settle", "typer.Exit"),
     ("mediation.cli.compare", "typer.Exit"),
     ("mediation.cli.evaluate", "typer.Exit"),
+    ("mediation.cli.sweep", "typer.Exit"),
     # a CaseError or PolicyError built with no problem is a programming error, not bad input
     ("mediation.errors", "ValueError"),
 }

@@ -641,9 +641,9 @@ def test_the_summary_of_a_tiny_sweep_by_hand() -> None:
     assert b.shares["r"].p50 == pytest.approx(0.15)
     assert b.worst_exposure.mean == pytest.approx(15)
     assert b.expected_exposure.mean == pytest.approx(7.5)
-    assert b.burden.mean == pytest.approx(0.5)
-    assert b.burden.max == pytest.approx(20 / 30)
-    assert a.burden.count == 0  # no capacity, no burden
+    assert b.capacity_used.mean == pytest.approx(0.5)
+    assert b.capacity_used.max == pytest.approx(20 / 30)
+    assert a.capacity_used.count == 0  # no capacity, nothing to use
     assert a.normalized_gain.mean == pytest.approx(1.0)  # all pinned: the ideal is the outcome
     assert [w.scenario for w in a.worst] == [0, 1, 3]
     assert [w.scenario for w in b.worst] == [4, 3, 1]

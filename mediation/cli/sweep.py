@@ -10,7 +10,8 @@ sweep. Dask and pyarrow are the ``sweep`` extra (``pip install 'mediation[sweep]
 it, asking for them is an error (exit 2) that says how to install them.
 
 Exit codes: 0 done, 2 invalid input (case, sweep file, options, a results file of another
-sweep, a missing extra), 1 an internal error or an unreachable cluster, 130 interrupted (the
+sweep, a missing extra), 1 an internal error, an unreachable cluster or a scenario the engine
+could not settle (status error; the summary and the file still hold every row), 130 interrupted (the
 rows settled so far are in the file; ``--resume`` goes on).
 """
 
@@ -195,7 +196,8 @@ def command(
 
     Per party: the distribution of its shares, exposure and gain; how often a scenario is
     infeasible and which red lines are blamed; the scenarios worst for each party. Exit 0
-    when done, 2 for invalid input, 1 for an internal error, 130 when interrupted (the
+    when done, 2 for invalid input, 1 for an internal error or a scenario ending in error,
+    130 when interrupted (the
     results file keeps what was settled; run again with --resume).
     """
     from ..errors import PolicyError, SweepError
@@ -263,9 +265,20 @@ def command(
             if results is not None:
                 results.close()
             fail(f"the sweep stopped: {exc}", 1, fmt=fmt, kind="sweep_error")
+        except Exception as exc:
+            # Ctrl-C inside a library that wraps what it catches (pydantic serialising a
+            # settlement) arrives as that library's error, the interrupt as its cause
+            if not _interrupt_in(exc):
+                raise
+            interrupted = True
         except KeyboardInterrupt:
+            interrupted = True
+        else:
+            interrupted = False
+        finally:
             if bar is not None:
                 bar.stop()
+        if interrupted:
             if results is None:
                 fail("interrupted", 130, fmt=fmt, kind="interrupted")
             results.finish(complete=False)
@@ -276,9 +289,6 @@ def command(
                 fmt=fmt,
                 kind="interrupted",
             )
-        finally:
-            if bar is not None:
-                bar.stop()
     if results is not None:
         results.finish(complete=True)
     run.update(
@@ -287,6 +297,8 @@ def command(
         output=None if output is None else str(output),
     )
     _report(summary, loaded, run, fmt, lang, width)
+    if summary.errors:  # as settle: a scenario the engine could not settle is exit 1
+        raise typer.Exit(1)
 
 
 def _checked_rows(results: ResultsFile, fmt: OutputFormat) -> Iterator[dict[str, Any]]:
@@ -387,3 +399,15 @@ def _report(
     if run["output"] is not None:
         line += words["run_output"].format(output=run["output"])
     console.print(Text(line), crop=False)
+
+
+def _interrupt_in(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is among the causes of ``exc``."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            return True
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return False

@@ -157,8 +157,8 @@ def sweep_tables(summary: SweepSummary, case: Case, *, lang: str = "en") -> list
             (words["worst"], outcome.worst_exposure, amount),
             (words["expected"], outcome.expected_loss, amount),
         ]
-        if outcome.burden.count:
-            rows.append((words["burden"], outcome.burden, percent))
+        if outcome.capacity_used.count:
+            rows.append((words["burden"], outcome.capacity_used, percent))
         for issue_id, stat in outcome.shares.items():
             label = words["share"].format(issue=case.issue_by_id[issue_id].label(lang))
             rows.append((label, stat, percent))

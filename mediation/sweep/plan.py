@@ -83,7 +83,7 @@ PARTY_METRICS = (
     "worst_exposure",
     "expected_exposure",
     "expected_loss",
-    "burden",
+    "capacity_used",
 )
 
 

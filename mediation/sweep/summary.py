@@ -2,7 +2,7 @@
 
 Per party, over the feasible scenarios (status ``optimal`` or ``feasible``): its share of each
 issue it has an interest in, its worst-case and expected exposure, its gain and normalized
-gain, and its burden (worst-case exposure over capacity), each as count, mean, minimum, 5th,
+gain, and the share of its capacity its worst case uses (worst-case exposure over capacity), each as count, mean, minimum, 5th,
 50th and 95th percentile and maximum; and the scenarios worst for it (lowest gain, ties to
 the lower scenario number) with their parameters' values. Over all scenarios: how many were
 settled with each status, how many were infeasible and which red lines the diagnoses blame
@@ -98,7 +98,9 @@ class PartySummary(_Model):
     )
     gain: Stat
     normalized_gain: Stat
-    burden: Stat = Field(description="worst-case exposure / risk capacity (parties with one)")
+    capacity_used: Stat = Field(
+        description="worst-case exposure / risk capacity (parties with one)"
+    )
     worst: list[WorstScenario] = Field(description="the scenarios of lowest gain for it")
 
 
@@ -313,7 +315,7 @@ class SummaryAccumulator:
                 "expected_loss",
                 "gain",
                 "normalized_gain",
-                "burden",
+                "capacity_used",
             ):
                 columns[party, name] = f"{name}.{party}"
         self._columns = columns
@@ -394,7 +396,7 @@ class SummaryAccumulator:
                 expected_loss=self._figures[party, "expected_loss"].stat(),
                 gain=self._figures[party, "gain"].stat(),
                 normalized_gain=self._figures[party, "normalized_gain"].stat(),
-                burden=self._figures[party, "burden"].stat(),
+                capacity_used=self._figures[party, "capacity_used"].stat(),
                 worst=[e[2] for e in worst],
             )
         blamed = [

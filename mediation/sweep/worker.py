@@ -31,7 +31,7 @@ A row is a mapping of the plan's columns (:attr:`mediation.sweep.SweepPlan.colum
 ``expected_loss.<party>`` (after what the party's control mitigates)
     Σ amount·share and Σ probability·amount·share over the party's risks, with the
     scenario's amounts and probabilities (null without an allocation).
-``burden.<party>``
+``capacity_used.<party>`` (worst-case exposure ÷ risk capacity)
     Worst-case exposure over the party's risk capacity in the scenario (null when it has no
     capacity, a capacity of 0, or no allocation).
 """
@@ -216,7 +216,7 @@ def _row(row: Row, case: Case, result: Settlement, targets: Sequence[Target]) ->
         row[f"worst_exposure.{s.id}"] = worst
         row[f"expected_exposure.{s.id}"] = out.exposure.expected if allocated else None
         row[f"expected_loss.{s.id}"] = out.exposure.mitigated if allocated else None
-        row[f"burden.{s.id}"] = (
+        row[f"capacity_used.{s.id}"] = (
             worst / capacity
             if worst is not None and capacity is not None and capacity > 0
             else None
