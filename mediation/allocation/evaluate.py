@@ -53,6 +53,7 @@ def evaluate(
     pins: Pins,
     *,
     rule: str | None = None,
+    loss_tolerance: float | None = None,
     solver: str = "highs",
     time_limit: float = 60.0,
 ) -> Evaluation:
@@ -66,6 +67,8 @@ def evaluate(
         An issue's id → a party's id → the share pinned (see :mod:`mediation.case.pins`).
     rule
         The rule that fills in the shares the pins leave open (default: the case's policy).
+    loss_tolerance
+        The risk-sharing rule's trade-off (default: the case's policy).
     solver
         The backend's name.
     time_limit
@@ -106,7 +109,9 @@ def evaluate(
     if problems:
         raise WhatIfError(problems)
     started = time.perf_counter()
-    free = settle(case, rule=rule, solver=solver, time_limit=time_limit / 2)
+    free = settle(
+        case, rule=rule, loss_tolerance=loss_tolerance, solver=solver, time_limit=time_limit / 2
+    )
     held = pinned(case, pins)
     left = max(time_limit - (time.perf_counter() - started), 1.0)
     with_pins = _settle_pinned(held, free, solver, left * 0.8)

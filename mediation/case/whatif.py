@@ -6,6 +6,7 @@ fills in the rest::
     whatif_version: "1.0"
     description: 区民政局承担60%的建设成本超支风险
     rule: leximin            # optional; default: the case's policy
+    loss_tolerance: 0.1      # optional: the risk-sharing rule's trade-off
     pins:
       cost-overrun: {minzhengju: 0.6, chengjian: 0.4}
 
@@ -38,6 +39,7 @@ class WhatIf(StrictModel):
     whatif_version: Literal["1.0"] = "1.0"
     description: Text | None = None
     rule: str | None = None
+    loss_tolerance: float | None = Field(default=None, ge=0.0, le=1.0)
     pins: dict[_Slug, dict[_Slug, _Share]] = Field(min_length=1)
 
 

@@ -38,6 +38,16 @@ def command(
         str | None, typer.Option("--whatif", help=WHATIF_HELP, show_default=False)
     ] = None,
     rule: Annotated[str | None, typer.Option(help=RULE_HELP, show_default=False)] = None,
+    loss_tolerance: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="risk_sharing: how much more total expected loss (a fraction of the least) "
+            "to accept for a more even burden (default: the what-if's, else the case's).",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[
         OutputFormat,
         typer.Option(
@@ -95,6 +105,8 @@ def command(
             fail_on(exc, whatif, fmt, kind="whatif_error")
         pins = {issue: dict(shares) for issue, shares in parsed.pins.items()}
         chosen = chosen or parsed.rule
+        if loss_tolerance is None:
+            loss_tolerance = parsed.loss_tolerance
     problems: list[Problem] = []
     given: dict[tuple[str, str], int] = {}
     for k, text in enumerate(pin or []):
@@ -138,7 +150,14 @@ def command(
     if time_limit > 0:
         time_limit = max(time_limit - (time.perf_counter() - started), 1e-3)
     try:
-        result = evaluate(loaded, pins, rule=chosen, solver=solver.value, time_limit=time_limit)
+        result = evaluate(
+            loaded,
+            pins,
+            rule=chosen,
+            loss_tolerance=loss_tolerance,
+            solver=solver.value,
+            time_limit=time_limit,
+        )
     except WhatIfError as exc:
         fail_on(exc, case, fmt, kind="whatif_error")
     except (CaseError, PolicyError) as exc:

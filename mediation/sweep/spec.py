@@ -20,7 +20,7 @@ limits) has these keys:
     - ``{kind: choice, values: [...], weights: [...]}`` (weights optional, default equal).
 ``policy`` (mapping, optional)
     Overrides of the case's policy for every scenario: ``rule``, ``scale``, ``method``,
-    ``individually_rational``, ``envy_free``, ``proportional``.
+    ``individually_rational``, ``envy_free``, ``proportional``, ``loss_tolerance``.
 ``robust`` (boolean, default false)
     Also compute one robust split over the sampled scenarios (:mod:`mediation.sweep.robust`).
 ``time_limit`` (number of seconds in (0, 3600], default 60)
@@ -145,6 +145,7 @@ class PolicyOverrides(StrictModel):
     envy_free: bool | None = None
     proportional: bool | None = None
     method: str | None = None
+    loss_tolerance: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class SweepSpec(StrictModel):

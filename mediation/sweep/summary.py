@@ -2,11 +2,12 @@
 
 Per party, over the feasible scenarios (status ``optimal`` or ``feasible``): its share of each
 issue it has an interest in, its worst-case and expected exposure, its gain and normalized
-gain, and the share of its capacity its worst case uses (worst-case exposure over capacity), each as count, mean, minimum, 5th,
-50th and 95th percentile and maximum; and the scenarios worst for it (lowest gain, ties to
-the lower scenario number) with their parameters' values. Over all scenarios: how many were
-settled with each status, how many were infeasible and which red lines the diagnoses blame
-how often (a scenario counts once per red line it blames), and the first errors.
+gain, and the share of its capacity its worst case uses (worst-case exposure over capacity),
+each as count, mean, minimum, 5th, 50th and 95th percentile and maximum; and the scenarios
+worst for it (lowest gain, ties to the lower scenario number) with their parameters' values.
+Over all scenarios: how many were settled with each status, how many were infeasible and
+which red lines the diagnoses blame how often (a scenario counts once per red line it
+blames), and the first errors.
 
 The summary is the same whatever order the rows come in: means are exact sums (Shewchuk's
 partials, rounded once) over the count; percentiles interpolate linearly between the sorted
