@@ -35,7 +35,7 @@ from ..numeric import CaseIndex, index_case
 from ..risk import RiskView, risk_view
 from ..rules import get_rule
 from ..settlement import Concession, Fairness, Settlement
-from .assemble import tidy
+from .assemble import tidy, tidy_fairness
 from .model import build_model
 from .pipeline import settle, settle_with_policy
 from .prepare import Prepared, prepare
@@ -220,15 +220,7 @@ def _fairness_against_free(
         return with_pins.fairness
     ideal = np.array(ideals, dtype=float)
     fairness, _ = measure(index, shares, ideal, pareto=with_pins.fairness.pareto_optimal)
-    return fairness.model_copy(
-        update={
-            "min_normalized_gain": None
-            if fairness.min_normalized_gain is None
-            else tidy(fairness.min_normalized_gain),
-            "gini": None if fairness.gini is None else tidy(fairness.gini),
-            "max_envy": tidy(fairness.max_envy),
-        }
-    )
+    return tidy_fairness(fairness)
 
 
 def _pin_of(party: str | None, issue: str | None, pins: Pins) -> float | None:
