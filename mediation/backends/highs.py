@@ -419,12 +419,14 @@ class HighsSession(Session):
     def _set_objective(self, expression: pulp.LpAffineExpression, maximize: bool) -> None:
         n = len(self.variables)
         cost = np.zeros(n)
+        top = 0.0
         if expression:
             index = self.index
             at = [index[id(v)] for v in expression]
-            cost[at] = list(expression.values())
-        cost *= self._col_scale
-        top = float(np.abs(cost).max()) if n else 0.0
+            # only the objective's own columns are nonzero: scaled and measured alone
+            scaled = np.array(list(expression.values()), dtype=float) * self._col_scale[at]
+            cost[at] = scaled
+            top = float(np.abs(scaled).max())
         # the objective scaled to a largest coefficient of about 1, as the rows are
         self._cost_scale = float(np.exp2(-np.round(np.log2(top)))) if top > 0 else 1.0
         if len(self._all_columns) != n:

@@ -56,6 +56,7 @@ def equilibrate(
     counts = np.diff(starts)
     rows = np.repeat(np.arange(m), counts)
     nonempty = counts > 0
+    every_row = bool(nonempty.all())
     heads = starts[:-1][nonempty]
     free = ~fixed
     # the entries by column, for each column's largest and smallest (max and min are exact:
@@ -65,9 +66,14 @@ def equilibrate(
     column_heads = np.flatnonzero(np.r_[True, sorted_columns[1:] != sorted_columns[:-1]])
     columns = sorted_columns[column_heads]
     free_columns = free[columns]
+    # the same products as rowwise, entry by entry, gathered once in column order
+    magnitude_by_column = magnitude[by_column]
+    rows_by_column = rows[by_column]
     high, low = np.ones(m), np.ones(m)
 
     def row_extremes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if every_row:  # no empty row to keep at 1: the reductions are the extremes
+            return np.maximum.reduceat(a, heads), np.minimum.reduceat(a, heads)
         high[nonempty] = np.maximum.reduceat(a, heads)
         low[nonempty] = np.minimum.reduceat(a, heads)
         return high, low
@@ -76,7 +82,7 @@ def equilibrate(
         high, low = row_extremes(magnitude * row_scale[rows] * col_scale[indices])
         spread = high * low
         row_scale /= np.sqrt(spread)
-        a = (magnitude * row_scale[rows] * col_scale[indices])[by_column]
+        a = magnitude_by_column * row_scale[rows_by_column] * col_scale[sorted_columns]
         col_high = np.maximum.reduceat(a, column_heads)
         col_low = np.minimum.reduceat(a, column_heads)
         moved = (col_high > 0) & free_columns
