@@ -309,7 +309,10 @@ class Session(ABC):
             elapsed = time.perf_counter() - start
             self.seconds += elapsed
             self.solves += 1
-        self.result = replace(result, seconds=elapsed)
+        # built directly: dataclasses.replace costs as much as the rest of this method
+        self.result = SolveResult(
+            result.status, result.objective, result.has_duals, elapsed, result.report
+        )
         return self.result
 
     @abstractmethod

@@ -426,9 +426,10 @@ class HighsSession(Session):
             # only the objective's own columns are nonzero: scaled and measured alone
             scaled = np.array(list(expression.values()), dtype=float) * self._col_scale[at]
             cost[at] = scaled
-            top = float(np.abs(scaled).max())
-        # the objective scaled to a largest coefficient of about 1, as the rows are
-        self._cost_scale = float(np.exp2(-np.round(np.log2(top)))) if top > 0 else 1.0
+            top = float(np.maximum.reduce(np.abs(scaled)))
+        # the objective scaled to a largest coefficient of about 1, as the rows are (rint is
+        # what np.round does with no decimals, without its Python wrapper)
+        self._cost_scale = float(np.exp2(-np.rint(np.log2(top)))) if top > 0 else 1.0
         if len(self._all_columns) != n:
             self._all_columns = np.arange(n, dtype=np.int32)
         self.highs.changeColsCost(n, self._all_columns, cost * self._cost_scale)
