@@ -23,8 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "cases"
 CASE_FILES = sorted(p for p in CASES_DIR.iterdir() if p.suffix in {".yaml", ".yml", ".json"})
 
+# derandomized: the same examples on every run, so that a clean clone's CI is reproducible; a
+# defect an exploring run finds is kept as an explicit test (see test_engine's xfail)
 settings.register_profile(
-    "default", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
+    "default",
+    deadline=None,
+    max_examples=60,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("default")
 

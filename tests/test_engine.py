@@ -1057,3 +1057,25 @@ def test_a_warm_re_solve_stopped_by_the_deadline_keeps_its_solution() -> None:
     result = settle_checked(case, rule="leximin", solver=ScriptedBackend(stopped_from(1)))
     assert result.status == "feasible"
     assert reasons(result, "time_limit")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open defect found by Hypothesis on 2026-12-04 (present since before 547abc3): "
+    "HiGHS's MIP reports an unknown status on this two-party indivisible leximin case, "
+    "which CBC solves",
+)
+def test_highs_leximin_on_a_small_indivisible_case() -> None:
+    case = make_case(
+        [party("p0"), party("p1", disagreement=-5.0)],
+        [resource(f"i{k}", divisible=False) for k in range(4)],
+        [
+            interest("p1", "i0", 14),
+            interest("p0", "i0", 10),
+            interest("p0", "i1", 81),
+            interest("p1", "i2", 17),
+            interest("p1", "i3", 100),
+        ],
+    )
+    assert settle_checked(case, rule="leximin", solver="cbc").status == "optimal"
+    assert settle_checked(case, rule="leximin").status == "optimal"
