@@ -214,17 +214,21 @@ def fail_on(
     fail(f"{case}: {exc}", fmt=fmt, kind=kind, case=case, problems=problems, verdict=verdict)
 
 
-def read_case(path: str, fmt: OutputFormat = OutputFormat.table, *, verdict: bool = False) -> Case:
-    """Return the case in the file at ``path`` (``-``: standard input), read within the size limit.
+def read_input(
+    path: str,
+    fmt: OutputFormat = OutputFormat.table,
+    *,
+    what: str = "case file",
+    verdict: bool = False,
+) -> bytes:
+    """Return the bytes of the file at ``path`` (``-``: standard input), within the size limit.
 
-    Exit with 2 and the problems when it cannot be read (a ``read_error``: missing, a
-    directory, too large, not UTF-8, not well-formed YAML or JSON) or is not a valid case
-    (a ``case_error``); ``fmt`` and ``verdict`` are passed to :func:`fail`.
+    Exit with 2 and a ``read_error`` when it cannot be read: missing, a directory, unreadable
+    or larger than :data:`~mediation.case.limits.MAX_DOCUMENT_BYTES`. ``what`` names the file
+    in the message about a directory (``case file``, ``sweep file``, ``what-if file``).
     """
-    from ..case import guess_format, parse_case, parse_document
-    from ..case.gc_pause import paused_gc
     from ..case.limits import MAX_DOCUMENT_BYTES
-    from ..errors import CaseError, Problem
+    from ..errors import Problem
 
     def unreadable(message: str, code: str) -> NoReturn:
         fail(
@@ -245,13 +249,28 @@ def read_case(path: str, fmt: OutputFormat = OutputFormat.table, *, verdict: boo
     except FileNotFoundError:
         unreadable("no such file", "not_found")
     except IsADirectoryError:
-        unreadable("is a directory, not a case file", "is_a_directory")
+        unreadable(f"is a directory, not a {what}", "is_a_directory")
     except OSError as exc:
         unreadable(f"cannot read ({exc.strerror})", "unreadable")
     if data is None:
         unreadable(
             f"the document is larger than the limit of {MAX_DOCUMENT_BYTES} bytes", "too_large"
         )
+    return data
+
+
+def read_case(path: str, fmt: OutputFormat = OutputFormat.table, *, verdict: bool = False) -> Case:
+    """Return the case in the file at ``path`` (``-``: standard input), read within the size limit.
+
+    Exit with 2 and the problems when it cannot be read (a ``read_error``: missing, a
+    directory, too large, not UTF-8, not well-formed YAML or JSON) or is not a valid case
+    (a ``case_error``); ``fmt`` and ``verdict`` are passed to :func:`fail`.
+    """
+    from ..case import guess_format, parse_case, parse_document
+    from ..case.gc_pause import paused_gc
+    from ..errors import CaseError
+
+    data = read_input(path, fmt, verdict=verdict)
     with paused_gc():  # as load_case: one pause over reading and validating
         try:
             document = parse_document(data, format=guess_format(path))

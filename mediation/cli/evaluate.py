@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import time
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..rules import rule_help
-from .app import CaseArg, Language, OutputFormat, WidthOption, fail, fail_on, read_case
+from .app import (
+    CaseArg,
+    Language,
+    OutputFormat,
+    WidthOption,
+    fail,
+    fail_on,
+    read_case,
+    read_input,
+)
 
 __all__ = ["command"]
 
@@ -85,16 +93,7 @@ def command(
     pins: dict[str, dict[str, float]] = {}
     chosen = rule
     if whatif is not None:
-        try:
-            data = Path(whatif).read_bytes()
-        except OSError as exc:
-            fail(
-                f"{whatif}: cannot read ({exc.strerror or exc})",
-                fmt=fmt,
-                kind="read_error",
-                case=whatif,
-                problems=[Problem("", f"cannot read ({exc.strerror or exc})", "unreadable")],
-            )
+        data = read_input(whatif, fmt, what="what-if file")
         try:
             document = parse_document(data, format=guess_format(whatif))
         except CaseError as exc:  # not well-formed YAML or JSON: the what-if's own fault

@@ -58,33 +58,11 @@ def _missing(what: str, fmt: OutputFormat) -> NoReturn:
 def _read_sweep(path: str, fmt: OutputFormat) -> SweepSpec:
     """Return the sweep file at ``path``, read within the size limit and validated (else exit 2)."""
     from ..case import guess_format
-    from ..case.limits import MAX_DOCUMENT_BYTES
-    from ..errors import Problem, SweepError
+    from ..errors import SweepError
     from ..sweep import load_sweep
-    from .app import _read_at_most
+    from .app import read_input
 
-    def unreadable(message: str, code: str) -> NoReturn:
-        fail(
-            f"{path}: {message}",
-            fmt=fmt,
-            kind="read_error",
-            case=path,
-            problems=[Problem("", message, code)],
-        )
-
-    try:
-        with Path(path).open("rb") as file:
-            data = _read_at_most(file, MAX_DOCUMENT_BYTES)
-    except FileNotFoundError:
-        unreadable("no such file", "not_found")
-    except IsADirectoryError:
-        unreadable("is a directory, not a sweep file", "is_a_directory")
-    except OSError as exc:
-        unreadable(f"cannot read ({exc.strerror})", "unreadable")
-    if data is None:
-        unreadable(
-            f"the document is larger than the limit of {MAX_DOCUMENT_BYTES} bytes", "too_large"
-        )
+    data = read_input(path, fmt, what="sweep file")
     try:
         return load_sweep(data, format=guess_format(path))
     except SweepError as exc:
