@@ -47,24 +47,7 @@ import numpy as np
 from .case import Case
 from .numeric import CaseIndex
 
-__all__ = ["RiskView", "expected_loss", "risk_view"]
-
-
-def expected_loss(
-    amount: float, *, probability: float = 1.0, control: float = 0.0, mitigation: float = 0.5
-) -> float:
-    """Return the expected loss of bearing a whole risk, after what control mitigates.
-
-    ``probability × amount × (1 − mitigation × control)``.
-
-    Examples
-    --------
-    >>> expected_loss(3_000_000, probability=0.3, control=0.8)
-    540000.0
-    >>> expected_loss(3_000_000, probability=0.3, control=0.8, mitigation=0.0)
-    900000.0
-    """
-    return probability * amount * (1.0 - mitigation * control)
+__all__ = ["RiskView", "risk_view"]
 
 
 @dataclass(frozen=True)

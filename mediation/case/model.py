@@ -233,9 +233,10 @@ class Interest(StrictModel):
     """A party's stake in an issue: an edge of the stakeholder–issue graph.
 
     ``value`` is required on a resource. On a risk it may be left out: it is then the
-    party's expected loss from bearing the whole risk, after what its control mitigates
-    (:func:`mediation.risk.expected_loss`), in the issue's unit; the case fills it in when
-    it is validated and leaves it out again when it is written.
+    party's expected loss from bearing the whole risk, after what its control mitigates,
+    probability × amount × (1 − mitigation × control) in the issue's unit (see
+    :mod:`mediation.risk`); the case fills it in when it is validated and leaves it out again
+    when it is written.
     """
 
     stakeholder: Slug
