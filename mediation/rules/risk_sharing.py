@@ -110,7 +110,7 @@ def solve(ctx: Context) -> RuleResult:
     risky = np.flatnonzero(view.risky)
     scale = float(view.loss[risky].max()) if risky.size else 0.0
     if scale <= 0.0:  # no expected loss anywhere: nothing to place, reward alone
-        return _reward(ctx, view, total=0.0, burdens=[], release=[])
+        return _reward(ctx, view, split=None, burdens=[], release=[])
     costly = [int(k) for k in risky if view.loss[k] > 0]
     loss_terms = [(model.x[k], float(view.loss[k] / scale)) for k in costly]
     session.set_objective(model.expression(loss_terms), maximize=False)
@@ -134,8 +134,7 @@ def solve(ctx: Context) -> RuleResult:
     burdens, status = _balance(ctx, view, release)
     if not status.solved:
         return RuleResult(status, lps=session.solves)
-    shares = session.values(model.x)
-    return _reward(ctx, view, total=view.total(shares), burdens=burdens, release=release)
+    return _reward(ctx, view, split=session.values(model.x), burdens=burdens, release=release)
 
 
 def _balance(
@@ -222,18 +221,21 @@ def _reward(
     ctx: Context,
     view: RiskView,
     *,
-    total: float,
+    split: np.ndarray | None,
     burdens: list[tuple[float, list[int]]],
     release: list[Column],
 ) -> RuleResult:
     """Stage 3: hold the risks' split and divide the resources by leximin; then let go.
+
+    ``split`` is the allocation stages 1 and 2 found (``None``: no risk had a loss to place,
+    and leximin divides everything).
 
     The risk columns and the rule's rows are released before returning, so that the Pareto
     check that follows judges the allocation against every split, not only this one.
     """
     model, session, index = ctx.model, ctx.session, ctx.index
     risky = np.flatnonzero(view.risky)
-    shares = session.values(model.x) if burdens or total else None
+    shares = split
     resources = bool(np.any((index.sign > 0) & (index.value > 0)))
     levels: leximin.LeximinLevels | None = None
     status = Status.OPTIMAL
