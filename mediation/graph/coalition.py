@@ -232,8 +232,13 @@ def _coalitions(view: _View, resolution: float, neighbours: int) -> CoalitionAna
         communities = nx.community.louvain_communities(
             linked, weight="weight", resolution=resolution, seed=0
         )
-        modularity = float(
-            nx.community.modularity(linked, communities, weight="weight", resolution=resolution)
+        # networkx sums over sets, whose order follows the hash seed: the last bits differ
+        # between processes; rounded (and -0.0 made 0.0), the JSON is the same from every one
+        modularity = 0.0 + round(
+            float(
+                nx.community.modularity(linked, communities, weight="weight", resolution=resolution)
+            ),
+            12,
         )
     else:
         communities, modularity = [{p} for p in view.parties], 0.0
