@@ -19,6 +19,9 @@ from mediation.rules import lp_rules, rule_names
 from mediation.settlement import Settlement
 from mediation.validator import validate_settlement
 
+# the service's fixtures (the app in-process, two tenants' keys)
+pytest_plugins = ["service_support"]
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "cases"
 CASE_FILES = sorted(p for p in CASES_DIR.iterdir() if p.suffix in {".yaml", ".yml", ".json"})
@@ -184,3 +187,14 @@ def calm_case() -> Case:
             "interests": [{"stakeholder": "a", "issue": "x", "value": 1}],
         }
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which databases the store's tests ran on (PostgreSQL is skipped when unreachable)."""
+    import sys
+
+    store = sys.modules.get("test_store")
+    runs: dict[str, str] = getattr(store, "STORE_RUNS", {})
+    if runs:
+        line = "; ".join(f"{db}: {how}" for db, how in sorted(runs.items()))
+        terminalreporter.write_line(f"store tests - {line}")

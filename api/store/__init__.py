@@ -1,0 +1,1 @@
+"""The durable store: SQLAlchemy tables, the engine, migrations and the queries the routes make."""
