@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 
 from api.settings import Settings
 from api.store.repo import Store
+from bench.server import LiveServer, free_port, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "cases"
@@ -44,14 +39,6 @@ def case_json(stem: str) -> bytes:
     """Return a bundled case (``cases/<stem>.yaml``) as JSON bytes."""
     data = yaml.safe_load((CASES_DIR / f"{stem}.yaml").read_text(encoding="utf-8"))
     return json.dumps(data, ensure_ascii=False).encode()
-
-
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1 now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -91,57 +78,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     keys = make_keys(settings)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield Service(client, settings, keys)
-
-
-@dataclass
-class LiveServer:
-    """A ``mediation serve`` process on loopback."""
-
-    process: subprocess.Popen[bytes]
-    base_url: str
-    env: dict[str, str]
-    log: Path
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
-        """Stop the server (``SIGKILL`` to crash it) and wait for it."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
-
-
-def start_server(
-    data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 60.0
-) -> LiveServer:
-    """Start ``mediation serve`` on a free loopback port and wait until it is ready."""
-    port = free_port()
-    full_env = {**os.environ, "MEDIATION_DATA_DIR": str(data_dir), **(env or {})}
-    log = data_dir / f"server-{port}.log"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("mediation")), "serve", "--port", str(port)],
-            env=full_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = LiveServer(process, f"http://127.0.0.1:{port}", full_env, log)
-    ends = time.monotonic() + timeout
-    while time.monotonic() < ends:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(f"{server.base_url}/readyz", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    server.stop(signal.SIGKILL)
-    raise RuntimeError(f"the server did not get ready: {log.read_text(errors='replace')[-2000:]}")
 
 
 def postgres_url() -> str | None:

@@ -313,7 +313,9 @@ def test_a_package_adds_a_command_through_the_entry_point_group(
         "sweep",
         "graph",
         "hello",
+        "serve",  # the service's commands are the package's own entry points
     ]
+    assert [g.name for g in extended.registered_groups] == ["db", "keys"]
     result = CliRunner().invoke(extended, ["hello", "world"])
     assert result.exit_code == 0, result.output
     assert result.stdout == "hello world\n"

@@ -337,7 +337,14 @@ def _add(app: typer.Typer, name: str, command: Any) -> None:
 
     Given as the command's short help, the summary is listed in full by ``mediation --help``
     (click cuts the summary it makes itself to fit one line, ending it with "...").
+    ``command`` may be a :class:`typer.Typer` of subcommands (the service's ``keys``).
     """
+    if isinstance(command, typer.Typer):
+        info = command.info
+        doc = info.help if isinstance(info.help, str) else ""
+        summary = " ".join(doc.split("\n\n")[0].split()) or None
+        app.add_typer(command, name=name, short_help=summary)
+        return
     doc = inspect.getdoc(command) or ""
     summary = " ".join(doc.split("\n\n")[0].split()) or None
     app.command(name=name, short_help=summary)(command)
