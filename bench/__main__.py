@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .report import console_summary, write_report
 from .run import FULL_SIZES, QUICK_SIZES, Config, run
+from .service import quick_config as service_quick_config
 from .sweep import SweepConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             fairpyx=not args.no_fairpyx,
             # a few variants, serial paths only: the pool and the cluster take seconds to start
             sweep=SweepConfig(variants=30, runs=1, parallel=False, parallel_variants=0),
+            # 20 requests at 1 and 8 connections, every answer a 200
+            service=service_quick_config(),
         )
     else:
         config = Config(

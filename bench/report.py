@@ -7,6 +7,8 @@ from pathlib import Path
 
 from .agreement import NASH_SPREAD, TOLERANCE
 from .run import FAIRPYX_MAX_PARTIES, RULES, TARGET_CASE, Measure, Results, RuleResult
+from .service import markdown as service_lines
+from .service import table as service_table
 from .sweep import markdown as sweep_lines
 from .sweep import table as sweep_table
 
@@ -391,6 +393,15 @@ def write_report(results: Results, path: Path, command: str) -> None:
             *sweep_lines(results.sweep),
             "",
         ]
+    if results.service is not None:
+        lines += [
+            "## The service: `POST /v1/settle` against the library call",
+            "",
+            *service_lines(results.service),
+            "",
+            "Run alone: `python -m bench.service`.",
+            "",
+        ]
     lines += ["## Disagreements and failures", "", "Of the engine (a bug: fix it):", ""]
     lines += [f"- {f}" for f in results.failures] or ["- none"]
     lines += ["", "Of the peers (reported, not ours to fix):", ""]
@@ -415,6 +426,13 @@ def console_summary(results: Results) -> str:
     if results.sweep is not None:
         for path, _, rate, versus, note in sweep_table(results.sweep):
             lines.append(f"sweep {path:28} {rate:>8} scenarios/s ({versus} settle) {note}")
+    if results.service is not None:
+        for cells in service_table(results.service):
+            connections, requests, rate, p50, p99, not_ok = cells[:6]
+            lines.append(
+                f"service {connections:>2} connections: {requests} requests, {rate}/s, "
+                f"p50 {p50}, p99 {p99}, non-200 {not_ok}"
+            )
     lines += results.notes
     for label, found in (("engine", results.failures), ("peers", results.peer_failures)):
         lines.append(f"{label}: {len(found)} disagreement(s) or failure(s)")

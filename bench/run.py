@@ -28,7 +28,7 @@ from mediation.allocation.assemble import engine_version
 from mediation.case import load_case, parse_case
 from mediation.rules import lp_rules
 
-from . import agreement, limit, peers, sweep
+from . import agreement, limit, peers, service, sweep
 from .fairpyx_peer import FairpyxRuns, ensure_env, env_python, run_fairpyx
 from .instances import KINDS, Market, bundled_case_paths, case_document, generate, market_of_case
 
@@ -66,6 +66,9 @@ class Config:
             variants=1000, runs=3, parallel=True, parallel_variants=4000
         )
     )
+    #: ``POST /v1/settle`` against the library call (bench/service.py): a smoke run in
+    #: ``--quick``.
+    service: service.ServiceConfig = field(default_factory=lambda: service.ServiceConfig())
 
 
 @dataclass
@@ -133,6 +136,8 @@ class Results:
     seconds: float = 0.0
     #: Many variants of one case (bench/sweep.py); ``None`` when not run.
     sweep: sweep.SweepResults | None = None
+    #: The service against the library call (bench/service.py); ``None`` when not run.
+    service: service.ServiceResults | None = None
 
     @property
     def failures(self) -> list[str]:
@@ -158,6 +163,8 @@ class Results:
             return found
         if self.sweep is not None:
             found += self.sweep.failures
+        if self.service is not None:
+            found += self.service.failures
         for c in self.cases:
             for rule, status in c.statuses.items():
                 if status == "error":
@@ -560,5 +567,7 @@ def run(config: Config) -> Results:
     bench_cases(config, results)
     log("sweeps")
     results.sweep = sweep.run_sweeps(config.sweep, log)
+    log("service")
+    results.service = service.run_service(config.service, log)
     results.seconds = time.perf_counter() - started
     return results
