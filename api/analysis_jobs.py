@@ -80,7 +80,8 @@ def graph_analysis(raw_case: bytes) -> str | Failure:
     try:
         output = graph_command_output(parsed[1], fmt="json")
     except GraphError as exc:
-        return Failure("graph", str(exc))
+        # the analysis concerns the case as a whole: its problem has the document's path
+        return Failure("graph", str(exc), (Problem("", str(exc), "graph_error"),))
     except RenderError as exc:
         return Failure("render", str(exc))
     assert isinstance(output, str)

@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             temp_dir=settings.data_dir / "tmp",
         )
         await pool.start()
+        # built now, off the event loop: the document's example settlement is solved once,
+        # and the first GET /openapi.json must not stall every other request meanwhile
+        await asyncio.to_thread(app.openapi)
         anonymous = None
         if settings.allow_anonymous:
             logger.warning(

@@ -157,8 +157,12 @@ def _check_media_type(request: Request) -> None:
         )
 
 
-async def optional_json_body(request: Request, state: StateDep) -> bytes | None:
-    """Return the request's JSON body, or ``None`` when it has none (the same checks)."""
+async def optional_json_body(request: Request, state: StateDep, _who: PrincipalDep) -> bytes | None:
+    """Return the request's JSON body, or ``None`` when it has none (the same checks).
+
+    It depends on :func:`principal`: a caller without a valid key gets 401 before a byte of
+    its body is read.
+    """
     body = await _read_body(request, state)
     if not body.strip():
         return None
@@ -192,8 +196,11 @@ def parse_model(model: type[M], body: bytes) -> M:
         raise ApiProblem(422, "invalid-request", detail=detail, errors=problems) from None
 
 
-async def json_body(request: Request, state: StateDep) -> bytes:
+async def json_body(request: Request, state: StateDep, _who: PrincipalDep) -> bytes:
     """Return the request's body, checked to be JSON by its type and within the size limit.
+
+    It depends on :func:`principal`: a caller without a valid key gets 401 before a byte of
+    its body is read.
 
     The body is parsed later, by the library (in a worker), so that its problems carry the
     same paths and codes as ``mediation validate``.

@@ -6,12 +6,13 @@ import json
 import logging
 import re
 import time
+import traceback
 import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["JsonFormatter", "RequestIdMiddleware", "configure_logging"]
+__all__ = ["JsonFormatter", "RequestIdMiddleware", "configure_logging", "error_fields"]
 
 logger = logging.getLogger("api.access")
 
@@ -20,6 +21,17 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 #: The attributes every log record has: the rest were passed with ``extra=``.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
+
+
+def error_fields(exc: BaseException) -> dict[str, str]:
+    """Return what a log may say of an error: its type and where it was raised.
+
+    Never its message: the library's messages name the case's parties, issues and figures.
+    """
+    return {
+        "error": type(exc).__qualname__,
+        "frames": "".join(traceback.format_tb(exc.__traceback__)),
+    }
 
 
 class JsonFormatter(logging.Formatter):

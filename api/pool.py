@@ -316,6 +316,7 @@ class SolvePool:
         self._loop = asyncio.get_running_loop()
         if self._temp_dir is not None:
             os.makedirs(self._temp_dir, exist_ok=True)
+            _remove_orphans(self._temp_dir)
         self._manager = ThreadPoolExecutor(1, thread_name_prefix="solve-pool")
         # this module too: the workers' code lives here, and each would import it (and asyncio)
         self._context.set_forkserver_preload(
@@ -585,7 +586,7 @@ class SolvePool:
     async def _start_worker(self, replacing: int | None = None) -> None:
         """Start one worker and make it available; raise (leaving nothing behind) if it fails."""
         loop = self._running_loop()
-        folder = tempfile.mkdtemp(prefix="solve-pool-", dir=self._temp_dir)
+        folder = tempfile.mkdtemp(prefix=f"solve-pool-{os.getpid()}-", dir=self._temp_dir)
         # the worker's own channel: a socket pair, which is what multiprocessing.Pipe() is on
         # POSIX, taken directly so that the event loop's transport reads and writes it
         parent_end, child_end = socket.socketpair()
@@ -784,6 +785,33 @@ def _reap(process: ForkServerProcess) -> int | None:
     if code is not None:
         process.close()
     return code
+
+
+def _remove_orphans(temp_dir: str) -> None:
+    """Remove the worker folders a killed service left (their owner's pid is gone).
+
+    A service killed by SIGKILL cannot clean up, and its workers' folders hold case content
+    and solver files. A folder is named after the service's pid, so that two services
+    sharing a data folder never remove each other's.
+    """
+    for entry in os.scandir(temp_dir):
+        parts = entry.name.split("-")
+        if not (entry.is_dir() and entry.name.startswith("solve-pool-") and len(parts) > 3):
+            continue
+        if not parts[2].isdigit() or _alive(int(parts[2])):
+            continue
+        logger.info("removing the solver folder %s of a stopped service", entry.name)
+        _remove(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _remove(folder: str) -> None:

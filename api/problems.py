@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mediation.errors import Problem, field_path
 
+from .logs import error_fields
+
 __all__ = [
     "PROBLEM_SCHEMA",
     "PROBLEM_TYPE",
@@ -200,8 +202,9 @@ def install_handlers(app: FastAPI) -> None:
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception(
-            "unexpected error", extra={"request_id": getattr(request.state, "request_id", "")}
+        logger.error(
+            "unexpected error",
+            extra={"request_id": getattr(request.state, "request_id", ""), **error_fields(exc)},
         )
         return problem_response(ApiProblem(500, "internal"), request)
 

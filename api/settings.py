@@ -29,8 +29,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=2, ge=1, le=64)
     #: Requests that may wait for a worker; beyond it the service answers 503 with Retry-After.
     queue_length: int = Field(default=8, ge=0, le=10_000)
-    #: Seconds a request may take in all (waiting included); the solver is told to stop a little
-    #: earlier, so that the settlement says it stopped early; past it, the solve is killed.
+    #: Seconds one solve may take, waiting for a worker included; the solver is told to stop a
+    #: little earlier, so that the settlement says it stopped early; past it, it is killed.
+    #: (A request makes one solve, but for a sweep's admission, which makes two.)
     deadline: float = Field(default=30.0, gt=0, le=3600)
     #: Largest request body, in bytes (a case at the library's size limits is about 20 MB).
     max_body_bytes: int = Field(default=25_000_000, ge=1_000, le=1_000_000_000)

@@ -126,8 +126,12 @@ def decode_cursor(cursor: str | None) -> int:
         return 0
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text.startswith("s") and text[1:].isdigit() and len(text) < 21:
-            return int(text[1:])
+        digits = text[1:]
+        # a database's 64-bit key: a larger number is no cursor (and would overflow SQLite)
+        if text.startswith("s") and digits.isascii() and digits.isdigit() and len(digits) < 20:
+            seq = int(digits)
+            if seq < 2**63:
+                return seq
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     from mediation.errors import Problem

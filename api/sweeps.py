@@ -34,6 +34,7 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, wait
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from .logs import error_fields
 from .settings import Settings
 from .store.repo import Store
 from .store.sweeps import SweepJob, SweepStore
@@ -181,8 +182,9 @@ class SweepManager:
                 if seq is not None:
                     await asyncio.to_thread(self._run, seq)
                     continue
-            except Exception:  # the database is away: try again later, never end the loop
-                logger.exception("the sweep runner could not read the store")
+            except Exception as exc:  # the database is away: try again later, never end the loop
+                # (a SQL error's text holds its parameters: case content; only its type)
+                logger.error("the sweep runner could not read the store", extra=error_fields(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
 
@@ -195,13 +197,13 @@ class SweepManager:
         try:
             plan = load_plan(job.case_document, job.spec_document)
         except Exception as exc:
-            logger.exception("sweep %s no longer makes a plan", job.id)
+            logger.error("sweep %s no longer makes a plan", job.id, extra=error_fields(exc))
             self.sweeps.fail(seq, f"the sweep no longer makes a plan on this engine: {exc}")
             return
         try:
             executor = self._executor_now()
         except Exception as exc:
-            logger.exception("no executor for sweep %s", job.id)
+            logger.error("no executor for sweep %s", job.id, extra=error_fields(exc))
             self.sweeps.fail(seq, f"the sweep's executor cannot start: {exc}")
             return
         run = _Run(seq, executor)
@@ -216,7 +218,7 @@ class SweepManager:
             if run.stopped.is_set():
                 logger.info("sweep %s stopped (cancelled, or the server is stopping)", job.id)
                 return
-            logger.exception("sweep %s failed", job.id)
+            logger.error("sweep %s failed", job.id, extra=error_fields(exc))
             if isinstance(exc, BrokenExecutor):  # a process died under it: start afresh
                 self._shutdown_executor()
             self.sweeps.fail(seq, f"the sweep stopped: {type(exc).__name__}: {exc}")

@@ -7,25 +7,37 @@ import datetime as dt
 import json
 import signal
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
 from service_support import LiveServer, Service, case_json, make_keys, start_server
 from sqlalchemy import func, select, update
 
+from api import idempotency
 from api.deps import ServiceState
-from api.idempotency import IN_FLIGHT_MARGIN, request_digest
+from api.idempotency import (
+    JOBS_PER_REQUEST,
+    WRITES_PER_REQUEST,
+    IdempotencyMiddleware,
+    in_flight_ttl,
+    request_digest,
+)
 from api.pool import WorkerCrashed
 from api.settings import Settings
+from api.store.engine import SQLITE_BUSY_TIMEOUT
 from api.store.models import CaseRow, IdempotencyRecord
 from api.store.repo import Principal, now
 
 PROBLEM = "application/problem+json"
 CASE = "two-party-adjusted-winner"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _state(service: Service) -> ServiceState:
@@ -41,6 +53,28 @@ def _who(service: Service, tenant: str = "alpha") -> Principal:
 
 def _cases(service: Service) -> int:
     return _state(service).store.count(CaseRow)
+
+
+def _middleware(service: Service) -> IdempotencyMiddleware:
+    layer: Any = cast(FastAPI, service.client.app).middleware_stack
+    while not isinstance(layer, IdempotencyMiddleware):
+        layer = layer.app
+    return layer
+
+
+def _backdate(service: Service, key: str, seconds: float) -> None:
+    """Make the record of ``key`` ``seconds`` old."""
+    with _state(service).store.writing() as session:
+        session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == key)
+            .values(created_at=now() - dt.timedelta(seconds=seconds))
+        )
+
+
+def _keys(service: Service) -> set[str]:
+    with _state(service).store.reading() as session:
+        return set(session.scalars(select(IdempotencyRecord.key)))
 
 
 def _claims(service: Service) -> int:
@@ -224,24 +258,30 @@ def test_authentication_comes_first_and_stores_nothing(service: Service) -> None
     assert _claims(service) == before
 
 
-def _hold(service: Service, key: str, body: bytes) -> Principal:
-    """Claim ``key`` for ``POST /v1/cases`` with ``body`` as another server would."""
+def _hold(service: Service, key: str, body: bytes) -> tuple[Principal, str]:
+    """Claim ``key`` for ``POST /v1/cases`` with ``body`` as another server would.
+
+    Returns the tenant and the claim's token.
+    """
     who = _who(service)
-    digest = request_digest("POST", "/v1/cases", b"", body, b"")
+    digest = request_digest("POST", "/v1/cases", b"", body, b"", b"application/json")
     claim = _state(service).store.begin_idempotent(
         who, key, "POST /v1/cases", digest, ttl=3600, in_flight_ttl=3600
     )
     assert claim.state == "started"
-    return who
+    assert claim.claim_token is not None
+    return who, claim.claim_token
 
 
 def test_a_duplicate_waits_for_the_first_use_and_replays_its_answer(service: Service) -> None:
     body = case_json(CASE)
-    who = _hold(service, "elsewhere", body)
+    who, token = _hold(service, "elsewhere", body)
     store = _state(service).store
     answer = b'{"made": "by the first use"}'
     finish = threading.Timer(
-        0.4, store.finish_idempotent, (who, "elsewhere", 201, {"content-type": "x/y"}, answer)
+        0.4,
+        store.finish_idempotent,
+        (who, "elsewhere", token, 201, {"content-type": "x/y"}, answer),
     )
     finish.start()
     try:
@@ -265,21 +305,167 @@ def test_a_first_use_running_past_the_deadline_is_409_then_reclaimed(
     with monkeypatch.context() as patch:
         patch.setattr(_state(service).settings, "deadline", 0.3)
         response = service.client.post("/v1/cases", content=body, headers=headers)
-    assert response.status_code == 409
-    assert _slug(response) == "idempotency-in-flight"
-    assert int(response.headers["retry-after"]) >= 1
+        assert response.status_code == 409
+        assert _slug(response) == "idempotency-in-flight"
+        assert int(response.headers["retry-after"]) >= 1
 
-    # the server that claimed it died: past the deadline and the margin, a retry runs
-    age = dt.timedelta(seconds=_state(service).settings.deadline + IN_FLIGHT_MARGIN + 1)
-    with _state(service).store.writing() as session:
-        session.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.key == "stuck")
-            .values(created_at=now() - age)
-        )
+        # a live request may hold its claim through its pool jobs, each taking the whole
+        # deadline, and its writes, each waiting out SQLite's busy timeout: a claim that old
+        # is still not taken from it
+        live = JOBS_PER_REQUEST * 0.3 + WRITES_PER_REQUEST * SQLITE_BUSY_TIMEOUT
+        _backdate(service, "stuck", live)
+        waited = service.client.post("/v1/cases", content=body, headers=headers)
+        assert waited.status_code == 409, waited.text
+        assert _slug(waited) == "idempotency-in-flight"
+
+    # the server that claimed it died: past the in-flight limit, a retry runs
+    _backdate(service, "stuck", in_flight_ttl(_state(service).settings.deadline) + 1)
     retried = service.client.post("/v1/cases", content=body, headers=headers)
     assert retried.status_code == 201, retried.text
     assert "idempotent-replayed" not in retried.headers
+
+
+def test_the_in_flight_limit_covers_the_most_pool_jobs_a_post_runs(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _state(service)
+    real = state.pool.run
+    jobs: list[object] = []
+
+    async def counted(func: Any, /, *args: Any, deadline: float) -> Any:
+        jobs.append(func)
+        return await real(func, *args, deadline=deadline)
+
+    monkeypatch.setattr(state.pool, "run", counted)
+    case = json.loads(case_json("community-hall-dispute"))
+    sweep = yaml.safe_load((ROOT / "cases/sweeps/community-hall.sweep.yaml").read_text("utf-8"))
+    made = service.client.post("/v1/cases", json=case, headers=service.headers())
+    assert made.status_code == 201, made.text
+    url = f"{made.headers['location']}/settlements"
+    # the sweep is refused once planned (too many scenarios): both its jobs ran, none queued
+    monkeypatch.setattr(state.settings, "max_sweep_scenarios", 1)
+    requests = {
+        "case": ("/v1/cases", case),
+        "settle": ("/v1/settle", case),
+        "settlement": (url, {"rule": "nash"}),
+        "sweep": ("/v1/sweeps", {"case": case, "sweep": sweep}),
+    }
+    counts: dict[str, int] = {}
+    for name, (path, document) in requests.items():
+        jobs.clear()
+        response = service.client.post(path, json=document, headers=service.headers())
+        assert response.status_code < 500, response.text
+        counts[name] = len(jobs)
+    assert counts["sweep"] == JOBS_PER_REQUEST, counts
+    assert max(counts.values()) <= JOBS_PER_REQUEST, counts
+
+
+def test_a_415_is_not_stored_and_the_retry_with_the_type_fixed_runs(service: Service) -> None:
+    client = service.client
+    headers = service.headers(idempotency_key="wrong-type")
+    as_text = {**headers, "Content-Type": "text/plain"}
+    wrong = client.post("/v1/cases", content=case_json(CASE), headers=as_text)
+    assert wrong.status_code == 415
+    assert _slug(wrong) == "unsupported-media-type"
+
+    fixed = client.post("/v1/cases", content=case_json(CASE), headers=headers)
+    assert fixed.status_code == 201, fixed.text
+    assert "idempotent-replayed" not in fixed.headers
+    # the media type is part of the request: its parameters and case are not
+    same = {**headers, "Content-Type": "Application/JSON; charset=utf-8"}
+    again = client.post("/v1/cases", content=case_json(CASE), headers=same)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.content == fixed.content
+    other = client.post("/v1/cases", content=case_json(CASE), headers=as_text)
+    assert other.status_code == 422
+    assert _slug(other) == "idempotency-key-reused"
+
+
+def test_forgotten_records_are_purged_at_most_once_a_minute(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _state(service)
+    who = _who(service)
+    ttl = state.settings.idempotency_ttl
+    limit = in_flight_ttl(state.settings.deadline)
+    ages = {  # key → (answered, age in seconds)
+        "purge-old-answer": (True, ttl + 1),
+        "purge-dead-claim": (False, limit + 1),
+        "purge-live-claim": (False, limit - 5),
+        "purge-recent-answer": (True, min(limit + 1, ttl - 5)),
+        "purge-fresh-answer": (True, 0.0),
+    }
+    for key, (answered, age) in ages.items():
+        claim = state.store.begin_idempotent(who, key, "POST /x", "d", ttl=ttl, in_flight_ttl=limit)
+        assert claim.claim_token is not None
+        if answered:
+            assert state.store.finish_idempotent(who, key, claim.claim_token, 200, {}, b"{}")
+        _backdate(service, key, age)
+
+    def post(key: str) -> None:
+        response = service.client.post(
+            "/v1/settle", content=case_json(CASE), headers=service.headers(idempotency_key=key)
+        )
+        assert response.status_code == 200, response.text
+
+    monkeypatch.setattr(idempotency, "PURGE_EVERY", 0.0)
+    post("purge-trigger-1")
+    assert _keys(service) & set(ages) == {
+        "purge-live-claim",
+        "purge-recent-answer",
+        "purge-fresh-answer",
+    }
+
+    # within the minute, a record that has just expired is left for the next purge
+    monkeypatch.setattr(idempotency, "PURGE_EVERY", 60.0)
+    _backdate(service, "purge-fresh-answer", ttl + 1)
+    post("purge-trigger-2")
+    assert "purge-fresh-answer" in _keys(service)
+    middleware = _middleware(service)
+    assert middleware._purged_at is not None
+    middleware._purged_at -= 61.0
+    post("purge-trigger-3")
+    assert "purge-fresh-answer" not in _keys(service)
+    assert {"purge-trigger-1", "purge-trigger-2", "purge-trigger-3"} <= _keys(service)
+
+
+def test_duplicates_past_the_cap_are_409_at_once(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = case_json(CASE)
+    who, token = _hold(service, "crowded", body)
+    slot = (who.tenant_id, "crowded")
+    middleware = _middleware(service)
+    monkeypatch.setattr(idempotency, "MAX_WAITERS", 2)
+    monkeypatch.setattr(_state(service).settings, "deadline", 5.0)
+    headers = service.headers(idempotency_key="crowded")
+    answer = b'{"made": "by the first use"}'
+
+    def post() -> httpx.Response:
+        response: httpx.Response = service.client.post("/v1/cases", content=body, headers=headers)
+        return response
+
+    with ThreadPoolExecutor(2) as threads:
+        waiting = [threads.submit(post) for _ in range(2)]
+        ends = time.monotonic() + 5
+        while middleware._waiters.get(slot, 0) < 2:
+            assert time.monotonic() < ends, "the duplicates did not start waiting"
+            time.sleep(0.01)
+        began = time.monotonic()
+        crowded = post()
+        took = time.monotonic() - began
+        assert crowded.status_code == 409
+        assert _slug(crowded) == "idempotency-in-flight"
+        assert "2 duplicates of it wait already" in crowded.json()["detail"]
+        assert int(crowded.headers["retry-after"]) >= 1
+        assert took < 2.0, f"the duplicate past the cap waited {took:.1f} s"
+        _state(service).store.finish_idempotent(
+            who, "crowded", token, 201, {"content-type": "x/y"}, answer
+        )
+        answers = [future.result(timeout=10) for future in waiting]
+    assert [(r.status_code, r.content) for r in answers] == [(201, answer)] * 2
+    assert all(r.headers["idempotent-replayed"] == "true" for r in answers)
+    assert slot not in middleware._waiters
 
 
 def test_every_post_documents_the_header(service: Service) -> None:

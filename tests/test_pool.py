@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -380,3 +381,21 @@ async def test_the_library_settles_a_case_in_the_pool() -> None:
         body = await pool.run(pool_jobs.settle_case, document, 20.0, deadline=60)
     assert body["status"] == "optimal"
     assert body["case_id"] == case.id
+
+
+def test_the_folders_of_a_killed_service_are_removed_at_start(tmp_path: Path) -> None:
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    orphan = tmp_path / f"solve-pool-{ended.pid}-abc"
+    (orphan / "model.mps").parent.mkdir()
+    (orphan / "model.mps").write_text("case content")
+    live = tmp_path / f"solve-pool-{os.getppid()}-def"  # another service, still running
+    live.mkdir()
+
+    async def start_and_close() -> None:
+        async with started(workers=1, queue_length=0, temp_dir=tmp_path):
+            pass
+
+    asyncio.run(start_and_close())
+    assert not orphan.exists()
+    assert live.exists()

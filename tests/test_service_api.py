@@ -238,3 +238,60 @@ def test_health_answers(service: Service) -> None:
     ready = service.client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": True, "migrations": True, "pool": True}
+
+
+def test_a_caller_without_a_key_is_refused_before_its_body_is_judged(service: Service) -> None:
+    # neither the content type (415) nor the body (400) is looked at first
+    response = service.client.post(
+        "/v1/cases", content=b"{not json", headers={"Content-Type": "text/plain"}
+    )
+    _problem(response, 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["cursor=czk5OTk5OTk5OTk5OTk5OTk5OTk", "cursor=c-_-", "limit=0", "limit=100000"],
+)
+def test_out_of_range_page_queries_are_problems(service: Service, query: str) -> None:
+    _problem(
+        service.client.get(f"/v1/cases?{query}", headers=service.auth()), 422, "invalid-request"
+    )
+
+
+def test_an_out_of_range_version_is_a_problem(service: Service) -> None:
+    made = service.client.post(
+        "/v1/cases", content=case_json("community-hall-dispute"), headers=service.headers()
+    ).json()
+    response = service.client.get(
+        f"/v1/cases/{made['id']}?version=100000000000000000000", headers=service.auth()
+    )
+    _problem(response, 422, "invalid-request")
+
+
+def test_if_match_compares_as_rfc_9110_says(service: Service) -> None:
+    client = service.client
+    made = client.post(
+        "/v1/cases", content=case_json("community-hall-dispute"), headers=service.headers()
+    )
+    case_id, etag = made.json()["id"], made.headers["etag"]
+    url = f"/v1/cases/{case_id}"
+    document = case_json("community-hall-dispute")
+
+    def put(if_match: str) -> httpx.Response:
+        response: httpx.Response = client.put(
+            url, content=document, headers=service.headers(if_match=if_match)
+        )
+        return response
+
+    _problem(put(f"W/{etag}"), 412, "version-mismatch")  # strong comparison only
+    listed = put(f'"{case_id}.7", {etag}')
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["version"] == 2
+    star = put("*")
+    assert star.status_code == 200, star.text
+    assert star.json()["version"] == 3
+    _problem(put(etag), 412, "version-mismatch")
+    _problem(
+        client.delete(url, headers={**service.auth(), "If-Match": etag}), 412, "version-mismatch"
+    )
+    assert client.delete(url, headers={**service.auth(), "If-Match": "*"}).status_code == 204

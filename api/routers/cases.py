@@ -67,8 +67,18 @@ def _not_found(kind: str, ident: str) -> ApiProblem:
     return ApiProblem(404, "not-found", detail=f"no {kind} {ident!r}")
 
 
-def _expected_version(if_match: str | None, case_id: str, *, required: bool) -> int | None:
-    """Return the version an ``If-Match`` names (the case's ETag), or ``None`` when absent."""
+def _matching_version(if_match: str | None, case: CaseRecord, *, required: bool) -> int | None:
+    """Return the case's current version if ``If-Match`` names it, as RFC 9110 compares.
+
+    ``*`` matches any current version; a list matches if one of its tags does; a weak tag
+    (``W/"..."``) never matches, since ``If-Match`` compares strongly. ``None`` when the
+    header is absent and not required.
+
+    Raises
+    ------
+    ApiProblem
+        428 when the header is required and absent; 412 when no tag is the current one.
+    """
     if if_match is None:
         if required:
             raise ApiProblem(
@@ -77,16 +87,15 @@ def _expected_version(if_match: str | None, case_id: str, *, required: bool) -> 
                 detail="send the case's ETag as If-Match (GET the case to read it)",
             )
         return None
-    tag = if_match.strip()
-    if tag.startswith("W/"):
-        tag = tag[2:]
-    ident, _, version = tag.strip('"').rpartition(".")
-    if ident != case_id or not version.isdigit():
-        # a tag this case never had: no version of it can match
-        raise ApiProblem(
-            412, "version-mismatch", detail=f"If-Match {if_match!r} is not a version of this case"
-        )
-    return int(version)
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if "*" in tags or case.etag in tags:
+        return case.version
+    raise ApiProblem(
+        412,
+        "version-mismatch",
+        detail=f"the case is at version {case.version} (ETag {case.etag}); "
+        f"If-Match {if_match[:200]!r} does not name it: read the case and retry",
+    )
 
 
 async def _checked(state: StateDep, body: bytes) -> CaseFacts:
@@ -183,7 +192,9 @@ async def get_case(
     case_id: CaseId,
     state: StateDep,
     who: PrincipalDep,
-    version: Annotated[int | None, Query(ge=1, description="an earlier version")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="an earlier version")
+    ] = None,
 ) -> Response:
     """Return the case's document (the current version, or the one asked for)."""
     record = await _case(state, who, case_id, version)
@@ -213,9 +224,9 @@ async def put_case(
     if_match: Annotated[str | None, Header(description="the ETag of the version replaced")] = None,
 ) -> JSONResponse:
     """Store the body as the case's next version, if `If-Match` names the current one."""
-    expected = _expected_version(if_match, case_id, required=True)
+    # an unknown case is 404 before its precondition and its body are judged
+    expected = _matching_version(if_match, await _case(state, who, case_id), required=True)
     assert expected is not None
-    await _case(state, who, case_id)  # an unknown case is 404 before its body is judged
     facts = await _checked(state, body)
     try:
         record = await asyncio.to_thread(
@@ -256,7 +267,7 @@ async def delete_case(
     ] = None,
 ) -> Response:
     """Delete the case (if `If-Match` is given, only if it names the current version)."""
-    expected = _expected_version(if_match, case_id, required=False)
+    expected = _matching_version(if_match, await _case(state, who, case_id), required=False)
     try:
         await asyncio.to_thread(state.store.delete_case, who, case_id, expected)
     except NotFoundError:

@@ -8,11 +8,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 __all__ = ["current_revision", "head_revision", "is_current", "upgrade"]
 
 _SCRIPTS = Path(__file__).with_name("migrations")
+
+#: The PostgreSQL advisory lock the migrations hold (any constant the database's other users
+#: do not take).
+_LOCK_KEY = 71_152_026
 
 
 def _config() -> Config:
@@ -24,11 +28,15 @@ def _config() -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database of ``engine`` to ``revision`` (default: the newest).
 
-    The migration holds the write lock (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a
-    transactional DDL), so two servers starting at once apply it once.
+    The migration holds a lock (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-level
+    advisory lock), so two servers starting at once apply it once.
     """
     config = _config()
     with engine.execution_options(immediate=True).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # transactional DDL alone lets two servers both see an empty database and both
+            # create its tables: the second waits on this lock, then finds them made
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -128,12 +128,18 @@ class IdempotencyRecord(Base):
     """A POST made with an ``Idempotency-Key``: in flight, or done with its stored response."""
 
     __tablename__ = "idempotency"
+    # the purge of expired records looks them up by age, across tenants
+    __table_args__ = (Index("ix_idempotency_created_at", "created_at"),)
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     route: Mapped[str] = mapped_column(Text)  # method and path
     request_digest: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))  # in_flight | done
+    # a random token per claim: only the request holding it may finish or abandon it, so that
+    # a request outliving its claim cannot overwrite or delete the claim of the one after it
+    # (NULL on records made before revision 0002)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     status_code: Mapped[int | None] = mapped_column(Integer)
     headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)

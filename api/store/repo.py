@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -139,15 +139,17 @@ class SettlementRecord:
 class Idempotent:
     """What a POST with an ``Idempotency-Key`` finds in the store.
 
-    ``state``: ``started`` (first use: go ahead, then :meth:`Store.finish_idempotent`),
-    ``done`` (replay ``status_code``, ``headers``, ``body``), ``in_flight`` (a duplicate
-    while the first is running) or ``mismatch`` (the key was used with another request).
+    ``state``: ``started`` (first use: go ahead, then :meth:`Store.finish_idempotent` or
+    :meth:`Store.abandon_idempotent` with ``claim_token``), ``done`` (replay
+    ``status_code``, ``headers``, ``body``), ``in_flight`` (a duplicate while the first is
+    running) or ``mismatch`` (the key was used with another request).
     """
 
     state: str
     status_code: int | None = None
     headers: dict[str, str] | None = None
     body: bytes | None = None
+    claim_token: str | None = None
 
 
 def _digest_key(salt: bytes, secret: str) -> bytes:
@@ -366,14 +368,17 @@ class Store:
             )
             return self._case_record(row, document)
 
-    def _live_case(self, session: Session, who: Principal, case_id: str) -> CaseRow:
-        row = session.scalar(
-            select(CaseRow).where(
-                CaseRow.id == case_id,
-                CaseRow.tenant_id == who.tenant_id,
-                CaseRow.deleted_at.is_(None),
-            )
+    def _live_case(
+        self, session: Session, who: Principal, case_id: str, *, lock: bool = False
+    ) -> CaseRow:
+        query = select(CaseRow).where(
+            CaseRow.id == case_id,
+            CaseRow.tenant_id == who.tenant_id,
+            CaseRow.deleted_at.is_(None),
         )
+        # a writer locks the row (PostgreSQL: FOR UPDATE; SQLite's BEGIN IMMEDIATE already
+        # serialises writers), so two updates from the same version cannot both pass the check
+        row = session.scalar(query.with_for_update() if lock else query)
         if row is None:
             raise NotFoundError(f"no case {case_id!r}")
         return row
@@ -435,7 +440,7 @@ class Store:
             Another version was stored since.
         """
         with self.writing() as session:
-            row = self._live_case(session, who, case_id)
+            row = self._live_case(session, who, case_id, lock=True)
             if row.version != expected_version:
                 raise StaleVersionError(row.version)
             moment = now()
@@ -467,7 +472,7 @@ class Store:
             ``expected_version`` given and not the current one.
         """
         with self.writing() as session:
-            row = self._live_case(session, who, case_id)
+            row = self._live_case(session, who, case_id, lock=True)
             if expected_version is not None and row.version != expected_version:
                 raise StaleVersionError(row.version)
             row.deleted_at = now()
@@ -516,7 +521,7 @@ class Store:
             The case was deleted meanwhile.
         """
         with self.writing() as session:
-            row_case = self._live_case(session, who, case.id)
+            row_case = self._live_case(session, who, case.id, lock=True)
             row = SettlementRow(
                 id=str(uuid.uuid4()),
                 tenant_id=who.tenant_id,
@@ -599,10 +604,13 @@ class Store:
 
         A record older than ``ttl`` seconds is forgotten first, and so is a claim still in
         flight after ``in_flight_ttl`` seconds (its server died before it answered: no
-        response was acknowledged). Concurrent first uses race on the primary key: exactly
-        one gets ``started``.
+        response was acknowledged). ``in_flight_ttl`` must exceed the longest a live request
+        can take: a live claim forgotten lets a duplicate run the request again. Concurrent
+        first uses race on the primary key: exactly one gets ``started``, with a fresh
+        random ``claim_token`` that only its request knows.
         """
         moment = now()
+        token = secrets.token_hex(16)
         try:
             with self.writing() as session:
                 found = session.get(IdempotencyRecord, (who.tenant_id, key))
@@ -624,9 +632,10 @@ class Store:
                             headers=None,
                             body=None,
                             created_at=moment,
+                            claim_token=token,
                         )
                     )
-                    return Idempotent("started")
+                    return Idempotent("started", claim_token=token)
                 if found.route != route or found.request_digest != request_digest:
                     return Idempotent("mismatch")
                 if found.state != "done":
@@ -638,27 +647,87 @@ class Store:
             )
 
     def finish_idempotent(
-        self, who: Principal, key: str, status_code: int, headers: dict[str, str], body: bytes
-    ) -> None:
-        """Store the response of the request that claimed ``key``."""
-        with self.writing() as session:
-            found = session.get(IdempotencyRecord, (who.tenant_id, key))
-            if found is not None:
-                found.state = "done"
-                found.status_code = status_code
-                found.headers = headers
-                found.body = body
+        self,
+        who: Principal,
+        key: str,
+        claim_token: str,
+        status_code: int,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> bool:
+        """Store the response of the request that claimed ``key`` with ``claim_token``.
 
-    def abandon_idempotent(self, who: Principal, key: str) -> None:
-        """Forget a claim whose request failed on the server's side, so that a retry runs."""
+        Returns
+        -------
+        bool
+            Whether it was stored: ``False`` when the claim is no longer this request's (it
+            outlived its in-flight limit and was forgotten, perhaps claimed again), which is
+            left as it is.
+        """
         with self.writing() as session:
-            session.execute(
+            # one conditional UPDATE: a read then a write by primary key could, on
+            # PostgreSQL, land on the record of a claim made in between. (Core statements on
+            # the session's connection, whose result has the row count.)
+            result = session.connection().execute(
+                update(IdempotencyRecord)
+                .where(
+                    IdempotencyRecord.tenant_id == who.tenant_id,
+                    IdempotencyRecord.key == key,
+                    IdempotencyRecord.state == "in_flight",
+                    IdempotencyRecord.claim_token == claim_token,
+                )
+                .values(state="done", status_code=status_code, headers=headers, body=body)
+            )
+            return result.rowcount == 1
+
+    def abandon_idempotent(self, who: Principal, key: str, claim_token: str) -> bool:
+        """Forget a claim whose request failed on the server's side, so that a retry runs.
+
+        Returns
+        -------
+        bool
+            Whether it was forgotten: ``False`` when the claim is no longer this request's
+            (another request's claim of the key is left alone).
+        """
+        with self.writing() as session:
+            result = session.connection().execute(
                 delete(IdempotencyRecord).where(
                     IdempotencyRecord.tenant_id == who.tenant_id,
                     IdempotencyRecord.key == key,
                     IdempotencyRecord.state == "in_flight",
+                    IdempotencyRecord.claim_token == claim_token,
                 )
             )
+            return result.rowcount == 1
+
+    def purge_idempotent(self, *, ttl: float, in_flight_ttl: float) -> int:
+        """Delete every tenant's records that :meth:`begin_idempotent` would forget.
+
+        Those are the answers older than ``ttl`` seconds and the claims still in flight
+        after ``in_flight_ttl`` (their servers died). Without it a key used once would be
+        kept for ever. The lookup by age uses the index on ``created_at``.
+
+        Returns
+        -------
+        int
+            How many records were deleted.
+        """
+        moment = now()
+        with self.writing() as session:
+            result = session.connection().execute(
+                delete(IdempotencyRecord).where(
+                    or_(
+                        (IdempotencyRecord.state == "done")
+                        & (IdempotencyRecord.created_at < moment - dt.timedelta(seconds=ttl)),
+                        (IdempotencyRecord.state == "in_flight")
+                        & (
+                            IdempotencyRecord.created_at
+                            < moment - dt.timedelta(seconds=in_flight_ttl)
+                        ),
+                    )
+                )
+            )
+            return result.rowcount
 
     def count(self, table: type[CaseRow] | type[SettlementRow]) -> int:
         """Return the number of rows of a table (tests and the durability check use it)."""
