@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,18 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     keys = make_keys(settings)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield Service(client, settings, keys)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
+    """Serve on loopback with one solver worker; yield the server and tenant alpha's key."""
+    data_dir: Path = tmp_path_factory.mktemp("live")
+    keys = make_keys(Settings(data_dir=data_dir), ("alpha",))
+    server = start_server(data_dir, env={"MEDIATION_WORKERS": "1"})
+    try:
+        yield server, keys["alpha"]
+    finally:
+        server.stop(signal.SIGTERM)
 
 
 def postgres_url() -> str | None:

@@ -7,16 +7,11 @@ recorded and must be an operation of the server's own ``/openapi.json``.
 from __future__ import annotations
 
 import re
-import signal
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from service_support import CASES_DIR, ROOT, LiveServer, make_keys, start_server
-
-from api.settings import Settings
+from service_support import CASES_DIR, ROOT, LiveServer
 
 # the example is a script beside the project, not a module of it
 if str(ROOT / "examples") not in sys.path:
@@ -41,18 +36,6 @@ class Recording(httpx.BaseTransport):
     def close(self) -> None:
         """Close the connections."""
         self.inner.close()
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
-    """Serve on loopback; yield the server and tenant alpha's key."""
-    data_dir: Path = tmp_path_factory.mktemp("client-example")
-    keys = make_keys(Settings(data_dir=data_dir), ("alpha",))
-    server = start_server(data_dir, env={"MEDIATION_WORKERS": "1"})
-    try:
-        yield server, keys["alpha"]
-    finally:
-        server.stop(signal.SIGTERM)
 
 
 def _operations(server: LiveServer) -> dict[str, set[str]]:

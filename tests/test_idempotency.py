@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import signal
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
@@ -17,7 +15,7 @@ import httpx
 import pytest
 import yaml
 from fastapi import FastAPI
-from service_support import LiveServer, Service, case_json, make_keys, start_server
+from service_support import LiveServer, Service, case_json
 from sqlalchemy import func, select, update
 
 from api import idempotency
@@ -30,7 +28,6 @@ from api.idempotency import (
     request_digest,
 )
 from api.pool import WorkerCrashed
-from api.settings import Settings
 from api.store.engine import SQLITE_BUSY_TIMEOUT
 from api.store.models import CaseRow, IdempotencyRecord
 from api.store.repo import Principal, now
@@ -479,18 +476,6 @@ def test_every_post_documents_the_header(service: Service) -> None:
 
 
 # --- against a real server ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
-    """Serve on loopback with one solver worker; yield the server and tenant alpha's key."""
-    data_dir: Path = tmp_path_factory.mktemp("idempotency-live")
-    keys = make_keys(Settings(data_dir=data_dir), ("alpha",))
-    server = start_server(data_dir, env={"MEDIATION_WORKERS": "1"})
-    try:
-        yield server, keys["alpha"]
-    finally:
-        server.stop(signal.SIGTERM)
 
 
 async def _at_once(
