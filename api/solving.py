@@ -18,9 +18,10 @@ from .jobs import Failure
 from .pool import DeadlineExceeded, PoolFull, WorkerCrashed
 from .problems import ApiProblem
 
-__all__ = ["decode_cursor", "encode_cursor", "raise_failure", "run_job"]
+__all__ = ["decode_cursor", "encode_cursor", "fetch_page", "raise_failure", "run_job"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,27 @@ async def _disconnect(request: Request) -> None:
     # the body is read: what the server hands the application next is the disconnect
     while (await request.receive())["type"] != "http.disconnect":
         pass
+
+
+async def fetch_page(
+    state: ServiceState,
+    fetch: Callable[..., list[R]],
+    /,
+    *args: Any,
+    cursor: str | None,
+    limit: int,
+    seq_of: Callable[[R], int],
+) -> tuple[list[R], str | None]:
+    """Return one page of ``fetch(*args, after=, limit=)`` and the cursor of the next one.
+
+    The page has at most ``limit`` items and never more than the service's page limit; one
+    more is fetched to tell whether another page follows (``None`` when not). ``seq_of``
+    gives an item's key, which the next page continues after.
+    """
+    size = min(limit, state.settings.page_limit)
+    found = await asyncio.to_thread(fetch, *args, after=decode_cursor(cursor), limit=size + 1)
+    following = encode_cursor(seq_of(found[size - 1])) if len(found) > size else None
+    return found[:size], following
 
 
 def encode_cursor(seq: int) -> str:

@@ -30,7 +30,7 @@ from ..schemas import (
     SettleRequest,
     StoredSettlement,
 )
-from ..solving import decode_cursor, encode_cursor, raise_failure, run_job
+from ..solving import fetch_page, raise_failure, run_job
 from ..store.repo import (
     CaseRecord,
     NotFoundError,
@@ -155,16 +155,10 @@ async def list_cases(
     state: StateDep, who: PrincipalDep, cursor: Cursor = None, limit: Limit = 50
 ) -> CasePage:
     """List the tenant's cases, oldest first, a page at a time."""
-    size = min(limit, state.settings.page_limit)
-    records = await asyncio.to_thread(
-        state.store.list_cases, who, after=decode_cursor(cursor), limit=size + 1
+    records, following = await fetch_page(
+        state, state.store.list_cases, who, cursor=cursor, limit=limit, seq_of=lambda r: r.seq
     )
-    more = len(records) > size
-    records = records[:size]
-    return CasePage(
-        items=[_info(r) for r in records],
-        next_cursor=encode_cursor(records[-1].seq) if more else None,
-    )
+    return CasePage(items=[_info(r) for r in records], next_cursor=following)
 
 
 async def _case(
@@ -386,19 +380,19 @@ async def list_settlements(
     case_id: CaseId, state: StateDep, who: PrincipalDep, cursor: Cursor = None, limit: Limit = 50
 ) -> SettlementPage:
     """List the case's settlements, oldest first (the history is never rewritten)."""
-    size = min(limit, state.settings.page_limit)
     try:
-        found = await asyncio.to_thread(
-            state.store.list_settlements, who, case_id, after=decode_cursor(cursor), limit=size + 1
+        found, following = await fetch_page(
+            state,
+            state.store.list_settlements,
+            who,
+            case_id,
+            cursor=cursor,
+            limit=limit,
+            seq_of=lambda item: item[0],
         )
     except NotFoundError:
         raise _not_found("case", case_id) from None
-    more = len(found) > size
-    found = found[:size]
-    return SettlementPage(
-        items=[_settlement_info(r, who) for _, r in found],
-        next_cursor=encode_cursor(found[-1][0]) if more else None,
-    )
+    return SettlementPage(items=[_settlement_info(r, who) for _, r in found], next_cursor=following)
 
 
 @router.get(

@@ -26,7 +26,7 @@ from ..jobs import Failure
 from ..openapi import SOLVES, contract_body
 from ..problems import ApiProblem
 from ..schemas import SweepInfo, SweepPage, SweepResults, SweepState
-from ..solving import decode_cursor, encode_cursor, raise_failure, run_job
+from ..solving import decode_cursor, encode_cursor, fetch_page, raise_failure, run_job
 from ..store.repo import CaseRecord, NotFoundError
 from ..store.sweeps import SweepFinishedError, SweepRecord
 from ..sweeps import SweepManager
@@ -162,16 +162,10 @@ async def list_sweeps(
     state: StateDep, who: PrincipalDep, cursor: Cursor = None, limit: Limit = 50
 ) -> SweepPage:
     """List the tenant's sweeps, oldest first, a page at a time (without their summaries)."""
-    size = min(limit, state.settings.page_limit)
-    records = await asyncio.to_thread(
-        _manager(state).sweeps.page, who, after=decode_cursor(cursor), limit=size + 1
+    records, following = await fetch_page(
+        state, _manager(state).sweeps.page, who, cursor=cursor, limit=limit, seq_of=lambda r: r.seq
     )
-    more = len(records) > size
-    records = records[:size]
-    return SweepPage(
-        items=[SweepInfo(**_info(r)) for r in records],
-        next_cursor=encode_cursor(records[-1].seq) if more else None,
-    )
+    return SweepPage(items=[SweepInfo(**_info(r)) for r in records], next_cursor=following)
 
 
 @router.get("/{sweep_id}", response_model=SweepState, summary="A sweep's progress and summary")
