@@ -64,11 +64,16 @@ def envy_matrix(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
     >>> envy_matrix(index_case(case), np.array([0.25, 0.75])).tolist()
     [[0.0, 2.0], [-1.0, 0.0]]
     """
-    values, bundles = _resource_matrices(index, shares)
+    values, bundles = _resource_matrices(index, shares[: index.n])
     own = np.einsum("ij,ij->i", values, bundles)
     cross = values @ bundles.T * (index.weight[:, None] / index.weight[None, :])
     envy = cross - own[:, None]
     np.fill_diagonal(envy, 0.0)
+    if len(index.compared) and not index.compared.all():
+        # a fund's share is money set aside, not a bundle anybody could hold instead, and
+        # a fund or an observer envies nobody
+        envy[~index.compared, :] = 0.0
+        envy[:, ~index.compared] = 0.0
     return np.asarray(envy, dtype=float)
 
 
@@ -102,7 +107,7 @@ def _resource_value(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
     resource = index.sign > 0
     return np.bincount(
         index.pair_party[resource],
-        weights=(index.value * shares)[resource],
+        weights=(index.value * shares[: index.n])[resource],
         minlength=len(index.parties),
     )
 
@@ -195,6 +200,8 @@ def measure(
     utilities = index.utilities(shares)
     flat = no_room(ideal, index.disagreement, index.stake)
     normalized = normalized_gains(utilities, index.disagreement, ideal, flat)
+    if len(index.compared) and not index.compared.all():
+        normalized = np.where(index.compared, normalized, np.nan)  # funds, observers
     envy = envy_matrix(index, shares)
     valid = normalized[~np.isnan(normalized)]
     fairness = Fairness(

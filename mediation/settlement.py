@@ -23,14 +23,18 @@ from .reasons import Reason
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Alternative",
+    "ChoiceMade",
     "Concession",
     "Conflict",
     "ConflictSet",
+    "ContributionMade",
     "Diagnosis",
     "Explanation",
     "Exposure",
     "Fairness",
     "PartyOutcome",
+    "PaymentMade",
     "Provenance",
     "Reason",
     "Settlement",
@@ -39,9 +43,10 @@ __all__ = [
 ]
 
 #: Version of the settlement contract; bumped on any incompatible change.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 SettlementStatus = Literal["optimal", "feasible", "infeasible", "error"]
+Basis = Literal["negotiable", "policy", "legal"]
 
 
 class _Model(BaseModel):
@@ -104,21 +109,55 @@ class Conflict(_Model):
         "envy",
         "issue_total",
         "integrality",
+        "payment_floor",
+        "payment_cap",
+        "contribution_floor",
+        "contribution_cap",
+        "choice",
     ]
     stakeholder: str | None = None
     issue: str | None = None
     constraint: str | None = None
     bound: float | None = None
     unit: str | None = Field(default=None, description="share, a money unit, or 'points'")
+    payment: str | None = Field(default=None, description="the payment whose bound it is (1.3)")
+    contribution: str | None = Field(
+        default=None, description="the contribution whose bound it is (1.3)"
+    )
+    basis: Basis = Field(
+        default="negotiable",
+        description="negotiable (a party's position), policy, or legal (never conceded) (1.3)",
+    )
+    source: str | None = Field(default=None, description="where the bound is written down (1.3)")
 
 
 class Concession(_Model):
     """A change of one red line that (with the others listed with it) makes a deal possible."""
 
-    kind: Literal["floor", "cap", "capacity", "constraint", "disagreement", "proportional", "envy"]
+    kind: Literal[
+        "floor",
+        "cap",
+        "capacity",
+        "constraint",
+        "disagreement",
+        "proportional",
+        "envy",
+        "payment_floor",
+        "payment_cap",
+        "contribution_floor",
+        "contribution_cap",
+    ]
     stakeholder: str | None = None
     issue: str | None = None
     constraint: str | None = None
+    payment: str | None = Field(default=None, description="the payment whose bound it is (1.3)")
+    contribution: str | None = Field(
+        default=None, description="the contribution whose bound it is (1.3)"
+    )
+    basis: Basis = Field(
+        default="negotiable", description="negotiable or policy; a legal bound is never offered"
+    )
+    source: str | None = Field(default=None, description="where the bound is written down (1.3)")
     current: float
     proposed: float
     change: float = Field(description="proposed − current, in the unit given")
@@ -146,6 +185,44 @@ class Diagnosis(_Model):
     )
     concessions: list[Concession] = Field(
         description="the jointly cheapest concessions (elastic LP) that make a deal possible"
+    )
+
+
+class PaymentMade(_Model):
+    """Money one party pays another (or a fund) under the settlement (1.3)."""
+
+    payer: str
+    payee: str
+    amount: float
+    unit: str
+
+
+class ContributionMade(_Model):
+    """Money a party gives towards a funded issue or a choice's cost (1.3)."""
+
+    stakeholder: str
+    to: str
+    amount: float
+    unit: str
+
+
+class Alternative(_Model):
+    """What one option of a choice would have given each party, settled under the same rule."""
+
+    status: SettlementStatus
+    utilities: dict[str, float | None] = Field(
+        description="each compared party's utility with this option imposed"
+    )
+
+
+class ChoiceMade(_Model):
+    """The option chosen, its cost, and what each alternative would have given (1.3)."""
+
+    chosen: str
+    cost: float
+    unit: str
+    alternatives: dict[str, Alternative] = Field(
+        default_factory=dict, description="by option id, the chosen one included"
     )
 
 
@@ -187,7 +264,26 @@ class Settlement(_Model):
     status: SettlementStatus
     shares: dict[str, dict[str, float]]
     amounts: dict[str, dict[str, float]]
-    parties: dict[str, PartyOutcome]
+    parties: dict[str, PartyOutcome] = Field(
+        description="the compared parties (1.3: funds and observers are listed apart)"
+    )
+    payments: dict[str, PaymentMade] = Field(
+        default_factory=dict, description="by payment id (1.3)"
+    )
+    contributions: dict[str, ContributionMade] = Field(
+        default_factory=dict, description="by contribution id (1.3)"
+    )
+    sizes: dict[str, float] = Field(
+        default_factory=dict,
+        description="each funded issue's size: the sum of the contributions to it (1.3)",
+    )
+    choices: dict[str, ChoiceMade] = Field(default_factory=dict, description="by choice id (1.3)")
+    funds: list[str] = Field(
+        default_factory=list, description="accounts that hold shares but are never compared (1.3)"
+    )
+    observers: list[str] = Field(
+        default_factory=list, description="stakeholders with no stake, never compared (1.3)"
+    )
     fairness: Fairness | None
     reasons: list[Reason]
     diagnosis: Diagnosis | None = None

@@ -113,10 +113,18 @@ def settlement(
     fairness: Fairness | None,
     reasons: list[Reason],
     diagnosis: Diagnosis | None,
+    levers: dict[str, Any] | None = None,
 ) -> Settlement:
-    """Return a settlement stamped with the run's provenance."""
+    """Return a settlement stamped with the run's provenance.
+
+    ``levers`` holds the 1.3 sections of an allocation with payments, contributions or
+    choices (``payments``, ``contributions``, ``sizes``, ``choices``).
+    """
     session = stamp.session
     return Settlement(
+        **(levers or {}),
+        funds=stamp.case.funds,
+        observers=stamp.case.observers,
         case_id=stamp.case.id,
         rule=stamp.policy.rule,
         scale=stamp.scale,
@@ -161,7 +169,50 @@ def assemble(
         fairness = tidy_fairness(fairness)
         parties = party_outcomes(index, shares, index.utilities(shares), ideal, normalized)
         share_map, amount_map = share_maps(stamp.case, index, shares)
-    return settlement(stamp, status, share_map, amount_map, parties, fairness, reasons, None)
+        levers = lever_maps(stamp.case, index, shares) if len(index.levers) else None
+    return settlement(
+        stamp, status, share_map, amount_map, parties, fairness, reasons, None, levers
+    )
+
+
+def lever_maps(case: Case, index: CaseIndex, allocation: np.ndarray) -> dict[str, Any]:
+    """Return the payments, contributions, funded sizes and choices of an allocation (1.3)."""
+    levers, n = index.levers, index.n
+    money = allocation[n:] * levers.scale
+    at = levers.position
+    payments = {
+        p.id: {
+            "payer": p.payer,
+            "payee": p.payee,
+            "amount": tidy(float(money[at["payment", p.id]])),
+            "unit": p.unit,
+        }
+        for p in case.payments
+    }
+    unit_of = {i.id: i.unit for i in case.issues} | {c.id: c.unit for c in case.choices}
+    contributions = {
+        c.id: {
+            "stakeholder": c.stakeholder,
+            "to": c.to,
+            "amount": tidy(float(money[at["contribution", c.id]])),
+            "unit": unit_of.get(c.to, ""),
+        }
+        for c in case.contributions
+    }
+    sizes = {
+        case.issues[q].id: tidy(float(money[columns].sum()))
+        for q, columns in levers.funding.items()
+    }
+    choices = {}
+    for choice in case.choices:
+        chosen = max(choice.options, key=lambda o: float(allocation[n + at["option", o.id]]))
+        choices[choice.id] = {"chosen": chosen.id, "cost": chosen.cost, "unit": choice.unit}
+    return {
+        "payments": payments,
+        "contributions": contributions,
+        "sizes": sizes,
+        "choices": choices,
+    }
 
 
 def share_maps(
@@ -174,10 +225,14 @@ def share_maps(
         ks = index.interests_of_issue[q]
         names = [index.parties[p] for p in index.pair_party[ks].tolist()]
         exact = shares[ks].tolist()
-        share_map[issue.id] = dict(zip(names, exact_total([tidy(v) for v in exact]), strict=True))
         amount_map[issue.id] = {
             n: tidy(v * issue.amount) for n, v in zip(names, exact, strict=True)
         }
+        if len(index.funded) and index.funded[q]:
+            # a funded issue's shares are of its size (the model's, of its largest size)
+            size = math.fsum(exact)
+            exact = [v / size if size > 0 else 0.0 for v in exact]
+        share_map[issue.id] = dict(zip(names, exact_total([tidy(v) for v in exact]), strict=True))
     return share_map, amount_map
 
 
@@ -220,9 +275,12 @@ def party_outcomes(
     ideal: np.ndarray | None,
     normalized: np.ndarray | None,
 ) -> dict[str, PartyOutcome]:
-    """Each party's utility, gain, ideal, normalized gain and risk exposure."""
+    """Each compared party's utility, gain, ideal, normalized gain and risk exposure.
+
+    Funds and observers are not parties to compare: the settlement lists them apart.
+    """
     risk = index.sign < 0
-    money = index.amount[index.pair_issue] * shares * risk
+    money = index.amount[index.pair_issue] * shares[: index.n] * risk
     worst = np.bincount(index.pair_party, weights=money, minlength=len(index.parties))
     expected = np.bincount(
         index.pair_party,
@@ -235,7 +293,10 @@ def party_outcomes(
         minlength=len(index.parties),
     )
     out: dict[str, dict[str, Any]] = {}
+    compared = index.compared if len(index.compared) else np.ones(len(index.parties), bool)
     for p, party in enumerate(index.parties):
+        if not compared[p]:
+            continue
         d = float(index.disagreement[p])
         u = None if utilities is None else float(utilities[p])
         ng = None if normalized is None or np.isnan(normalized[p]) else float(normalized[p])
@@ -258,7 +319,7 @@ def party_outcomes(
 
 def _empty_parties(stamp: Stamp, ideal: np.ndarray | None) -> dict[str, PartyOutcome]:
     index = stamp.case_index()
-    return party_outcomes(index, np.zeros(len(index.value)), None, ideal, None)
+    return party_outcomes(index, np.zeros(index.width), None, ideal, None)
 
 
 def infeasible(stamp: Stamp, ideal: np.ndarray | None, diagnosis: Diagnosis) -> Settlement:

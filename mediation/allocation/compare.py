@@ -18,6 +18,7 @@ import numpy as np
 
 from ..backends import Backend
 from ..case import Case
+from ..case.format11 import levered_problems
 from ..comparison import (
     Coincidence,
     Comparison,
@@ -238,7 +239,7 @@ def comparison_of(
     for rule, s in settlements.settled.items():
         allocated = s.status in ("optimal", "feasible")
         uniqueness = None
-        if allocated and ranges:
+        if allocated and ranges and not levered_problems(case, "the allocation range"):
             left = max(deadline - time.perf_counter(), LEAST_SECONDS)
             uniqueness = allocation_range(case, s, solver=solver, time_limit=left)
         failed = [r.message for r in s.reasons if isinstance(r, SolverFailed)]

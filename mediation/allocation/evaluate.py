@@ -18,6 +18,7 @@ import numpy as np
 
 from ..backends import SolverOptions, Status, open_session, resolve_backend
 from ..case import Case, Pins, pin_problems, pinned
+from ..case.format11 import levered_problems
 from ..case.pins import pinned_pairs
 from ..errors import PolicyError, Problem, SolverError, WhatIfError
 from ..evaluation import (
@@ -103,6 +104,9 @@ def evaluate(
     >>> [(c.party, c.changes[0].amount, c.cost_normalized) for c in result.parties]
     [('a', 20.0, -0.2), ('b', -20.0, 0.2)]
     """
+    levered = levered_problems(case, "the what-if")
+    if levered:
+        raise PolicyError(levered)
     problems = pin_problems(case, pins)
     if not pins and not problems:
         problems = [Problem("pins", "nothing to evaluate: pin at least one share", "missing")]

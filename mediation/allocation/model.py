@@ -19,7 +19,7 @@ import numpy as np
 import pulp
 
 from ..backends import ModelArrays, model_arrays
-from ..case import Case, Policy
+from ..case import Case, Policy, Term
 from ..numeric import CaseIndex, index_case
 
 __all__ = [
@@ -66,11 +66,42 @@ class AllocationModel:
     #: One column per policy row, held at 0; raising its upper bound switches the row off.
     policy_release: list[pulp.LpVariable] = field(default_factory=list)
     envy_rows: dict[tuple[int, int], pulp.LpConstraint] = field(default_factory=dict)
+    #: Rows of the levers (format 1.1): ``size{q}`` (a funded issue's size within its
+    #: amount), ``choice{c}`` (one option), ``cost{c}`` (a funded choice's cost met),
+    #: ``units{k}`` (a share in whole units).
+    lever_rows: dict[str, pulp.LpConstraint] = field(default_factory=dict)
 
     @property
     def integer(self) -> bool:
-        """Whether some issue is indivisible, which makes the model a MIP."""
-        return not bool(np.all(self.index.divisible))
+        """Whether some issue is indivisible, or a lever integer, which makes the model a MIP."""
+        return not bool(np.all(self.index.divisible)) or bool(self.index.levers.integer.any())
+
+    def lever(self, kind: str, ident: str) -> Column:
+        """Return the column of a payment, contribution or option (by its id)."""
+        return self.x[self.index.n + self.index.levers.position[kind, ident]]
+
+    @property
+    def payment_columns(self) -> dict[str, Column]:
+        """Each payment's column (amount ÷ its most), by payment id."""
+        return self._levers_of("payment")
+
+    @property
+    def contribution_columns(self) -> dict[str, Column]:
+        """Each contribution's column (amount ÷ its most), by contribution id."""
+        return self._levers_of("contribution")
+
+    @property
+    def option_columns(self) -> dict[str, Column]:
+        """Each option's column (1 when chosen), by option id."""
+        return self._levers_of("option")
+
+    def _levers_of(self, kind: str) -> dict[str, Column]:
+        levers, n = self.index.levers, self.index.n
+        return {
+            i: self.x[n + j]
+            for j, (k, i) in enumerate(zip(levers.kind, levers.ident, strict=True))
+            if k == kind
+        }
 
     def new_variable(
         self, name: str, low: float | None = None, up: float | None = None
@@ -204,16 +235,74 @@ def build_model(
         add(f"x{k}", float(lo), float(hi), pulp.LpInteger if w else pulp.LpContinuous)
         for k, (lo, hi, w) in enumerate(zip(index.lower, index.upper, whole, strict=True))
     ]
+    levers = index.levers
+    lever_x = [
+        add(
+            f"{kind[0]}{j}",
+            float(lo),
+            float(hi),
+            pulp.LpInteger if whole else pulp.LpContinuous,
+        )
+        for j, (kind, lo, hi, whole) in enumerate(
+            zip(levers.kind, levers.lower, levers.upper, levers.integer, strict=True)
+        )
+    ]
+    x += lever_x
     u = [add(f"u{p}") for p in range(len(index.parties))]
     affine, constraint = pulp.LpAffineExpression, pulp.LpConstraint
     issue_rows = [
         constraint(affine([(x[k], 1.0) for k in ks]), pulp.LpConstraintEQ, f"issue{q}", 1.0)
         for q, ks in enumerate(index.interests_of_issue)
     ]
+    lever_rows: dict[str, pulp.LpConstraint] = {}
+    for q, columns in levers.funding.items():
+        # a funded issue: the shares (of its largest size) add up to its size ÷ that size
+        amount = float(index.amount[q])
+        row = issue_rows[q]
+        for j in columns.tolist():
+            row.expr.addterm(lever_x[j], -float(levers.scale[j]) / amount)
+        row.constant = 0.0
+        lever_rows[f"size{q}"] = constraint(
+            affine([(lever_x[j], float(levers.scale[j]) / amount) for j in columns.tolist()]),
+            pulp.LpConstraintLE,
+            f"size{q}",
+            1.0,
+        )
+    for c, columns in enumerate(levers.choice_columns):
+        lever_rows[f"choice{c}"] = constraint(
+            affine([(lever_x[j], 1.0) for j in columns.tolist()]),
+            pulp.LpConstraintEQ,
+            f"choice{c}",
+            1.0,
+        )
+    for c, columns in levers.choice_funding.items():
+        # a funded choice: the contributions meet the chosen option's cost exactly
+        costs = [o.cost for o in case.choices[c].options]
+        top = max([*costs, *(float(levers.scale[j]) for j in columns.tolist())]) or 1.0
+        terms = [(lever_x[j], float(levers.scale[j]) / top) for j in columns.tolist()]
+        terms += [
+            (lever_x[j], -cost / top)
+            for j, cost in zip(levers.choice_columns[c].tolist(), costs, strict=True)
+            if cost
+        ]
+        lever_rows[f"cost{c}"] = constraint(affine(terms), pulp.LpConstraintEQ, f"cost{c}", 0.0)
+    for k, j, units in levers.counts:
+        # whole units: the share is the count of units ÷ the issue's units
+        lever_rows[f"units{k}"] = constraint(
+            affine([(x[k], 1.0), (lever_x[j], -1.0 / units)]),
+            pulp.LpConstraintEQ,
+            f"units{k}",
+            0.0,
+        )
     coef = index.sign * index.value
+    lever_terms: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in index.parties]
+    for p, j, a in zip(
+        levers.party.tolist(), levers.column.tolist(), levers.coef.tolist(), strict=True
+    ):
+        lever_terms[p].append((lever_x[j], -a))
     utility_rows = [
         constraint(
-            affine([(u[p], 1.0), *((x[k], -float(coef[k])) for k in ks)]),
+            affine([(u[p], 1.0), *((x[k], -float(coef[k])) for k in ks), *lever_terms[p]]),
             pulp.LpConstraintEQ,
             f"utility{p}",
             0.0,
@@ -233,14 +322,22 @@ def build_model(
             )
     extra_rows = {
         c.name: constraint(
-            affine([(x[index.pair_of[t.stakeholder, t.issue]], t.coef) for t in c.terms]),
+            affine([term_column(index, x, t) for t in c.terms]),
             _SENSES[c.sense],
             f"extra{j}",
             c.rhs,
         )
         for j, c in enumerate(case.constraints)
     }
-    problem.extend([*issue_rows, *utility_rows, *capacity_rows.values(), *extra_rows.values()])
+    problem.extend(
+        [
+            *issue_rows,
+            *utility_rows,
+            *capacity_rows.values(),
+            *extra_rows.values(),
+            *lever_rows.values(),
+        ]
+    )
     return AllocationModel(
         case=case,
         index=index,
@@ -252,7 +349,21 @@ def build_model(
         utility_rows=utility_rows,
         capacity_rows=capacity_rows,
         extra_rows=extra_rows,
+        lever_rows=lever_rows,
     )
+
+
+def term_column(index: CaseIndex, x: list[pulp.LpVariable], term: Term) -> tuple[Column, float]:
+    """Return the column a constraint's term names and its coefficient on that column.
+
+    A payment's or contribution's term counts money, so its coefficient on the column (the
+    amount ÷ its most) is ``coef × max``.
+    """
+    kind, *ident = term.column
+    if kind == "share":
+        return x[index.pair_of[ident[0], ident[1]]], float(term.coef)
+    j = index.levers.position[kind, ident[0]]
+    return x[index.n + j], float(term.coef * index.levers.scale[j])
 
 
 def add_policy_constraints(model: AllocationModel, policy: Policy) -> list[pulp.LpConstraint]:
@@ -419,6 +530,8 @@ class ModelTemplate:
             place: dict[int, int] = {}
             last: dict[int, int] = {}
             for i, t in enumerate(c.terms):
+                if t.stakeholder is None or t.issue is None:
+                    continue  # a lever's term: such a case is settled on its own
                 k = index.pair_of[t.stakeholder, t.issue]
                 place.setdefault(k, len(place))
                 last[k] = i
@@ -442,8 +555,13 @@ class ModelTemplate:
         self._term_row = np.array(rows, dtype=np.int64)
         self._term_col = np.array(cols, dtype=np.int32)
         self._n_rows = r
-        self.usable = len(self.rows) == r and self.arrays(case, index).same_as(
-            model_arrays(base.variables, self.rows)
+        # a case with levers (payments, contributions, choices, whole units) or funded issues
+        # is settled on its own: the template states shares, utilities and rows of 1.0 only
+        self.usable = (
+            not len(index.levers)
+            and not index.funded.any()
+            and len(self.rows) == r
+            and self.arrays(case, index).same_as(model_arrays(base.variables, self.rows))
         )
 
     @staticmethod
@@ -464,7 +582,7 @@ class ModelTemplate:
             tuple((i.id, i.kind, i.divisible) for i in case.issues),
             tuple((x.stakeholder, x.issue) for x in case.interests),
             tuple(
-                (c.name, c.sense, tuple((t.stakeholder, t.issue) for t in c.terms))
+                (c.name, c.sense, tuple(t.column for t in c.terms))
                 for c in case.constraints
             ),
             positive,

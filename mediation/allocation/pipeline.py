@@ -8,6 +8,7 @@ independent check. The stages live in their own modules and can be called on the
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 
@@ -39,6 +40,7 @@ from .assemble import (
     infeasible,
     no_positive_gain,
 )
+from .choices import with_alternatives
 from .diagnosis import diagnose
 from .explain import allocation_reasons, binding_reasons
 from .pareto import pareto_optimal
@@ -204,6 +206,11 @@ def settle_with_policy(
         result = error(stamp, str(exc))
     if check and result.status in ("optimal", "feasible", "infeasible"):
         result = _checked(case, result, stamp, options)
+    if explain and case.choices and result.status in ("optimal", "feasible"):
+        with timings.clock("alternatives"):
+            result = with_alternatives(
+                case, policy, rule, backend, result, deadline=options.deadline or math.inf
+            )
     timings["total"] = time.perf_counter() - started
     provenance = result.provenance.model_copy(update={"timings": dict(timings)})
     return result.model_copy(update={"provenance": provenance})

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..backends import Backend, SolverOptions, Status, resolve_backend
 from ..case import Case
+from ..case.format11 import levered_problems
 from ..comparison import AllocationRange, ShareRange
 from ..errors import PolicyError, Problem, SolverError
 from ..fairness import no_room
@@ -202,6 +203,9 @@ def allocation_range(
     (False, [('g', 'a', 0.0, 1.0), ('h', 'a', 0.0, 1.0)])
     """
     started = time.perf_counter()
+    levered = levered_problems(case, "the allocation range")
+    if levered:
+        raise PolicyError(levered)
     if settlement.status not in ("optimal", "feasible"):
         raise PolicyError(
             [

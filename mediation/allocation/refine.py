@@ -54,16 +54,32 @@ def clean_shares(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
     A share within :data:`SNAP` of a bound is set to the bound; each issue's shares still
     sum to 1 (what clipping and snapping moved is given back to the shares with room).
     """
+    n, levers = index.n, index.levers
+    tail = None
+    if len(levers) and len(shares) > n:
+        tail = np.clip(shares[n:], levers.lower, levers.upper)
+        for bound in (levers.lower, levers.upper):
+            tail = np.where(np.abs(tail - bound) <= SNAP, bound, tail)
+        tail = np.where(levers.integer, np.round(tail), tail)
+        shares = shares[:n]
     shares = np.clip(shares, index.lower, index.upper)
     for bound in (index.lower, index.upper):
         shares = np.where(np.abs(shares - bound) <= SNAP, bound, shares)
     whole = ~index.divisible[index.pair_issue]
     shares = np.where(whole, np.round(shares), shares)
     shares = np.where(np.abs(shares) < 1e-12, 0.0, shares)
+    target = np.ones(len(index.issues))
+    if tail is not None:
+        for k, j, units in levers.counts:  # a share in whole units is its count ÷ units
+            shares[k] = tail[j] / units
+        for q, columns in levers.funding.items():  # a funded issue's shares add up to its size
+            target[q] = float(levers.scale[columns] @ tail[columns]) / float(index.amount[q])
     # clipping a share the solver left just outside its bound (within its feasibility
     # tolerance, ~1e-8) moves the issue's total off 1: give the difference back to the
     # shares with room for it
-    residual = 1.0 - np.bincount(index.pair_issue, weights=shares, minlength=len(index.issues))
+    residual = target - np.bincount(index.pair_issue, weights=shares, minlength=len(index.issues))
+    if levers.counts:
+        residual[[int(index.pair_issue[k]) for k, _, _ in levers.counts]] = 0.0
     for q in np.flatnonzero((np.abs(residual) > 1e-12) & index.divisible).tolist():
         ks = index.interests_of_issue[q]
         up = residual[q] > 0
@@ -75,4 +91,4 @@ def clean_shares(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
             left -= step
             if left <= 0.0:
                 break
-    return shares
+    return shares if tail is None else np.concatenate([shares, tail])

@@ -61,7 +61,8 @@ import numpy as np
 
 from ..backends import Backend, Session, SolverOptions, Status, resolve_backend
 from ..case import Case
-from ..errors import CaseError, Problem, SolverError
+from ..case.format11 import levered_problems
+from ..errors import CaseError, PolicyError, Problem, SolverError
 from ..fairness import own_scale
 from ..numeric import CaseIndex, index_case
 from ..robustness import (
@@ -264,7 +265,9 @@ class _Rows:
             and np.any(np.isfinite(data.capacity[:, p]))
         ]
         self.terms = [
-            np.array([index.pair_of[t.stakeholder, t.issue] for t in c.terms], dtype=np.int64)
+            np.array(
+                [index.pair_of[str(t.stakeholder), str(t.issue)] for t in c.terms], dtype=np.int64
+            )
             for c in case.constraints
         ]
         self.compared = np.flatnonzero(units.compared).tolist()
@@ -530,6 +533,9 @@ def robust_split(
     True
     """
     started = time.perf_counter()
+    levered = levered_problems(base, "the robust split")
+    if levered:
+        raise PolicyError(levered)
     if not scenarios:
         raise CaseError([Problem("scenarios", "no scenario given; give at least one", "missing")])
     backend = resolve_backend(solver)

@@ -58,6 +58,7 @@ def referential_problems(
     floors: dict[str, list[tuple[str, float]]] = defaultdict(list)
     interested: set[str] = set()
     kind_of = {issue.id: issue.kind for _, issue in issues}
+    amount_of = {issue.id: issue.amount for _, issue in issues}
     lowest: dict[str, tuple[float, int]] = {}  # a party's smallest nonzero value, where
     highest: dict[str, tuple[float, int]] = {}
     for k, x in interests:
@@ -96,7 +97,7 @@ def referential_problems(
             high = highest.get(party)
             if high is None or x.value > high[0]:
                 highest[party] = (x.value, k)
-        if x.min_share is None and x.max_share is None and x.control is None and x.claim is None:
+        if not x.bounded and x.control is None and x.claim is None:
             continue  # the common case: nothing more to check
         if x.min_share is not None and x.max_share is not None and x.min_share > x.max_share:
             problems.append(
@@ -107,8 +108,12 @@ def referential_problems(
                     "floor_above_cap",
                 )
             )
-        if x.min_share:
-            floors[issue_id].append((party, x.min_share))
+        floor = x.min_share or 0.0
+        amount = amount_of.get(issue_id)
+        if x.min_amount and amount:
+            floor = max(floor, x.min_amount / amount)
+        if floor:
+            floors[issue_id].append((party, floor))
         kind = kind_of.get(issue_id)
         if kind == "resource" and x.control is not None:
             problems.append(
@@ -213,20 +218,27 @@ def referential_problems(
             )
         names.setdefault(c.name, k)
         terms += len(c.terms)
-        seen_terms: dict[tuple[str, str], int] = {}
+        seen_terms: dict[tuple[str, ...], int] = {}
         for j, t in enumerate(c.terms):
             there = f"{here}.terms[{j}]"
-            if (t.stakeholder, t.issue) in seen_terms:
+            column = t.column
+            if column in seen_terms:
+                what = (
+                    f"the term of '{t.stakeholder}' in '{t.issue}'"
+                    if column[0] == "share"
+                    else f"the term of {column[0]} '{column[1]}'"
+                )
                 problems.append(
                     Problem(
                         there,
-                        f"repeats the term of '{t.stakeholder}' in '{t.issue}' "
-                        f"(terms[{seen_terms[t.stakeholder, t.issue]}]); add the coefficients "
+                        f"repeats {what} (terms[{seen_terms[column]}]); add the coefficients "
                         "into one term",
                         "duplicate_term",
                     )
                 )
-            seen_terms.setdefault((t.stakeholder, t.issue), j)
+            seen_terms.setdefault(column, j)
+            if t.stakeholder is None or t.issue is None:
+                continue  # a payment's, a contribution's or an option's: format 1.1's checks
             ok = _check_ref(
                 f"{there}.stakeholder", t.stakeholder, "stakeholder", known_parties, problems
             )

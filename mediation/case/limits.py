@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 __all__ = [
+    "MAX_CHOICES",
     "MAX_CONSTRAINTS",
+    "MAX_CONTRIBUTIONS",
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
     "MAX_EXPANDED_TEXT",
@@ -14,10 +16,12 @@ __all__ = [
     "MAX_ISSUES",
     "MAX_MAGNITUDE",
     "MAX_NODES",
+    "MAX_PAYMENTS",
     "MAX_RELATIONS",
     "MAX_STAKEHOLDERS",
     "MAX_TERMS",
     "MAX_TEXT",
+    "MAX_UNITS",
     "MAX_VALUE_SPAN",
     "MAX_WEIGHT",
     "MIN_MAGNITUDE",
@@ -35,6 +39,14 @@ MAX_INTERESTS = 1_000_000
 MAX_RELATIONS = 200_000
 #: Extra linear constraints.
 MAX_CONSTRAINTS = 10_000
+#: Payments between parties.
+MAX_PAYMENTS = 10_000
+#: Contributions to funded issues and choices.
+MAX_CONTRIBUTIONS = 10_000
+#: Choices (each of 2 to 50 options).
+MAX_CHOICES = 1_000
+#: Whole units of an issue with a ``unit_size`` (the count column's upper bound).
+MAX_UNITS = 1_000_000
 #: Terms summed over all extra constraints.
 MAX_TERMS = 1_000_000
 #: Characters in one text field (a name, a title, a description).
@@ -82,5 +94,8 @@ SECTION_LIMITS: Mapping[str, int] = MappingProxyType(
         "interests": MAX_INTERESTS,
         "relations": MAX_RELATIONS,
         "constraints": MAX_CONSTRAINTS,
+        "payments": MAX_PAYMENTS,
+        "contributions": MAX_CONTRIBUTIONS,
+        "choices": MAX_CHOICES,
     }
 )

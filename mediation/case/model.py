@@ -32,13 +32,18 @@ from .limits import MAX_MAGNITUDE, MAX_TEXT, MAX_WEIGHT, MIN_MAGNITUDE, MIN_WEIG
 from .policy import Policy
 
 __all__ = [
+    "BASES",
     "RELATION_KINDS",
     "STAKEHOLDER_KINDS",
     "Case",
     "CaseTranslation",
+    "Choice",
+    "Contribution",
     "Interest",
     "Issue",
     "LinearConstraint",
+    "Option",
+    "Payment",
     "Relation",
     "Stakeholder",
     "Term",
@@ -46,8 +51,18 @@ __all__ = [
 ]
 
 StakeholderKind = Literal[
-    "government", "social_organization", "resident_group", "enterprise", "third_party", "other"
+    "government",
+    "social_organization",
+    "resident_group",
+    "enterprise",
+    "third_party",
+    "other",
+    "fund",
 ]
+#: Where a bound comes from: a party's position (negotiable), a policy the parties cannot
+#: change among themselves, or the law. A diagnosis never offers a legal bound as a concession.
+Basis = Literal["negotiable", "policy", "legal"]
+BASES: tuple[str, ...] = ("negotiable", "policy", "legal")
 IssueKind = Literal["resource", "risk"]
 RelationKind = Literal["funds", "supervises", "cooperates", "conflicts", "represents", "dialogue"]
 Sense = Literal["<=", ">=", "=="]
@@ -60,6 +75,8 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
+#: Where a bound is written down (a regulation and its article, a contract clause).
+Source = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 def _not_tiny(value: float) -> float:
@@ -193,10 +210,17 @@ class Stakeholder(StrictModel):
     weight: float = Field(default=1.0, ge=MIN_WEIGHT, le=MAX_WEIGHT)
     disagreement: Magnitude = 0.0
     risk_capacity: NonNegative | None = None
+    capacity_basis: Basis = "negotiable"
+    capacity_source: Source | None = None
     size: int | None = Field(default=None, ge=0)
     description: Text | None = None
     translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
     extensions: Extensions | None = None
+
+    @property
+    def is_fund(self) -> bool:
+        """Whether this is an account (``kind: fund``), not a party: it is never compared."""
+        return self.kind == "fund"
 
     def label(self, lang: str | None = None) -> str:
         """Return the party's name in ``lang`` when the case translates it, else its own name."""
@@ -213,6 +237,8 @@ class Issue(StrictModel):
     amount: Positive
     unit: Annotated[str, StringConstraints(max_length=40)] = ""
     divisible: bool = True
+    #: Every party's amount is a whole multiple of it (a post, an hour slot).
+    unit_size: Positive | None = None
     probability: float | None = Field(default=None, gt=0.0, le=1.0)
     description: Text | None = None
     translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
@@ -246,6 +272,12 @@ class Interest(StrictModel):
     value: NonNegative = Field(default=None)  # type: ignore[assignment]
     min_share: Share | None = None
     max_share: Share | None = None
+    #: Bounds in the issue's unit (a red line stated as money or hours, not as a share).
+    min_amount: NonNegative | None = None
+    max_amount: NonNegative | None = None
+    #: Where the interest's bounds (share and amount) come from.
+    basis: Basis = "negotiable"
+    source: Source | None = None
     claim: NonNegative | None = None
     control: Share | None = None
     note: Text | None = None
@@ -271,13 +303,27 @@ class Interest(StrictModel):
 
     @property
     def floor(self) -> float:
-        """The smallest share of the issue the party may receive: ``min_share``, else 0."""
+        """The smallest share of the issue the party may receive: ``min_share``, else 0.
+
+        An amount bound is converted by :func:`mediation.numeric.index_case`, which knows
+        the issue's amount.
+        """
         return 0.0 if self.min_share is None else self.min_share
 
     @property
     def cap(self) -> float:
         """The largest share of the issue the party may receive: ``max_share``, else 1."""
         return 1.0 if self.max_share is None else self.max_share
+
+    @property
+    def bounded(self) -> bool:
+        """Whether the interest states a bound (a share or an amount)."""
+        return (
+            self.min_share is not None
+            or self.max_share is not None
+            or self.min_amount is not None
+            or self.max_amount is not None
+        )
 
 
 class Relation(StrictModel):
@@ -292,26 +338,156 @@ class Relation(StrictModel):
 
 
 class Term(StrictModel):
-    """``coef`` times the share of ``issue`` that ``stakeholder`` receives."""
+    """``coef`` times one column of the settlement.
 
-    stakeholder: Slug
-    issue: Slug
+    The column is the share of ``issue`` that ``stakeholder`` receives, or (format 1.1) the
+    money a ``payment`` pays, the money a ``contribution`` gives, or 1 if ``option`` is chosen
+    (0 otherwise). Exactly one of the three forms.
+    """
+
+    stakeholder: Slug | None = None
+    issue: Slug | None = None
+    payment: Slug | None = None
+    contribution: Slug | None = None
+    option: Slug | None = None
     coef: Magnitude
+
+    @model_validator(mode="after")
+    def _one_column(self) -> Term:
+        share = self.stakeholder is not None or self.issue is not None
+        forms = [share, self.payment is not None]
+        forms += [self.contribution is not None, self.option is not None]
+        if sum(forms) > 1:
+            raise PydanticCustomError(
+                "term_form",
+                "a term names one column: stakeholder and issue (a share), or payment, or "
+                "contribution, or option",
+            )
+        if share and (self.stakeholder is None or self.issue is None):
+            missing = "stakeholder" if self.stakeholder is None else "issue"
+            raise PydanticCustomError(
+                "term_form",
+                "a share's term needs both stakeholder and issue ({missing} is missing)",
+                {"missing": missing},
+            )
+        if not any(forms):
+            raise PydanticCustomError(
+                "term_form",
+                "a term needs stakeholder and issue (a share), or payment, or contribution, "
+                "or option",
+            )
+        return self
+
+    @property
+    def column(self) -> tuple[str, ...]:
+        """Return the column the term names, as a tuple.
+
+        ``("share", stakeholder, issue)``, ``("payment", id)``, ``("contribution", id)`` or
+        ``("option", id)``.
+        """
+        if self.payment is not None:
+            return ("payment", self.payment)
+        if self.contribution is not None:
+            return ("contribution", self.contribution)
+        if self.option is not None:
+            return ("option", self.option)
+        return ("share", str(self.stakeholder), str(self.issue))
 
 
 class LinearConstraint(StrictModel):
-    """An extra linear constraint on shares: ``sum(coef * share) sense rhs``."""
+    """An extra linear constraint: ``sum(coef * column) sense rhs``."""
 
     name: Slug
     terms: list[Term] = Field(min_length=1)
     sense: Sense
     rhs: Magnitude
+    basis: Basis = "negotiable"
+    source: Source | None = None
     description: Text | None = None
+
+
+class Payment(StrictModel):
+    """Money one party may pay another (or a fund): an amount in [min, max], chosen by the rule.
+
+    The payer's utility falls by ``payer_rate`` per unit paid, the payee's rises by
+    ``payee_rate`` per unit received (a fund has no utility).
+    """
+
+    id: Slug
+    payer: Slug
+    payee: Slug
+    max: Positive
+    min: NonNegative = 0.0
+    unit: Annotated[str, StringConstraints(max_length=40)] = ""
+    payer_rate: Positive = 1.0
+    payee_rate: Positive = 1.0
+    basis: Basis = "negotiable"
+    source: Source | None = None
+    description: Text | None = None
+    extensions: Extensions | None = None
+
+
+class Contribution(StrictModel):
+    """Money a party gives towards a funded resource issue or the cost of a choice.
+
+    The amount is in [min, max] in the target's unit, chosen by the rule; the contributor's
+    utility falls by ``rate`` per unit given (0 for an earmarked subsidy that costs its giver
+    nothing it could use otherwise).
+    """
+
+    id: Slug
+    stakeholder: Slug
+    to: Slug
+    max: Positive
+    min: NonNegative = 0.0
+    rate: NonNegative = 1.0
+    basis: Basis = "negotiable"
+    source: Source | None = None
+    description: Text | None = None
+    extensions: Extensions | None = None
+
+
+class Option(StrictModel):
+    """One alternative of a choice: its cost and what it is worth to each party."""
+
+    id: Slug
+    name: Name
+    cost: NonNegative = 0.0
+    #: Party id → the utility the party gets if this option is chosen, on its own scale
+    #: (negative: the option harms it); a party left out gets 0.
+    values: dict[Slug, Magnitude] = Field(default_factory=dict)
+    description: Text | None = None
+    translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
+    extensions: Extensions | None = None
+
+    def label(self, lang: str | None = None) -> str:
+        """Return the option's name in ``lang`` when the case translates it, else its own."""
+        tr = self.translations.get(lang) if lang else None
+        return tr.name if tr is not None and tr.name else self.name
+
+
+class Choice(StrictModel):
+    """Mutually exclusive alternatives (two lift schemes): exactly one option is chosen."""
+
+    id: Slug
+    name: Name
+    unit: Annotated[str, StringConstraints(max_length=40)] = ""
+    options: list[Option] = Field(min_length=2, max_length=50)
+    description: Text | None = None
+    translations: dict[LanguageCode, Translation] = Field(default_factory=dict)
+    extensions: Extensions | None = None
+
+    def label(self, lang: str | None = None) -> str:
+        """Return the choice's name in ``lang`` when the case translates it, else its own."""
+        tr = self.translations.get(lang) if lang else None
+        return tr.name if tr is not None and tr.name else self.name
 
 
 class Case(StrictModel):
     """A dispute among several parties over resources and risks."""
 
+    #: The case format's version, when the document states one ("1.0" refuses 1.1's keys).
+    format_version: Literal["1.0", "1.1"] | None = None
     id: Slug
     title: Name
     description: Text | None = None
@@ -320,6 +496,9 @@ class Case(StrictModel):
     interests: list[Interest] = Field(default_factory=list)
     relations: list[Relation] = Field(default_factory=list)
     constraints: list[LinearConstraint] = Field(default_factory=list)
+    payments: list[Payment] = Field(default_factory=list)
+    contributions: list[Contribution] = Field(default_factory=list)
+    choices: list[Choice] = Field(default_factory=list)
     #: How much of a risk's expected loss a party in full control of it avoids on the share it
     #: bears: the loss of bearing share x is probability × amount × x × (1 − mitigation ×
     #: control). See :mod:`mediation.risk`.
@@ -332,7 +511,13 @@ class Case(StrictModel):
     def _derive_risk_values(self) -> Case:
         """Fill in each risk interest's value left out: the expected loss after mitigation."""
         issues = {i.id: i for i in self.issues}
+        funds = {s.id for s in self.stakeholders if s.kind == "fund"}
         for k, x in enumerate(self.interests):
+            if x.value is None and x.stakeholder in funds:  # an account has no utility
+                kept = x.model_copy(update={"value": 0.0})
+                kept._derived = 0.0
+                self.interests[k] = kept
+                continue
             issue = issues.get(x.issue)
             if x.value is not None or issue is None or issue.kind != "risk":
                 continue  # a resource without a value is reported by the checks
@@ -375,6 +560,47 @@ class Case(StrictModel):
         return grouped
 
     @cached_property
+    def funds(self) -> list[str]:
+        """Ids of the accounts (``kind: fund``): they hold shares but are never compared."""
+        return [s.id for s in self.stakeholders if s.kind == "fund"]
+
+    @cached_property
+    def observers(self) -> list[str]:
+        """Ids of the parties with no stake: no interest, payment, contribution or option value.
+
+        They are listed once in a settlement and never compared.
+        """
+        staked = {x.stakeholder for x in self.interests}
+        staked |= {p.payer for p in self.payments} | {p.payee for p in self.payments}
+        staked |= {c.stakeholder for c in self.contributions}
+        staked |= {s for c in self.choices for o in c.options for s in o.values}
+        return [s.id for s in self.stakeholders if s.kind != "fund" and s.id not in staked]
+
+    @cached_property
+    def compared(self) -> list[str]:
+        """Ids of the parties the rules compare: neither funds nor observers."""
+        left_out = set(self.funds) | set(self.observers)
+        return [s.id for s in self.stakeholders if s.id not in left_out]
+
+    @cached_property
+    def contributions_to(self) -> dict[str, list[Contribution]]:
+        """Contributions grouped by what they fund (a resource issue or a choice)."""
+        grouped: dict[str, list[Contribution]] = {}
+        for c in self.contributions:
+            grouped.setdefault(c.to, []).append(c)
+        return grouped
+
+    @cached_property
+    def option_by_id(self) -> dict[str, tuple[Choice, Option]]:
+        """Each option with its choice, keyed by the option's id."""
+        return {o.id: (c, o) for c in self.choices for o in c.options}
+
+    @property
+    def levered(self) -> bool:
+        """Whether the case has payments, contributions or choices (money and alternatives)."""
+        return bool(self.payments or self.contributions or self.choices)
+
+    @cached_property
     def canonical_digest(self) -> bytes:
         """SHA-256 digest of the validated case's JSON, computed once per case.
 
@@ -399,4 +625,7 @@ _SECTIONS: dict[str, type[StrictModel]] = {
     "interests": Interest,
     "relations": Relation,
     "constraints": LinearConstraint,
+    "payments": Payment,
+    "contributions": Contribution,
+    "choices": Choice,
 }

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import CaseError, Problem, describe, field_path, lone_surrogate
 from .checks import _ordered, referential_problems
+from .format11 import format11_problems
 from .gc_pause import paused_gc
 from .limits import MAX_DEPTH, MAX_EXPANDED_TEXT, MAX_NODES, SECTION_LIMITS
 from .model import (
@@ -25,6 +26,7 @@ from .model import (
     _VALID,
     Case,
     CaseTranslation,
+    Option,
     Term,
     Translation,
     _number,
@@ -109,6 +111,9 @@ def _parse_case(data: object) -> Case:
     )
     if problems:
         raise CaseError(problems)
+    problems = format11_problems(case)
+    if problems:
+        raise CaseError(problems)
     return case
 
 
@@ -124,6 +129,8 @@ def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
             model = _SECTIONS[part]
         elif part == "terms":
             model = Term
+        elif part == "options":
+            model = Option
         elif part == "translations":
             model = CaseTranslation if model is Case else Translation
         elif part in _KEYS_OF:

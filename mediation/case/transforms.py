@@ -25,7 +25,13 @@ _FIELD_OF = {
     "capacity": ("stakeholders", "risk_capacity"),
     "disagreement": ("stakeholders", "disagreement"),
     "constraint": ("constraints", "rhs"),
+    "payment_floor": ("payments", "min"),
+    "payment_cap": ("payments", "max"),
+    "contribution_floor": ("contributions", "min"),
+    "contribution_cap": ("contributions", "max"),
 }
+#: A floor or cap conceded in the issue's unit (not ``share``) changes the amount bound.
+_AMOUNT_KEY = {"floor": "min_amount", "cap": "max_amount"}
 
 
 def apply_concessions(case: Case, concessions: Iterable[Concession]) -> Case:
@@ -98,7 +104,13 @@ def apply_concessions(case: Case, concessions: Iterable[Concession]) -> Case:
             continue
         section, key = _FIELD_OF[c.kind]
         record: dict[str, Any] | None
-        if section == "constraints":
+        if section in ("payments", "contributions"):
+            ident = c.payment if section == "payments" else c.contribution
+            what = section[:-1]
+            records = {r["id"]: r for r in data.get(section, [])}
+            found = _named(ident, what, here, c.kind, records.keys(), problems)
+            record = records[found] if found is not None else None
+        elif section == "constraints":
             name = _named(c.constraint, "constraint", here, c.kind, rows.keys(), problems)
             record = rows[name] if name is not None else None
         else:
@@ -110,6 +122,8 @@ def apply_concessions(case: Case, concessions: Iterable[Concession]) -> Case:
                 if party is None or issue is None:
                     continue
                 record = interests.get((party, issue))
+                if c.unit != "share" and c.kind in _AMOUNT_KEY:
+                    key = _AMOUNT_KEY[c.kind]  # a red line stated in the issue's unit
                 if record is None:
                     problems.append(
                         Problem(
@@ -208,9 +222,22 @@ def scale_party(case: Case, party: str, factor: float) -> Case:
         raise CaseError(problems)
     data: dict[str, Any] = case.model_dump(mode="json")
     for x in data["interests"]:
-        if x["stakeholder"] == party:
+        if x["stakeholder"] == party and "value" in x:  # a derived value is derived again
             x["value"] *= factor
     for s in data["stakeholders"]:
         if s["id"] == party:
             s["disagreement"] *= factor
+    # money enters the party's utility at its rates, and an option at its value
+    for p in data.get("payments", []):
+        if p["payer"] == party:
+            p["payer_rate"] *= factor
+        if p["payee"] == party:
+            p["payee_rate"] *= factor
+    for c in data.get("contributions", []):
+        if c["stakeholder"] == party:
+            c["rate"] *= factor
+    for choice in data.get("choices", []):
+        for o in choice["options"]:
+            if party in o["values"]:
+                o["values"][party] *= factor
     return parse_case(data)

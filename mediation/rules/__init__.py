@@ -152,15 +152,53 @@ class RuleSpec:
 
     def problems(self, case: Case, policy: Policy) -> list[Problem]:
         """Why the rule cannot apply to ``case`` (empty when it can)."""
-        if self.preconditions is None:
-            return []
-        found: list[Problem] = self._get("problems", self.preconditions)(case, policy)
+        found: list[Problem] = feature_problems(self.name, self.kind, case)
+        if self.preconditions is not None:
+            found += self._get("problems", self.preconditions)(case, policy)
         return found
 
     def solve(self, ctx: Context) -> RuleResult:
         """Return the rule's allocation of the prepared case."""
         result: RuleResult = self._get("solve", self.solver)(ctx)
         return result
+
+
+#: The rules that work issue by issue on the shares alone (procedures, and risk sharing's
+#: stages, which state utilities from the interests): they take no payments, contributions
+#: or choices.
+_SHARES_ONLY = {"risk_sharing"}
+
+
+def feature_problems(name: str, kind: str, case: Case) -> list[Problem]:
+    """Why a rule cannot take the case's 1.1 features (payments, contributions, choices, units).
+
+    Procedural rules (Adjusted Winner, claims) divide issue by issue by their own steps, so
+    they take none of them; risk sharing takes whole units but not money or choices.
+    """
+    if kind != "procedural" and name not in _SHARES_ONLY:
+        return []
+    found = [
+        Problem(
+            section,
+            f"rule '{name}' does not take {section}: settle this case with an LP rule "
+            "(leximin, maximin, nash, kalai_smorodinsky, utilitarian)",
+            "rule_feature",
+        )
+        for section in ("payments", "contributions", "choices")
+        if getattr(case, section)
+    ]
+    if kind == "procedural":
+        found += [
+            Problem(
+                f"issues[{k}].unit_size",
+                f"rule '{name}' does not divide in whole units: settle this case with an LP "
+                "rule, or drop unit_size",
+                "rule_feature",
+            )
+            for k, issue in enumerate(case.issues)
+            if issue.unit_size is not None
+        ]
+    return found
 
 
 #: Every rule the engine knows, by name, in the order the documentation lists them.
