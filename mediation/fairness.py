@@ -113,9 +113,9 @@ def _resource_value(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
 
 
 def _proportional_due(index: CaseIndex) -> np.ndarray:
-    return np.asarray(
-        index.weight / index.weight.sum() * _resource_value(index, np.ones(len(index.value)))
-    )
+    # among the compared parties: a fund or an observer is due nothing and dilutes no one
+    weight = index.weight if index.compared.all() else np.where(index.compared, index.weight, 0.0)
+    return np.asarray(weight / weight.sum() * _resource_value(index, np.ones(len(index.value))))
 
 
 #: A party whose ideal exceeds its disagreement point by at most this fraction of its scale

@@ -379,10 +379,10 @@ def add_policy_constraints(model: AllocationModel, policy: Policy) -> list[pulp.
     if policy.proportional:
         index = model.index
         resource = index.sign > 0
-        total_weight = float(index.weight.sum())
+        total_weight = float(index.weight[index.compared].sum())  # funds, observers: no due
         for p, ks in enumerate(index.interests_of_party):
             own = [k for k in ks if resource[k] and index.value[k] > 0]
-            if not own:
+            if not own or not index.compared[p]:
                 continue
             fair = index.weight[p] / total_weight * float(index.value[own].sum())
             release = model.new_variable(f"proportional_release{p}", 0.0, 0.0)

@@ -176,6 +176,7 @@ def comparison(prepared: Prepared) -> Context | Unreachable:
         compared, held = ~flat, flat
     else:
         compared, held = np.ones_like(flat), np.zeros_like(flat)
+    compared = compared & index.compared  # a fund or an observer is never compared
     session, model = prepared.session, prepared.model
     if held.any():
         # a no-deal point within REACH above the ideal is held at the ideal

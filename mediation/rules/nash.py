@@ -242,7 +242,9 @@ def _market_start(ctx: Context, members: list[int]) -> tuple[np.ndarray, np.ndar
     """
     index = ctx.index
     plain = (
-        not index.is_risk.any()
+        not len(index.levers)  # a plain market has no payments, contributions or choices
+        and not index.funded.any()
+        and not index.is_risk.any()
         and index.divisible.all()
         and not ctx.case.constraints
         and not ctx.model.policy_rows
@@ -250,7 +252,8 @@ def _market_start(ctx: Context, members: list[int]) -> tuple[np.ndarray, np.ndar
         and not index.disagreement.any()
         and np.all(index.lower == 0.0)
         and np.all(index.upper == 1.0)
-        and len(members) == len(index.parties)
+        and len(members) == int(index.compared.sum())  # observers stand aside
+        and index.compared[index.pair_party].all()  # no fund holds a share
     )
     if not plain:
         return None
@@ -258,10 +261,13 @@ def _market_start(ctx: Context, members: list[int]) -> tuple[np.ndarray, np.ndar
     values = np.zeros((n, m))
     values[index.pair_party, index.pair_issue] = index.value
     stake = values.sum(axis=1)
-    if np.any(stake <= 0):
+    if np.any(stake[index.compared] <= 0):
         return None
-    budget = index.weight / index.weight.sum()
-    bids = budget[:, None] * values / stake[:, None]
+    weight = np.where(index.compared, index.weight, 0.0)
+    budget = weight / weight.sum()
+    bids = budget[:, None] * np.divide(
+        values, stake[:, None], out=np.zeros_like(values), where=stake[:, None] > 0
+    )
     for _ in range(RESPONSE_ROUNDS):
         prices = bids.sum(axis=0)
         alloc = np.divide(bids, prices, out=np.zeros_like(bids), where=prices > 0)
