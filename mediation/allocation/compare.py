@@ -157,7 +157,8 @@ def _spans(index: CaseIndex, settlements: Sequence[Settlement]) -> np.ndarray:
     ideal = np.full(len(index.parties), np.nan)
     for s in settlements:
         for p, pid in enumerate(index.parties):
-            known = s.parties[pid].ideal
+            outcome = s.parties.get(pid)  # funds and observers have none
+            known = None if outcome is None else outcome.ideal
             if np.isnan(ideal[p]) and known is not None:
                 ideal[p] = known
     filled = np.where(np.isnan(ideal), index.disagreement, ideal)

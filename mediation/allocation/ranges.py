@@ -92,7 +92,37 @@ def settlement_shares(case: Case, settlement: Settlement) -> np.ndarray:
                 ]
             )
         out[k] = share
-    return out
+    index = index_case(case)
+    if not len(index.levers) and not index.funded.any():
+        return out
+    for q in np.flatnonzero(index.funded).tolist():  # shares of a size: in the model, of amount
+        issue = case.issues[q]
+        for k in index.interests_of_issue[q].tolist():
+            x = case.interests[k]
+            out[k] = settlement.amounts.get(issue.id, {}).get(x.stakeholder, 0.0) / issue.amount
+    return np.concatenate([out, _lever_columns(case, index, settlement, out)])
+
+
+def _lever_columns(
+    case: Case, index: CaseIndex, settlement: Settlement, shares: np.ndarray
+) -> np.ndarray:
+    """Return a settlement's lever columns (payments, contributions, options, unit counts)."""
+    levers = index.levers
+    tail = np.zeros(len(levers))
+    for j, (kind, ident) in enumerate(zip(levers.kind, levers.ident, strict=True)):
+        if kind == "payment":
+            paid = settlement.payments.get(ident)
+            tail[j] = 0.0 if paid is None else paid.amount / levers.scale[j]
+        elif kind == "contribution":
+            given = settlement.contributions.get(ident)
+            tail[j] = 0.0 if given is None else given.amount / levers.scale[j]
+        elif kind == "option":
+            choice, _ = case.option_by_id[ident]
+            made = settlement.choices.get(choice.id)
+            tail[j] = 1.0 if made is not None and made.chosen == ident else 0.0
+    for k, j, units in levers.counts:
+        tail[j] = round(float(shares[k]) * units)
+    return tail
 
 
 def _spans(index: CaseIndex, settlement: Settlement) -> np.ndarray:

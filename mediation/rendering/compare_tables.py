@@ -334,6 +334,8 @@ def _grid(comparison: Comparison, case: Case, lang: str) -> _Grid:
         row(words["scale"], [scale_name(o.scale, lang) for o in outcomes])
     heading(words["parties"])
     for s in case.stakeholders:
+        if s.id not in case.compared:  # funds and observers are not compared
+            continue
         values = []
         for o in outcomes:
             figures = o.parties[s.id]

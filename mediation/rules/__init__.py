@@ -177,16 +177,20 @@ def feature_problems(name: str, kind: str, case: Case) -> list[Problem]:
     """
     if kind != "procedural" and name not in _SHARES_ONLY:
         return []
-    found = [
-        Problem(
-            section,
-            f"rule '{name}' does not take {section}: settle this case with an LP rule "
-            "(leximin, maximin, nash, kalai_smorodinsky, utilitarian)",
-            "rule_feature",
+    sections = [s for s in ("payments", "contributions", "choices") if getattr(case, s)]
+    found = []
+    if sections:
+        listed = (
+            ", ".join(sections[:-1]) + " or " + sections[-1] if len(sections) > 1 else sections[0]
         )
-        for section in ("payments", "contributions", "choices")
-        if getattr(case, section)
-    ]
+        found.append(
+            Problem(
+                sections[0],
+                f"rule '{name}' does not take {listed}: settle this case with an LP rule "
+                "(leximin, maximin, nash, kalai_smorodinsky, utilitarian)",
+                "rule_feature",
+            )
+        )
     if kind == "procedural":
         found += [
             Problem(
