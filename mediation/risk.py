@@ -77,6 +77,9 @@ class RiskView:
         out[self.index.pair_party[self.risky]] = True
         return out
 
+    # an allocation may carry lever columns after the shares (whole-unit counts): the risk
+    # figures read the shares only
+
     def _per_party(self, weights: np.ndarray) -> np.ndarray:
         return np.asarray(
             np.bincount(self.index.pair_party, weights=weights, minlength=len(self.basis)),
@@ -85,18 +88,20 @@ class RiskView:
 
     def expected(self, shares: np.ndarray) -> np.ndarray:
         """Each party's expected loss under ``shares``, after mitigation."""
-        return self._per_party(self.loss * shares)
+        return self._per_party(self.loss * shares[: len(self.loss)])
 
     def unmitigated(self, shares: np.ndarray) -> np.ndarray:
         """Each party's expected loss under ``shares`` before mitigation (Σ p·A·x)."""
         idx = self.index
         return self._per_party(
-            np.where(self.risky, idx.likelihood[idx.pair_issue], 0.0) * self.worst * shares
+            np.where(self.risky, idx.likelihood[idx.pair_issue], 0.0)
+            * self.worst
+            * shares[: len(self.worst)]
         )
 
     def exposure(self, shares: np.ndarray) -> np.ndarray:
         """Each party's worst-case exposure Σ A·x under ``shares``."""
-        return self._per_party(self.worst * shares)
+        return self._per_party(self.worst * shares[: len(self.worst)])
 
     def burden(self, shares: np.ndarray) -> np.ndarray:
         """Each party's expected loss relative to its capacity (:attr:`basis`)."""
@@ -104,7 +109,7 @@ class RiskView:
 
     def total(self, shares: np.ndarray) -> float:
         """Return the total expected loss under ``shares``, after mitigation."""
-        return float(np.dot(self.loss, shares))
+        return float(np.dot(self.loss, shares[: len(self.loss)]))
 
 
 def risk_view(case: Case, index: CaseIndex) -> RiskView:

@@ -59,6 +59,7 @@ def referential_problems(
     interested: set[str] = set()
     kind_of = {issue.id: issue.kind for _, issue in issues}
     amount_of = {issue.id: issue.amount for _, issue in issues}
+    by_amount: set[tuple[str, str]] = set()  # floors in force that are amounts (format 1.1)
     lowest: dict[str, tuple[float, int]] = {}  # a party's smallest nonzero value, where
     highest: dict[str, tuple[float, int]] = {}
     for k, x in interests:
@@ -110,8 +111,9 @@ def referential_problems(
             )
         floor = x.min_share or 0.0
         amount = amount_of.get(issue_id)
-        if x.min_amount and amount:
-            floor = max(floor, x.min_amount / amount)
+        if x.min_amount and amount and x.min_amount / amount > floor:
+            floor = x.min_amount / amount
+            by_amount.add((issue_id, party))
         if floor:
             floors[issue_id].append((party, floor))
         kind = kind_of.get(issue_id)
@@ -166,11 +168,24 @@ def referential_problems(
             )
         total = sum(f for _, f in floors.get(issue.id, ()))
         if total > 1.0 + 1e-9:
-            detail = ", ".join(f"{s} {f:g}" for s, f in floors[issue.id])
+            detail = ", ".join(
+                f"{s} {f:g}"
+                + (
+                    f" = {_number(f * issue.amount)} {issue.unit}".rstrip()
+                    if (issue.id, s) in by_amount
+                    else ""
+                )
+                for s, f in floors[issue.id]
+            )
+            what = (
+                "min_share, min_amount ÷ amount"
+                if any(i == issue.id for i, _ in by_amount)
+                else "min_share"
+            )
             problems.append(
                 Problem(
                     f"issues[{k}]",
-                    f"floors (min_share) on '{issue.id}' sum to {total:g} > 1 "
+                    f"floors ({what}) on '{issue.id}' sum to {total:g} > 1 "
                     f"({detail}); together they must give way by {total - 1:g}",
                     "floors_exceed_issue",
                 )

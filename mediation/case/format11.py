@@ -207,6 +207,12 @@ def _problems(case: Case) -> Iterator[Problem]:
                 f"'{p.payer}' is a fund: money leaves an account only as a share of an issue",
                 "not_applicable",
             )
+        if p.payee in funds and "payee_rate" in p.model_fields_set:
+            yield Problem(
+                f"{here}.payee_rate",
+                f"'{p.payee}' is a fund: it has no utility to price the money it receives in",
+                "not_applicable",
+            )
         if p.min > p.max:
             yield Problem(
                 f"{here}.min", f"{_number(p.min)} is above max {_number(p.max)}", "floor_above_cap"
