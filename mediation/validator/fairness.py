@@ -1,4 +1,8 @@
-"""The fairness report restated: envy, proportionality, the smallest normalized gain."""
+"""The fairness report restated: envy, proportionality, the smallest normalized gain.
+
+Only the compared parties take part: a fund (an account) or an observer neither envies nor
+is envied, is due no proportional share, and counts in nobody's due.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,15 @@ def check_fairness(
     value: np.ndarray,
     shares: np.ndarray,
     risk: np.ndarray,
+    compared: np.ndarray,
     fail: Callable[[str, str], None],
 ) -> None:
-    """Check the fairness report against envy, proportionality and gains recomputed here."""
+    """Check the fairness report against envy, proportionality and gains recomputed here.
+
+    ``shares`` are the fractions of each issue's amount the interests receive (of its most,
+    on a funded issue: the worth its values state); ``compared`` marks, per stakeholder, the
+    parties compared.
+    """
     report = settlement.fairness
     if report is None:
         fail("fairness", "missing for a settlement with an allocation")
@@ -30,12 +40,14 @@ def check_fairness(
     ids = [s.id for s in case.stakeholders]
     values = np.zeros((len(ids), len(case.issues)))
     bundles = np.zeros_like(values)
-    resource = ~risk
+    resource = ~risk & compared[owner]
     values[owner[resource], topic[resource]] = value[resource]
     bundles[owner[resource], topic[resource]] = shares[resource]
     weight = np.array([s.weight for s in case.stakeholders])
+    weight = np.where(compared, weight, 0.0)  # nobody's due; a fund's bundle is left out
+    weight_or_one = np.where(compared, weight, 1.0)
     own = (values * bundles).sum(axis=1)
-    envy = (values @ bundles.T) * (weight[:, None] / weight[None, :]) - own[:, None]
+    envy = (values @ bundles.T) * (weight_or_one[:, None] / weight_or_one[None, :]) - own[:, None]
     np.fill_diagonal(envy, 0.0)
     total = values.sum(axis=1)
     scale = np.where(total > 0, total, 1.0)

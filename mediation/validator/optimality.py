@@ -18,9 +18,20 @@ adapter, so a defect in the engine's model, its scaling or its adapter cannot hi
   allocations ``y``, which bounds ``f(x*) − f(x)`` because ``f`` is concave.
 
 Shortfalls are measured in each party's own normalized gain (fractions of its range), so a
-tolerance means the same for a party valuing in 元 and one valuing in points. The check
-applies to divisible cases without envy-freeness; for others (a MIP, or envy rows added
-lazily by the rule) it says it was not made.
+tolerance means the same for a party valuing in 元 and one valuing in points. Only the
+compared parties count (never a fund or an observer).
+
+Case format 1.1's payments and contributions are columns of their own, each its amount ÷
+its most (in [min ÷ max, 1]), with the payer's, payee's and contributor's rates on them in
+the utility rows; a funded issue's shares (of its largest size, the issue's amount) add up
+to the contributions to it, which add up to at most that amount; a constraint's term on a
+payment or a contribution counts its money. Amount bounds (``min_amount``, ``max_amount``)
+tighten the share bounds.
+
+The check applies to LPs: divisible cases without envy-freeness, choices or whole units.
+For the others it is not made (the list it returns is empty): an indivisible issue, a
+choice (a binary option column) or an issue with a ``unit_size`` (integer unit counts) makes
+the model a MIP, whose optimum no LP certifies, and envy rows are added lazily by the rule.
 """
 
 from __future__ import annotations
@@ -98,6 +109,10 @@ def optimality_problems(
         or settlement.status != "optimal"
         or settlement.provenance.policy.get("envy_free")
         or not all(i.divisible for i in case.issues)
+        or case.choices
+        or any(i.unit_size is not None for i in case.issues)
+        # the rule takes no money (the engine refuses it): its stages state shares only
+        or (rule == "risk_sharing" and (case.payments or case.contributions))
     ):
         return []
     n_parties = len(case.stakeholders)
@@ -106,14 +121,22 @@ def optimality_problems(
     value = np.array([x.value for x in case.interests], dtype=float)
     kinds = {i.id: i.kind for i in case.issues}
     sign = np.array([-1.0 if kinds[x.issue] == "risk" else 1.0 for x in case.interests])
+    among = set(case.compared)
+    # the compared parties: a fund (an account) or an observer (no stake) is never compared
+    is_party = np.array([s.id in among for s in case.stakeholders], dtype=bool)
     weight = np.array([s.weight for s in case.stakeholders], dtype=float)
-    d = np.array([s.disagreement for s in case.stakeholders], dtype=float)
-    outcomes = [settlement.parties[s.id] for s in case.stakeholders]
-    if any(o.utility is None or o.ideal is None for o in outcomes):
+    d = np.array([s.disagreement if is_party[p] else 0.0 for p, s in enumerate(case.stakeholders)])
+    outcomes = [settlement.parties.get(s.id) for s in case.stakeholders if s.id in among]
+    if any(o is None or o.utility is None or o.ideal is None for o in outcomes):
         return []
-    utility = np.array([o.utility for o in outcomes], dtype=float)
-    ideal = np.array([o.ideal for o in outcomes], dtype=float)
+    # a fund or an observer has no utility: 0 wherever the allocation goes
+    utility = np.zeros(n_parties)
+    ideal = np.zeros(n_parties)
+    utility[is_party] = [o.utility for o in outcomes if o is not None]
+    ideal[is_party] = [o.ideal for o in outcomes if o is not None]
+    levers = _lever_columns(case, party_of)
     stake = np.bincount(owner, weights=value, minlength=n_parties)
+    stake += np.bincount(levers.party, weights=np.abs(levers.coef), minlength=n_parties)
     stake = np.where(stake > 0, stake, 1.0)
     scale = np.maximum(stake, np.abs(d))
     room = ideal - d
@@ -122,30 +145,35 @@ def optimality_problems(
     rational = bool(settlement.provenance.policy.get("individually_rational"))
     normalized = settlement.scale == "normalized" or rule in ("kalai_smorodinsky", "nash")
     rho = span if normalized else np.ones(n_parties)
-    compared = ~flat if (rational or rule == "nash") else np.ones(n_parties, dtype=bool)
+    compared = is_party & ~flat if (rational or rule == "nash") else is_party
+    if rational:  # individual rationality holds every party at its no-deal point
+        held = is_party
+    else:  # Nash holds the parties that cannot gain (it cannot weigh a gain that cannot be > 0)
+        held = is_party & flat if rule == "nash" else np.zeros(n_parties, dtype=bool)
+    # utility rows: u = M x, one row per party, over the shares and then the levers
+    n = len(value)
+    rows_of = np.concatenate([owner, levers.party])
+    columns = np.concatenate([np.arange(n), n + levers.column])
+    order = np.lexsort((columns, rows_of))
+    m = Rows.of(
+        np.bincount(rows_of, minlength=n_parties).tolist(),
+        columns[order].tolist(),
+        np.concatenate([sign * value, levers.coef])[order].tolist(),
+        n + len(levers.lower),
+    )
     polytope = _polytope(
         case,
         owner,
-        value,
         sign,
         weight,
         d,
-        # individual rationality holds everybody at its no-deal point; Nash holds the parties
-        # that cannot gain (it cannot weigh a gain that cannot be positive)
-        held=np.ones(n_parties, dtype=bool)
-        if rational
-        else (flat if rule == "nash" else np.zeros(n_parties, dtype=bool)),
+        m,
+        levers,
+        held=held,
         proportional=bool(settlement.provenance.policy.get("proportional")),
+        compared=is_party,
     )
     polytope.deadline = deadline
-    # utility rows: u = M x, one row per party
-    by_party = np.argsort(owner, kind="stable")
-    m = Rows.of(
-        np.bincount(owner, minlength=n_parties).tolist(),
-        by_party.tolist(),
-        (sign * value)[by_party].tolist(),
-        len(value),
-    )
     if rule == "risk_sharing":
         found = _risk_sharing(case, settlement, polytope, sign, owner)
         if found:
@@ -163,7 +191,7 @@ def optimality_problems(
     if rule == "nash":
         return _nash(polytope, m, utility, d, weight, compared, span)
     if rule == "utilitarian":
-        return _utilitarian(polytope, m, utility, d, weight, rho, span)
+        return _utilitarian(polytope, m, utility, d, np.where(is_party, weight, 0.0), rho, span)
     members = np.flatnonzero(compared)
     if not len(members):
         return []
@@ -251,28 +279,90 @@ def _risk_sharing(
     return []
 
 
+@dataclass(frozen=True)
+class _Levers:
+    """The columns after the shares: each payment's and contribution's amount ÷ its most.
+
+    ``party``, ``column`` and ``coef`` are the utility entries (party ``party[t]`` gains
+    ``coef[t]`` per unit of lever ``column[t]``); ``scale`` turns a column into money;
+    ``funding`` lists, per funded issue's position, its contributions' columns.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    scale: np.ndarray
+    party: np.ndarray
+    column: np.ndarray
+    coef: np.ndarray
+    position: dict[tuple[str, str], int]
+    funding: dict[int, list[int]]
+
+
+def _lever_columns(case: Case, party_of: dict[str, int]) -> _Levers:
+    """Return the payment and contribution columns of ``case``, from its own fields."""
+    funds = set(case.funds)
+    lower: list[float] = []
+    scale: list[float] = []
+    entries: list[tuple[int, int, float]] = []
+    position: dict[tuple[str, str], int] = {}
+    for p in case.payments:
+        j = position["payment", p.id] = len(lower)
+        lower.append(p.min / p.max)
+        scale.append(p.max)
+        entries.append((party_of[p.payer], j, -p.payer_rate * p.max))
+        if p.payee not in funds:  # a fund has no utility
+            entries.append((party_of[p.payee], j, p.payee_rate * p.max))
+    issue_of = {i.id: q for q, i in enumerate(case.issues)}
+    funding: dict[int, list[int]] = {}
+    for c in case.contributions:
+        j = position["contribution", c.id] = len(lower)
+        lower.append(c.min / c.max)
+        scale.append(c.max)
+        if c.rate:
+            entries.append((party_of[c.stakeholder], j, -c.rate * c.max))
+        if c.to in issue_of:
+            funding.setdefault(issue_of[c.to], []).append(j)
+    return _Levers(
+        lower=np.array(lower, dtype=float),
+        upper=np.ones(len(lower)),
+        scale=np.array(scale, dtype=float),
+        party=np.array([e[0] for e in entries], dtype=np.int64),
+        column=np.array([e[1] for e in entries], dtype=np.int64),
+        coef=np.array([e[2] for e in entries], dtype=float),
+        position=position,
+        funding=funding,
+    )
+
+
 def _polytope(
     case: Case,
     owner: np.ndarray,
-    value: np.ndarray,
     sign: np.ndarray,
     weight: np.ndarray,
     d: np.ndarray,
+    m: Rows,
+    levers: _Levers,
     *,
     held: np.ndarray,
     proportional: bool,
+    compared: np.ndarray,
 ) -> _Polytope:
+    """Return the feasible allocations: the shares, then the levers (``m`` is ``u = M x``)."""
     interests = case.interests
     n = len(interests)
+    width = m.width
+    value = np.array([x.value for x in interests], dtype=float)
     col = {(x.stakeholder, x.issue): k for k, x in enumerate(interests)}
     issue_of = {i.id: q for q, i in enumerate(case.issues)}
     topic = np.array([issue_of[x.issue] for x in interests], dtype=np.int64)
-    a_eq = Rows.of(
-        np.bincount(topic, minlength=len(case.issues)).tolist(),
-        np.argsort(topic, kind="stable").tolist(),
-        [1.0] * n,
-        n,
-    )
+    amount = np.array([i.amount for i in case.issues], dtype=float)
+    # each issue's shares add up to 1; a funded one's (of its amount) to its contributions
+    by_issue = np.argsort(topic, kind="stable")
+    eq_len = np.bincount(topic, minlength=len(case.issues))
+    eq_cols: list[int] = []
+    eq_vals: list[float] = []
+    eq_rhs = np.ones(len(case.issues))
+    starts = np.concatenate([[0], np.cumsum(eq_len)])
     lengths: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
@@ -288,39 +378,72 @@ def _polytope(
         vals.extend(merged.values())
         rhs.append(bound / top)
 
-    amount = {i.id: i.amount for i in case.issues}
+    if levers.funding:
+        counts = eq_len.tolist()
+        for q in range(len(case.issues)):
+            eq_cols.extend(by_issue[starts[q] : starts[q + 1]].tolist())
+            eq_vals.extend([1.0] * int(eq_len[q]))
+            given = [(n + j, float(levers.scale[j] / amount[q])) for j in levers.funding.get(q, [])]
+            if given:
+                counts[q] += len(given)
+                eq_cols.extend(k for k, _ in given)
+                eq_vals.extend(-a for _, a in given)
+                eq_rhs[q] = 0.0
+                row(given, 1.0)  # the size is at most the issue's amount
+        a_eq = Rows.of(counts, eq_cols, eq_vals, width)
+    else:
+        a_eq = Rows.of(eq_len.tolist(), by_issue.tolist(), [1.0] * n, width)
+
     party_index = {s.id: p for p, s in enumerate(case.stakeholders)}
     by_party: dict[int, list[int]] = {}
     for k in range(n):
         by_party.setdefault(int(owner[k]), []).append(k)
     for s in case.stakeholders:
-        ks = by_party.get(party_index[s.id], [])
+        p = party_index[s.id]
+        ks = by_party.get(p, [])
         if s.risk_capacity is not None:
-            risky = [(k, amount[interests[k].issue]) for k in ks if sign[k] < 0]
+            risky = [(k, float(amount[topic[k]])) for k in ks if sign[k] < 0]
             if risky:
                 row(risky, s.risk_capacity)
-        if held[party_index[s.id]] and ks:
-            row([(k, -sign[k] * value[k]) for k in ks], -s.disagreement)
+        utility = m.indices[m.indptr[p] : m.indptr[p + 1]].tolist()
+        if held[p] and utility:
+            coefs = m.data[m.indptr[p] : m.indptr[p + 1]].tolist()
+            row([(k, -a) for k, a in zip(utility, coefs, strict=True)], -float(d[p]))
     for c in case.constraints:
-        terms = [(col[t.stakeholder, t.issue], t.coef) for t in c.terms]
+        terms: list[tuple[int, float]] = []
+        for t in c.terms:
+            kind, *ident = t.column
+            if kind == "share":
+                terms.append((col[ident[0], ident[1]], t.coef))
+            else:  # money: the column is the amount ÷ its most
+                j = levers.position[kind, ident[0]]
+                terms.append((n + j, t.coef * float(levers.scale[j])))
         if c.sense in ("<=", "=="):
             row(terms, c.rhs)
         if c.sense in (">=", "=="):
             row([(k, -a) for k, a in terms], -c.rhs)
     if proportional:
-        total_weight = float(weight.sum())
+        # a fund or an observer is no claimant: the compared parties' weights make the whole
+        total_weight = float(weight[compared].sum())
         for s in case.stakeholders:
             p = party_index[s.id]
             own = [k for k in by_party.get(p, []) if sign[k] > 0 and value[k] > 0]
-            if own:
+            if own and compared[p]:
                 fair = weight[p] / total_weight * float(value[own].sum())
                 row([(k, -value[k]) for k in own], -fair)
+    lower = np.array([x.floor for x in interests], dtype=float)
+    upper = np.array([x.cap for x in interests], dtype=float)
+    for k, x in enumerate(interests):  # the tighter of a share bound and an amount bound
+        if x.min_amount is not None:
+            lower[k] = max(lower[k], min(1.0, x.min_amount / amount[topic[k]]))
+        if x.max_amount is not None:
+            upper[k] = min(upper[k], x.max_amount / amount[topic[k]])
     return _Polytope(
-        lower=np.array([x.floor for x in interests], dtype=float),
-        upper=np.array([x.cap for x in interests], dtype=float),
+        lower=np.concatenate([lower, levers.lower]),
+        upper=np.concatenate([upper, levers.upper]),
         a_eq=a_eq,
-        b_eq=np.ones(len(case.issues)),
-        a_ub=Rows.of(lengths, cols, vals, n),
+        b_eq=eq_rhs,
+        a_ub=Rows.of(lengths, cols, vals, width),
         b_ub=np.array(rhs, dtype=float),
     )
 

@@ -1,11 +1,14 @@
 """An independent check of a settlement against its case: no shared formulation code.
 
 It restates the invariants from the case itself: shares in range and summing to one per
-issue, red lines, capacities and extra constraints kept, utilities, gains and exposures as
-reported, and the promised properties (individual rationality, envy-freeness,
-proportionality, the rules' own guarantees) actually holding; then, for an ``optimal``
-settlement of an LP rule, that it is the optimum (:mod:`mediation.validator.optimality`, LPs of its
-own written from the case with scipy).
+issue (to one of its size on an issue funded by contributions), red lines in shares and in
+amounts, whole units, capacities and extra constraints kept, the payments, contributions and
+choices within their bounds (:mod:`mediation.validator.levers`), utilities, gains and
+exposures as reported, only the compared parties in ``parties`` (funds and observers apart),
+and the promised properties (individual rationality, envy-freeness, proportionality, the
+rules' own guarantees) actually holding; then, for an ``optimal`` settlement of an LP rule,
+that it is the optimum (:mod:`mediation.validator.optimality`, LPs of its own written from the
+case with scipy).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ..settlement import Settlement
 from .diagnosis import check_diagnosis
 from .fairness import check_fairness
 from .guarantees import GUARANTEES, certified_optimum
+from .levers import check_alternatives, check_levers, check_roles
 from .optimality import optimality_problems
 from .reasons import check_reasons
 from .tolerance import TOLERANCE
@@ -66,6 +70,7 @@ def validate_settlement(
     if settlement.case_id != case.id:
         fail("case_id", f"'{settlement.case_id}' is not the case's id '{case.id}'")
     check_reasons(case, settlement, fail)
+    check_roles(case, settlement, fail)
     if settlement.status in ("infeasible", "error"):
         if settlement.status == "infeasible" and settlement.diagnosis is None:
             fail("diagnosis", "an infeasible settlement must say why")
@@ -73,6 +78,7 @@ def validate_settlement(
             check_diagnosis(case, settlement, fail)
         return problems
 
+    levers = check_levers(case, settlement, fail)
     policy = settlement.provenance.policy
     interests = case.interests
     n = len(interests)
@@ -90,6 +96,10 @@ def validate_settlement(
         count=n,
     )
     amount = np.array([i.amount for i in case.issues])
+    # a funded issue's shares are fractions of its size (the contributions to it); its
+    # values are the worth of its whole amount
+    size = np.array([levers.size.get(i.id, i.amount) for i in case.issues])
+    funded = np.array([i.id in levers.size for i in case.issues], dtype=bool)
     risk = np.array([i.kind == "risk" for i in case.issues])[topic]
     likelihood = np.array([i.likelihood for i in case.issues])[topic]
     whole = ~np.array([i.divisible for i in case.issues])[topic]
@@ -124,34 +134,60 @@ def validate_settlement(
                     fail(f"shares.{issue_id}.{party_id}", "no such interest in the case")
     totals = np.bincount(topic, weights=s, minlength=len(case.issues))
     for q, issue in enumerate(case.issues):
-        if abs(totals[q] - 1.0) > TOLERANCE * 10:
+        if abs(totals[q] - 1.0) <= TOLERANCE * 10:
+            continue
+        if not funded[q]:
             fail(f"shares.{issue.id}", f"shares sum to {totals[q]:.9g}, not 1")
+        elif not (size[q] <= TOLERANCE * amount[q] and abs(totals[q]) <= TOLERANCE * 10):
+            fail(
+                f"shares.{issue.id}",
+                f"shares sum to {totals[q]:.9g}, not 1 (of the size {size[q]:.9g} the "
+                "contributions give)",
+            )
     paid = np.fromiter(
         (settlement.amounts.get(x.issue, {}).get(x.stakeholder, math.nan) for x in interests),
         dtype=float,
         count=n,
     )
-    due = s * amount[topic]
+    due = s * size[topic]
     wrong = ~np.isclose(paid, due, rtol=1e-9, atol=0.0) & ~(
         np.abs(paid - due) <= TOLERANCE * amount[topic]
     )
     for k in np.flatnonzero(wrong & ~missing)[:_SHOWN].tolist():
         fail(
             f"amounts.{interests[k].issue}.{interests[k].stakeholder}",
-            f"{paid[k]} is not share × amount = {due[k]}",
+            f"{paid[k]} is not share × size = {due[k]}"
+            if funded[topic[k]]
+            else f"{paid[k]} is not share × amount = {due[k]}",
         )
+    if levers.size or any(x.min_amount is not None or x.max_amount is not None for x in interests):
+        _amount_bounds(case, paid, amount[topic], fail)
+    if any(i.unit_size is not None for i in case.issues):
+        _whole_units(case, paid, fail)
+    # the share of each issue's amount a party receives: what its value is the worth of
+    part = np.where(funded[topic], s * size[topic] / amount[topic], s) if levers.size else s
     share = (
-        {(x.stakeholder, x.issue): float(s[k]) for k, x in enumerate(interests)}
+        {(x.stakeholder, x.issue): float(part[k]) for k, x in enumerate(interests)}
         # built when something reads it (at 200,000 interests it costs ~0.1 s)
         if case.constraints
         or GUARANTEES.get(settlement.rule, certified_optimum) is not certified_optimum
         else {}
     )
 
-    # extra constraints
+    # extra constraints: a share term counts the share of the issue's amount (of the most a
+    # funded issue holds), a payment's or a contribution's the money, an option's 1 if chosen
     for c in case.constraints:
-        lhs = sum(t.coef * share.get((t.stakeholder, t.issue), 0.0) for t in c.terms)
-        slack = TOLERANCE * max(1.0, abs(c.rhs), sum(abs(t.coef) for t in c.terms))
+        lhs = 0.0
+        reach = 0.0
+        for t in c.terms:
+            kind, *ident = t.column
+            if kind == "share":
+                lhs += t.coef * share.get((ident[0], ident[1]), 0.0)
+                reach += abs(t.coef)
+            else:
+                lhs += t.coef * levers.column.get((kind, ident[0]), 0.0)
+                reach += abs(t.coef) * levers.magnitude.get((kind, ident[0]), 1.0)
+        slack = TOLERANCE * max(1.0, abs(c.rhs), reach)
         ok = {
             "<=": lhs <= c.rhs + slack,
             ">=": lhs >= c.rhs - slack,
@@ -162,24 +198,38 @@ def validate_settlement(
 
     # utilities, gains, exposures, capacities, individual rationality
     m = len(case.stakeholders)
-    utility = np.bincount(owner, weights=np.where(risk, -value, value) * s, minlength=m)
-    money = amount[topic] * s * risk
+    utility = np.bincount(owner, weights=np.where(risk, -value, value) * part, minlength=m)
+    utility += levers.utility
+    money = amount[topic] * part * risk  # exposure: risks only (a contribution is no exposure)
     worst = np.bincount(owner, weights=money, minlength=m)
     expected_loss = np.bincount(owner, weights=money * likelihood, minlength=m)
     control = np.array([x.control or 0.0 for x in case.interests], dtype=float)
     mitigated = np.bincount(
         owner, weights=money * likelihood * (1.0 - case.mitigation * control), minlength=m
     )
-    stake = np.bincount(owner, weights=value, minlength=m)
+    stake = np.bincount(owner, weights=value, minlength=m) + levers.stake
+    compared = np.ones(m, dtype=bool)
+    if len(case.compared) < m:
+        among = set(case.compared)
+        compared = np.array([p.id in among for p in case.stakeholders], dtype=bool)
+    scales: dict[str, float] = {}
     for p, party in enumerate(case.stakeholders):
+        if not compared[p]:
+            continue  # a fund or an observer: listed apart (check_roles), never compared
         out = settlement.parties.get(party.id)
         here = f"parties.{party.id}"
         if out is None:
             fail(here, "missing")
             continue
         scale = max(stake[p], abs(party.disagreement)) or 1.0
+        scales[party.id] = scale
         if out.utility is None or abs(out.utility - utility[p]) > TOLERANCE * scale:
-            fail(f"{here}.utility", f"{out.utility} but the shares give {utility[p]:.9g}")
+            fail(
+                f"{here}.utility",
+                f"{out.utility} but the shares"
+                + (", money and options" if case.levered else "")
+                + f" give {utility[p]:.9g}",
+            )
             continue
         if (
             out.gain is None
@@ -239,7 +289,9 @@ def validate_settlement(
                     f"{out.normalized_gain} is not gain / (ideal − disagreement)",
                 )
 
-    check_fairness(case, settlement, owner, topic, value, s, risk, fail)
+    if case.choices:
+        check_alternatives(case, settlement, scales, fail)
+    check_fairness(case, settlement, owner, topic, value, part, risk, compared, fail)
     guarantee = GUARANTEES.get(settlement.rule)
     if guarantee is None:
         fail("rule", f"no guarantee is known for rule '{settlement.rule}'")
@@ -249,3 +301,46 @@ def validate_settlement(
         for path, message in optimality_problems(case, settlement, time_limit=time_limit):
             fail(path, message)
     return problems
+
+
+def _amount_bounds(
+    case: Case, paid: np.ndarray, amount: np.ndarray, fail: Callable[[str, str], None]
+) -> None:
+    """Check each amount against its interest's ``min_amount`` and ``max_amount``."""
+    shown = 0
+    for k, x in enumerate(case.interests):
+        if (x.min_amount is None and x.max_amount is None) or math.isnan(paid[k]):
+            continue
+        slack = TOLERANCE * amount[k]
+        if x.min_amount is not None and paid[k] < x.min_amount - slack:
+            message = f"{paid[k]:.9g} is below min_amount {x.min_amount:g}"
+        elif x.max_amount is not None and paid[k] > x.max_amount + slack:
+            message = f"{paid[k]:.9g} is above max_amount {x.max_amount:g}"
+        else:
+            continue
+        shown += 1
+        if shown <= _SHOWN:
+            fail(f"amounts.{x.issue}.{x.stakeholder}", message)
+    if shown > _SHOWN:
+        fail("amounts", f"... and {shown - _SHOWN} more like these")
+
+
+def _whole_units(case: Case, paid: np.ndarray, fail: Callable[[str, str], None]) -> None:
+    """Check that every amount of an issue with a ``unit_size`` is a whole number of units."""
+    unit = {i.id: i.unit_size for i in case.issues if i.unit_size is not None}
+    shown = 0
+    for k, x in enumerate(case.interests):
+        size = unit.get(x.issue)
+        if size is None or math.isnan(paid[k]):
+            continue
+        units = paid[k] / size
+        if abs(units - round(units)) <= TOLERANCE:
+            continue
+        shown += 1
+        if shown <= _SHOWN:
+            fail(
+                f"amounts.{x.issue}.{x.stakeholder}",
+                f"{paid[k]:.9g} is not a whole number of units of {size:g} ({units:.9g} units)",
+            )
+    if shown > _SHOWN:
+        fail("amounts", f"... and {shown - _SHOWN} more like these")
