@@ -366,8 +366,14 @@ def test_diagnosis_finds_the_two_independent_conflicts(
     for conflict in diagnosis.conflicts:
         assert conflict.irreducible
         assert conflict.alternatives
-    # the cheapest joint concession: 0.1 of the risk's caps and 0.05 of the subsidy
-    assert sum(abs(c.change) for c in diagnosis.concessions) == pytest.approx(0.15)
+    # the cheapest joint concession: 0.1 of the risk's caps and 0.05 of the subsidy, which
+    # the case states as amount floors (format 1.1): 0.05 of 300,000 元 is 15,000 元
+    shares = [c for c in diagnosis.concessions if c.unit == "share"]
+    money = [c for c in diagnosis.concessions if c.unit == "元/年"]
+    assert len(shares) + len(money) == len(diagnosis.concessions)
+    assert sum(abs(c.change) for c in shares) == pytest.approx(0.1)
+    assert sum(abs(c.change) for c in money) == pytest.approx(15000.0)
+    assert all(c.basis == "negotiable" for c in diagnosis.concessions)  # the policies hold
     for c in diagnosis.concessions:
         assert c.change == pytest.approx(c.proposed - c.current)
 

@@ -255,4 +255,9 @@ def pinned(case: Case, pins: Pins, *, prefix: str = "pins") -> Case:
     for party, issue in pinned_pairs(pins):
         record = interests[party, issue]
         record["min_share"] = record["max_share"] = float(pins[issue][party])
+        # the pin is the planner's proposal: it replaces the interest's red lines (an amount
+        # bound would override it) and is negotiable whatever they were
+        for key in ("min_amount", "max_amount", "source"):
+            record.pop(key, None)
+        record.pop("basis", None)
     return parse_case(data)

@@ -134,9 +134,32 @@ def apply_concessions(case: Case, concessions: Iterable[Concession]) -> Case:
                     )
         if record is not None:
             record[key] = c.proposed
+            if section == "interests":
+                _loosen_the_other_bound(
+                    record, key, c.proposed, case.issue_by_id[str(c.issue)].amount
+                )
     if problems:
         raise CaseError(problems)
     return parse_case(data)
+
+
+def _loosen_the_other_bound(
+    record: dict[str, Any], key: str, proposed: float, amount: float
+) -> None:
+    """Keep the interest's other bound of the same side from taking over a conceded one.
+
+    A floor conceded as a share would otherwise leave a tighter ``min_amount`` in force (and
+    the reverse); so would a cap.
+    """
+    pairs = {
+        "min_share": ("min_amount", proposed * amount, min),
+        "min_amount": ("min_share", proposed / amount, min),
+        "max_share": ("max_amount", proposed * amount, max),
+        "max_amount": ("max_share", proposed / amount, max),
+    }
+    other, limit, keep = pairs[key]
+    if record.get(other) is not None:
+        record[other] = keep(record[other], limit)
 
 
 def _named(
