@@ -13,7 +13,13 @@ Conventions shared by the payloads:
   bound gave way by one unit (a whole share, one money unit, one utility point or one unit
   of the constraint's left-hand side); ``None`` when the solve gave no duals;
 * ``rank`` is the leximin round in which a bound or a level binds (1 for the first, and for
-  every other rule).
+  every other rule);
+* ``basis`` is where a bound comes from: ``negotiable`` (a party's own red line, the
+  default), ``policy`` or ``legal`` (never a party's demand), and ``source`` where it is
+  written down (a regulation and its article), when the case says;
+* payments, contributions, choices and options (case format 1.1) are named by their ids
+  (``payment``, ``contribution``, ``choice``, ``option``); money is in the payment's unit or
+  the target's (``unit``).
 """
 
 from __future__ import annotations
@@ -33,10 +39,13 @@ __all__ = [
     "CapacityBinding",
     "ClaimsAwarded",
     "ConstraintBinding",
+    "ContributionGiven",
     "DisagreementBinding",
     "FloorBinding",
+    "FundShare",
     "Infeasible",
     "IssueAwarded",
+    "IssueFunded",
     "IssueSplit",
     "LeastExpectedLoss",
     "LeximinLevel",
@@ -48,6 +57,8 @@ __all__ = [
     "NotCertifiedOptimal",
     "NotParetoOptimal",
     "Objective",
+    "OptionChosen",
+    "PaymentDue",
     "Reason",
     "ReasonCode",
     "RiskBorne",
@@ -61,6 +72,15 @@ __all__ = [
 
 #: What a rule's LP maximised, which the duals of the bounds are prices in.
 Objective = Literal["min_gain", "min_normalized_gain", "weighted_sum", "nash_welfare"]
+#: Where a bound comes from (case format 1.1): a party's position, a policy, or the law.
+Basis = Literal["negotiable", "policy", "legal"]
+#: What sets a payment's or a contribution's amount: ``max`` or ``min`` (above 0), the bound
+#: binds; ``zero``, nothing is paid (its ``min`` is 0); in between, ``constraint`` (an extra
+#: constraint sets it), ``disagreement`` (it leaves the party named exactly at its no-deal
+#: outcome), ``balance`` (the rule balanced the gains of the parties named through it),
+#: ``cost`` (with the other contributions it meets the chosen option's cost), or ``range``
+#: (none of these: the rule's optimum as a whole sets it).
+Why = Literal["max", "min", "zero", "constraint", "disagreement", "balance", "cost", "range"]
 
 
 class ReasonCode(StrEnum):
@@ -95,6 +115,11 @@ class ReasonCode(StrEnum):
     NO_POSITIVE_GAIN = "no_positive_gain"
     RULE_BELOW_DISAGREEMENT = "rule_below_disagreement"
     SOLVER_ERROR = "solver_error"
+    PAYMENT_DUE = "payment_due"
+    CONTRIBUTION_GIVEN = "contribution_given"
+    ISSUE_FUNDED = "issue_funded"
+    OPTION_CHOSEN = "option_chosen"
+    FUND_SHARE = "fund_share"
 
 
 class _Reason(BaseModel):
@@ -181,25 +206,46 @@ class _Binding(_Reason):
     rank: int = Field(default=1, ge=1, description="the leximin round in which it binds")
 
 
-class FloorBinding(_Binding):
+class _Based(_Binding):
+    basis: Basis = Field(
+        default="negotiable", description="negotiable (a party's red line), policy or legal"
+    )
+    source: str | None = Field(default=None, description="where the bound is written down")
+
+
+#: The field of a floor's or cap's bound in the issue's unit.
+_AMOUNT = Field(
+    default=None,
+    description="the bound in the issue's unit, when it is stated so (an amount bound in "
+    "force, or any bound of an issue shared in whole units); null for a share",
+)
+
+
+class FloorBinding(_Based):
     """A party's floor (``min_share``) on an issue holds it exactly: its red line binds."""
 
     code: Literal["floor_binding"] = "floor_binding"
     stakeholder: str
     issue: str
-    bound: float = Field(description="the floor, a share of the issue")
+    bound: float = Field(
+        description="the floor in force, a share of the issue (of its most, when funded)"
+    )
+    amount: float | None = _AMOUNT
 
 
-class CapBinding(_Binding):
+class CapBinding(_Based):
     """A party's cap (``max_share``) on an issue binds."""
 
     code: Literal["cap_binding"] = "cap_binding"
     stakeholder: str
     issue: str
-    bound: float = Field(description="the cap, a share of the issue")
+    bound: float = Field(
+        description="the cap in force, a share of the issue (of its most, when funded)"
+    )
+    amount: float | None = _AMOUNT
 
 
-class CapacityBinding(_Binding):
+class CapacityBinding(_Based):
     """A party bears as much risk as its ``risk_capacity`` allows."""
 
     code: Literal["capacity_binding"] = "capacity_binding"
@@ -208,7 +254,7 @@ class CapacityBinding(_Binding):
     unit: str | None = Field(default=None, description="the money unit of its risks")
 
 
-class ConstraintBinding(_Binding):
+class ConstraintBinding(_Based):
     """One of the case's extra constraints binds."""
 
     code: Literal["constraint_binding"] = "constraint_binding"
@@ -325,6 +371,85 @@ class AwEquitable(_Reason):
     points: dict[str, float]
 
 
+# --- money and alternatives (case format 1.1) ---------------------------------------------
+
+
+class _Lever(_Based):
+    amount: float = Field(description="the money, in ``unit``")
+    unit: str
+    least: float = Field(description="its ``min``")
+    most: float = Field(description="its ``max``")
+    why: Why = Field(description="what sets the amount (see the module)")
+    constraint: str | None = Field(default=None, description="the extra constraint setting it")
+    parties: list[str] = Field(
+        default_factory=list,
+        description="who it balances (balance), or who it leaves at its no-deal outcome",
+    )
+
+
+class PaymentDue(_Lever):
+    """A payment the settlement makes: who pays whom how much, and what sets the amount.
+
+    ``dual`` (with ``why`` ``max`` or ``min``) is the price of the bound per money unit;
+    ``basis`` and ``source`` are the bound's.
+    """
+
+    code: Literal["payment_due"] = "payment_due"
+    payment: str
+    payer: str
+    payee: str
+
+
+class ContributionGiven(_Lever):
+    """A contribution: who gives how much to a funded issue or to the cost of a choice.
+
+    A contribution that costs its giver nothing (``rate`` 0, an earmarked budget) is a
+    ``subsidy``: a contribution, never a risk the giver bears.
+    """
+
+    code: Literal["contribution_given"] = "contribution_given"
+    contribution: str
+    stakeholder: str
+    issue: str | None = Field(default=None, description="the funded issue it goes to")
+    choice: str | None = Field(default=None, description="the choice whose cost it meets")
+    subsidy: bool = Field(description="whether it costs its giver nothing (rate 0)")
+
+
+class IssueFunded(_Reason):
+    """A funded resource issue: its size is the sum of the contributions to it."""
+
+    code: Literal["issue_funded"] = "issue_funded"
+    issue: str
+    size: float = Field(description="the sum of the contributions, in ``unit``")
+    most: float = Field(description="the most it can hold (the issue's amount)")
+    unit: str
+    contributions: dict[str, float] = Field(description="by contribution id, its amount")
+
+
+class OptionChosen(_Reason):
+    """Which option of a choice the settlement takes, and its cost.
+
+    What each alternative would have given is the settlement's (``choices``, when settled).
+    """
+
+    code: Literal["option_chosen"] = "option_chosen"
+    choice: str
+    option: str
+    cost: float
+    unit: str
+
+
+class FundShare(_Reason):
+    """A fund's share of an issue: money set aside in an account, no party's gain."""
+
+    code: Literal["fund_share"] = "fund_share"
+    stakeholder: str = Field(description="the fund")
+    issue: str
+    share: float = Field(description="a fraction of the issue (of its size, when funded)")
+    amount: float = Field(description="in the issue's unit")
+    unit: str
+
+
 # --- how the run ended ---------------------------------------------------------------------
 
 
@@ -405,7 +530,12 @@ Reason: TypeAlias = Annotated[
     | Infeasible
     | NoPositiveGain
     | RuleBelowDisagreement
-    | SolverFailed,
+    | SolverFailed
+    | PaymentDue
+    | ContributionGiven
+    | IssueFunded
+    | OptionChosen
+    | FundShare,
     Field(discriminator="code"),
 ]
 

@@ -42,7 +42,7 @@ from .assemble import (
 )
 from .choices import with_alternatives
 from .diagnosis import diagnose
-from .explain import allocation_reasons, binding_reasons
+from .explain import allocation_reasons, binding_reasons, lever_reasons
 from .pareto import pareto_optimal
 from .prepare import Prepared, Unreachable, comparison, prepare, trouble
 from .refine import clean_shares, control_tiebreak
@@ -281,6 +281,7 @@ def _settle(
                 prices=outcome.prices,
             )
             reasons += allocation_reasons(case, ctx.index, shares, ctx.rho, ideal, ctx.flat)
+            reasons += lever_reasons(case, ctx.index, shares, utilities, outcome.prices)
         if pareto is False:
             reasons.append(NotParetoOptimal())
         if outcome.status == Status.FEASIBLE and not outcome.short:

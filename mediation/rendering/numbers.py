@@ -44,7 +44,9 @@ Amounts (:func:`format_amount`)
     unit (``None`` or blank): the number alone. A *count* (the unit counts things: posts, 个,
     hour slots) within :data:`COUNT_TOLERANCE` (1e-6, relative; absolute below 1) of an
     integer is that integer, whatever ``digits``: ``6 个``, never ``6.001``; a count further
-    from an integer is an ordinary number.
+    from an integer is an ordinary number. An amount of an issue shared in *whole units*
+    (its ``unit_size``) within the same tolerance of a whole number of units is that many
+    units (``4 个``, never ``3.9999999 个``), and a count when the unit size is a whole number.
 Percentages (:func:`format_percent`)
     A share (a fraction of 1) as a percentage with exactly ``decimals`` decimals (1 by
     default), trailing zeros kept so that columns align, no separators, no space before ``%``
@@ -237,6 +239,7 @@ def format_amount(
     lang: str = "en",
     count: bool = False,
     digits: int = 3,
+    unit_size: float | None = None,
 ) -> str:
     """Write a number with its unit.
 
@@ -253,6 +256,10 @@ def format_amount(
         :data:`COUNT_TOLERANCE` of an integer is then that integer.
     digits : int
         As for :func:`format_number`.
+    unit_size : float or None
+        The unit size of an issue shared in whole units: an amount within
+        :data:`COUNT_TOLERANCE` of a whole number of them is that many units, and a count
+        when the unit size is a whole number.
 
     Returns
     -------
@@ -271,9 +278,16 @@ def format_amount(
     ('468,000 元/年', '46.8万元/年')
     >>> format_amount(6.0000004, "个", lang="zh", count=True), format_amount(6, "hours", lang="zh")
     ('6个', '6 hours')
+    >>> format_amount(3.9999999, "posts", unit_size=1), format_amount(2.4999999, "h", unit_size=0.5)
+    ('4 posts', '2.5 h')
     """
     _check_language(lang)
     _check_finite(value)
+    if unit_size is not None and unit_size > 0:
+        units = _whole_count(value / unit_size)
+        if units.is_integer():
+            value = units * unit_size
+            count = count or float(unit_size).is_integer()
     number = format_number(_whole_count(value) if count else value, lang=lang, digits=digits)
     unit = (unit or "").strip()
     if not unit:

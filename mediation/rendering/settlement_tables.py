@@ -1,6 +1,9 @@
 """A settlement for the terminal, as rich tables; nothing is printed here.
 
-The tables show who gets what, the parties' outcomes, fairness and the reasons in words.
+The tables show who gets what, the payments and contributions, the choices made, the
+parties' outcomes, fairness and the reasons in words. Funds and observers are not parties:
+they have no row among the parties' outcomes, and a fund's share of an issue is money set
+aside, marked so. An issue shared in whole units is shown in whole units.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..case import Case
-from ..settlement import Settlement
+from ..case import Case, Issue
+from ..reasons import NoRoom
+from ..settlement import ChoiceMade, Settlement
 from .layout import Fitted, number, number_column, text_column
 from .numbers import (
     display_shares,
@@ -57,38 +61,10 @@ def settlement_tables(
         )
     ]
     if settlement.shares:
-        allocation = Table(
-            text_column(head["issue"]),
-            number_column(head["amount"]),
-            text_column(head["shares"]),
-            title=head["allocation"],
-            show_lines=False,
-        )
-        for issue in case.issues:
-            row = settlement.shares.get(issue.id, {})
-            shown = display_shares(row)  # the issue's shares add up to exactly 100%
-            count = counts_things(issue.unit)
-            given = [
-                head["given"].format(
-                    party=case.stakeholder_by_id[p].label(lang),
-                    share=share_text(shown[p], row[p]),
-                    amount=format_amount(
-                        settlement.amounts[issue.id][p], issue.unit, lang=lang, count=count
-                    ),
-                )
-                for p in sorted(row, key=lambda p: -shown[p])
-                if not is_dust(row[p])  # dust is nobody's: left out
-            ]
-            allocation.add_row(
-                issue.label(lang),
-                # the unit may go below the number when the column is narrow
-                Text(
-                    format_amount(issue.amount, issue.unit, lang=lang, count=count),
-                    overflow="fold",
-                ),
-                "\n".join(given) or none,
-            )
-        parts.append(Fitted(allocation))
+        parts.append(Fitted(_allocation(settlement, case, lang)))
+    if settlement.payments or settlement.contributions:
+        parts.append(Fitted(_money(settlement, case, lang)))
+    parts += _choices(settlement, case, lang)
     parties = Table(
         text_column(head["party"]),
         *(
@@ -112,7 +88,9 @@ def settlement_tables(
         return 0.0 if is_dust_amount(value, risk_total) else value
 
     for s in case.stakeholders:
-        out = settlement.parties[s.id]
+        out = settlement.parties.get(s.id)
+        if out is None:  # a fund or an observer: not a party whose gains are compared
+            continue
         parties.add_row(
             s.label(lang),
             number(plain(out.utility)),
@@ -163,3 +141,138 @@ def settlement_tables(
         reasons.add_row(" " if sub else head["bullet"], line)
     parts.append(Group(Text(head["reasons"], style="bold"), reasons))
     return parts
+
+
+def _allocation(settlement: Settlement, case: Case, lang: str) -> Table:
+    """Return the table of who gets what: each issue's shares and amounts.
+
+    A funded issue's amount is its size (with the most it can hold); a fund's share is money
+    set aside; an issue with a ``unit_size`` is in whole units.
+    """
+    head = table_words(lang)
+    allocation = Table(
+        text_column(head["issue"]),
+        number_column(head["amount"]),
+        text_column(head["shares"]),
+        title=head["allocation"],
+        show_lines=False,
+    )
+    funds = set(settlement.funds)
+    for issue in case.issues:
+        row = settlement.shares.get(issue.id, {})
+        shown = display_shares(row)  # the issue's shares add up to exactly 100%
+        given = [
+            head["set_aside" if p in funds else "given"].format(
+                party=case.stakeholder_by_id[p].label(lang),
+                share=share_text(shown[p], row[p]),
+                amount=_quantity(settlement.amounts[issue.id][p], issue, lang),
+            )
+            for p in sorted(row, key=lambda p: -shown[p])
+            if not is_dust(row[p])  # dust is nobody's: left out
+        ]
+        total = _quantity(issue.amount, issue, lang)
+        if issue.id in settlement.sizes:  # funded: its size, the sum of the contributions
+            size = _quantity(settlement.sizes[issue.id], issue, lang)
+            total = head["funded"].format(size=size, most=total)
+        allocation.add_row(
+            issue.label(lang),
+            # the unit may go below the number when the column is narrow
+            Text(total, overflow="fold"),
+            "\n".join(given) or head["none"],
+        )
+    return allocation
+
+
+def _quantity(value: float, issue: Issue, lang: str) -> str:
+    """Return an amount of an issue in its unit: whole units when it has a ``unit_size``."""
+    count = counts_things(issue.unit)
+    return format_amount(value, issue.unit, lang=lang, count=count, unit_size=issue.unit_size)
+
+
+def _money(settlement: Settlement, case: Case, lang: str) -> Table:
+    """Return the table of payments and contributions: who gives whom (or what) how much.
+
+    A contribution that costs its giver nothing (``rate`` 0) is a subsidy, never a risk.
+    """
+    head = table_words(lang)
+    table = Table(
+        text_column(head["from"]),
+        text_column(head["to"]),
+        number_column(head["sum"]),
+        text_column(head["kind"]),
+        title=head["money"],
+    )
+
+    def name(pid: str) -> str:
+        return case.stakeholder_by_id[pid].label(lang) if pid in case.stakeholder_by_id else pid
+
+    for paid in settlement.payments.values():
+        money = format_amount(paid.amount, paid.unit, lang=lang)
+        table.add_row(name(paid.payer), name(paid.payee), number(money), head["payment"])
+    choices = {c.id: c for c in case.choices}
+    rates = {c.id: c.rate for c in case.contributions}
+    for cid, given in settlement.contributions.items():
+        to = choices[given.to].label(lang) if given.to in choices else ""
+        to = to or (case.issue_by_id[given.to].label(lang) if given.to in case.issue_by_id else "")
+        kind = head["subsidy" if rates.get(cid) == 0 else "contribution"]
+        money = format_amount(given.amount, given.unit, lang=lang)
+        table.add_row(name(given.stakeholder), to or given.to, number(money), kind)
+    return table
+
+
+def _choices(settlement: Settlement, case: Case, lang: str) -> list[RenderableType]:
+    """Return the tables of the choices: what each option gives, or the option chosen.
+
+    A choice whose options were each settled (its ``alternatives``) has a table of what each
+    option gives each party, the chosen one marked; the others share one table of the option
+    chosen and its cost.
+    """
+    head = table_words(lang)
+    plain: list[tuple[str, ChoiceMade]] = []
+    tables: list[RenderableType] = []
+    for choice in case.choices:
+        made = settlement.choices.get(choice.id)
+        if made is None:
+            continue
+        if not made.alternatives:
+            plain.append((choice.label(lang), made))
+            continue
+        # a party no deal lifts above its no-deal outcome gets that under every option
+        flat = {r.stakeholder for r in settlement.reasons if isinstance(r, NoRoom)}
+        parties = [s for s in case.stakeholders if s.id in settlement.parties and s.id not in flat]
+        table = Table(
+            text_column(head["alternative"]),
+            number_column(head["cost"]),
+            *(number_column(s.label(lang)) for s in parties),
+            title=head["options"].format(choice=choice.label(lang)),
+        )
+        for option in choice.options:
+            alternative = made.alternatives.get(option.id)
+            label = option.label(lang)
+            settled = alternative is not None and alternative.status in ("optimal", "feasible")
+            if option.id == made.chosen:
+                label = head["chosen"].format(option=label)
+            elif alternative is not None and not settled:
+                label = head["not_settled"].format(
+                    option=label, status=status_name(alternative.status, lang)
+                )
+            utilities = alternative.utilities if alternative is not None else {}
+            cells = [
+                head["none"] if (u := utilities.get(s.id)) is None else format_number(u, lang=lang)
+                for s in parties
+            ]
+            cost = format_amount(option.cost, choice.unit, lang=lang)
+            table.add_row(label, number(cost), *(number(c) for c in cells))
+        tables.append(Fitted(table))
+    if plain:
+        table = Table(
+            text_column(head["choice"]),
+            text_column(head["option"]),
+            number_column(head["cost"]),
+            title=head["choices"],
+        )
+        for label, made in plain:
+            chosen = case.option_by_id[made.chosen][1].label(lang)
+            table.add_row(label, chosen, number(format_amount(made.cost, made.unit, lang=lang)))
+        tables.insert(0, Fitted(table))
+    return tables

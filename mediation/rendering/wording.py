@@ -8,8 +8,11 @@ language that picks phrases and fills them in. Nothing is printed.
 What the sentences promise: names instead of ids whenever the case is given; no scientific
 notation; the shares of an issue add up to exactly 100% and dust (solver noise, see
 :func:`~mediation.rendering.numbers.is_dust`) is left unsaid; amounts carry their unit, as a
-whole number when the unit counts things; a red line's price is what it costs the others
-(see :mod:`mediation.rendering.phrases`); parties with no stake appear once, in one line.
+whole number when the unit counts things, or whole units on an issue with a ``unit_size``;
+a red line's price is what it costs the others (see :mod:`mediation.rendering.phrases`); a
+bound set by policy or the law is named with its source, never as a party's demand; parties
+with no stake appear once, in one line, and so do funds, whose shares are money set aside
+(never a party's gain).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..case import Case, Issue, LinearConstraint
+from ..case.model import Choice
 from ..reasons import (
     AwEquitable,
     AwSplit,
@@ -29,10 +33,13 @@ from ..reasons import (
     CapBinding,
     ClaimsAwarded,
     ConstraintBinding,
+    ContributionGiven,
     DisagreementBinding,
     FloorBinding,
+    FundShare,
     Infeasible,
     IssueAwarded,
+    IssueFunded,
     IssueSplit,
     LeastExpectedLoss,
     LeximinLevel,
@@ -44,6 +51,8 @@ from ..reasons import (
     NotCertifiedOptimal,
     NotParetoOptimal,
     Objective,
+    OptionChosen,
+    PaymentDue,
     ReasonCode,
     RiskBorne,
     RuleBelowDisagreement,
@@ -52,7 +61,7 @@ from ..reasons import (
     WeightedSum,
     WorstOff,
 )
-from ..settlement import Concession, Conflict, Settlement
+from ..settlement import Alternative, Concession, Conflict, Settlement
 from .numbers import (
     DUST,
     ZERO,
@@ -156,6 +165,30 @@ class Words:
         issue = self.issue_of(iid)
         return issue.label(self.lang) if issue is not None else (iid or "")
 
+    def choice_of(self, cid: str | None) -> Choice | None:
+        """Return a choice of the case (``None`` without the case or for an unknown id)."""
+        if self.case is None or cid is None:
+            return None
+        return next((c for c in self.case.choices if c.id == cid), None)
+
+    def choice(self, cid: str | None) -> str:
+        """Return a choice's name (translated when the case translates it), else its id."""
+        choice = self.choice_of(cid)
+        return choice.label(self.lang) if choice is not None else (cid or "")
+
+    def option(self, oid: str) -> str:
+        """Return an option's name (translated when the case translates it), else its id."""
+        found = self.case.option_by_id.get(oid) if self.case is not None else None
+        return found[1].label(self.lang) if found is not None else oid
+
+    def is_fund(self, pid: str) -> bool:
+        """Tell whether a stakeholder is a fund (an account, never compared as a party)."""
+        return pid in self.settlement.funds
+
+    def source(self, text: str | None) -> str:
+        """Return where a bound is written down, in brackets after it (nothing if unsaid)."""
+        return self.say("bound_source", source=text) if text else ""
+
     def constraint(
         self,
         name: str | None,
@@ -203,6 +236,19 @@ class Words:
         """Return an amount of an issue's unit, a whole number when the unit counts things."""
         return format_amount(value, unit, lang=self.lang, count=counts_things(unit))
 
+    def quantity(self, value: float, iid: str | None) -> str:
+        """Return an amount of an issue in its unit: whole units when it has a ``unit_size``."""
+        issue = self.issue_of(iid)
+        if issue is None:
+            return self.amount(value, None)
+        return format_amount(
+            value,
+            issue.unit,
+            lang=self.lang,
+            count=counts_things(issue.unit),
+            unit_size=issue.unit_size,
+        )
+
     def points(self, value: float) -> str:
         """Return utility points with their word ("12.5 points", "1 point", "12.5点")."""
         number = self.number(value)
@@ -233,9 +279,31 @@ class Words:
         return [(self.party(p), share_text(shown[p], whole[p])) for p in order]
 
     def share_list(self, iid: str, shares: Mapping[str, float]) -> str:
-        """Return the shares of an issue as an enumeration ("A 60.0%, B 30.0% and C 10.0%")."""
+        """Return the shares of an issue as an enumeration ("A 60.0%, B 30.0% and C 10.0%").
+
+        An issue shared in whole units is told in units ("A 7 posts and B 5 posts").
+        """
+        issue = self.issue_of(iid)
+        if issue is not None and issue.unit_size is not None:
+            amounts = self.settlement.amounts.get(iid, {})
+            held = [p for p in shares if not is_dust(shares[p])]
+            held.sort(key=lambda p: -shares[p])  # sort() is stable: ties keep the case's order
+            items = [
+                self.say(
+                    "award_item",
+                    party=self.party(p),
+                    amount=self.quantity(amounts.get(p, shares[p] * issue.amount), iid),
+                )
+                for p in held
+            ]
+            return join_list(items, lang=self.lang)
         items = [self.say("share_item", party=n, share=s) for n, s in self.shares(iid, shares)]
         return join_list(items, lang=self.lang)
+
+    def set_aside(self, iid: str) -> bool:
+        """Tell whether a fund holds part of an issue (money set aside, no party's gain)."""
+        held = self.settlement.shares.get(iid, {})
+        return any(self.is_fund(p) and not is_dust(v) for p, v in held.items())
 
 
 def share_text(shown: float, share: float) -> str:
@@ -364,12 +432,20 @@ def _cost(per_step: float, objective: Objective, count: int, w: Words) -> str | 
 
 
 def _price(
-    r: FloorBinding | CapBinding | CapacityBinding | DisagreementBinding, kind: str, w: Words
+    r: FloorBinding
+    | CapBinding
+    | CapacityBinding
+    | DisagreementBinding
+    | PaymentDue
+    | ContributionGiven,
+    kind: str,
+    w: Words,
 ) -> str:
     """Return what a binding red line costs the others, as the end of its sentence.
 
-    ``kind`` is ``floor``, ``cap``, ``capacity`` or ``disagreement``. Nothing when the solve
-    gave no price.
+    ``kind`` is ``floor``, ``cap``, ``capacity``, ``disagreement``, or ``lever_max`` and
+    ``lever_min`` (a payment's or contribution's bound, priced per money unit like a risk
+    capacity). Nothing when the solve gave no price.
     """
     if r.dual is None or r.objective is None:
         return ""
@@ -386,6 +462,9 @@ def _price(
     elif isinstance(r, CapacityBinding):
         size = _step(r.bound, _CAPACITY_STEP)
         step, per_step = w.money(size, r.unit), r.dual * size
+    elif isinstance(r, PaymentDue | ContributionGiven):
+        size = _step(r.most, _CAPACITY_STEP)
+        step, per_step = w.money(size, r.unit), r.dual * size
     else:  # a dual per utility point of the no-deal outcome
         per_step = r.dual
     whom, count = _whom(r.rank, r.objective, w)
@@ -395,29 +474,44 @@ def _price(
     return w.say(f"price_{kind}", step=step, whom=whom, cost=cost)
 
 
+def _based(code: str, basis: str) -> str:
+    """Return the phrase key of a bound by its basis: a policy's or the law's is not a party's."""
+    return code if basis == "negotiable" else f"{code}_{basis}"
+
+
 def _share_bound(r: FloorBinding | CapBinding, w: Words) -> str:
     kind = "floor" if isinstance(r, FloorBinding) else "cap"
+    # an amount bound (or any bound of whole units) in the issue's unit, else a share of it
+    bound = w.percent(r.bound) if r.amount is None else w.quantity(r.amount, r.issue)
     return w.say(
-        r.code,
+        _based(r.code, r.basis),
         owner=w.owner(r.stakeholder),
+        party=w.party(r.stakeholder),
         issue=w.issue(r.issue),
-        bound=w.percent(r.bound),
+        bound=bound,
+        source=w.source(r.source),
         price=_price(r, kind, w),
     )
 
 
 def _capacity_binding(r: CapacityBinding, w: Words) -> str:
     return w.say(
-        "capacity_binding",
+        _based("capacity_binding", r.basis),
         owner=w.owner(r.stakeholder),
+        party=w.party(r.stakeholder),
         bound=w.money(r.bound, r.unit),
+        source=w.source(r.source),
         price=_price(r, "capacity", w),
     )
 
 
 def _constraint_binding(r: ConstraintBinding, w: Words) -> str:
     # the mediator's framing, not a party's red line: never priced (nor an equality)
-    return w.say("constraint_binding", constraint=w.constraint(r.constraint, r.sense, r.bound))
+    return w.say(
+        _based("constraint_binding", r.basis),
+        constraint=w.constraint(r.constraint, r.sense, r.bound),
+        source=w.source(r.source),
+    )
 
 
 def _disagreement_binding(r: DisagreementBinding, w: Words) -> str:
@@ -442,8 +536,39 @@ def _observers(pids: Sequence[str], w: Words) -> str:
     return w.say_count(key, len(pids), parties=w.parties(pids))
 
 
+def _taking_part(case: Case | None) -> set[str]:
+    """Return who pays, is paid, contributes or values an option (case format 1.1).
+
+    Such a party takes part in the deal even when it can gain nothing: it is never called
+    an observer.
+    """
+    if case is None:
+        return set()
+    named = {p.payer for p in case.payments} | {p.payee for p in case.payments}
+    named |= {c.stakeholder for c in case.contributions}
+    named |= {s for c in case.choices for o in c.options for s, v in o.values.items() if v}
+    return named - set(case.funds)
+
+
+def _listing(pids: Sequence[str], funds: Sequence[str], w: Words) -> list[str]:
+    """Return the lines naming, once, the observers, the parties left aside and the funds.
+
+    A party with no room to gain that takes part in the deal (it pays or contributes) is
+    left aside by the balance, not an observer.
+    """
+    taking_part = _taking_part(w.case)
+    observers = [p for p in pids if p not in taking_part]
+    aside = [p for p in pids if p in taking_part]
+    lines = [_observers(observers, w)] if observers else []
+    if aside:
+        lines.append(w.say_count("no_room", len(aside), parties=w.parties(aside)))
+    if funds:
+        lines.append(w.say_count("funds", len(funds), parties=w.parties(funds)))
+    return lines
+
+
 def _no_room(r: NoRoom, w: Words) -> str:
-    return _observers([r.stakeholder], w)
+    return _listing([r.stakeholder], [], w)[0]
 
 
 def _risk_borne(r: RiskBorne, w: Words) -> str:
@@ -466,11 +591,13 @@ def _risk_borne(r: RiskBorne, w: Words) -> str:
 
 def _issue_awarded(r: IssueAwarded, w: Words) -> str:
     why = w.say("issue_awarded_highest" if r.highest else "issue_awarded_balance")
-    return w.say("issue_awarded", issue=w.issue(r.issue), party=w.party(r.stakeholder), why=why)
+    key = "issue_awarded_set_aside" if w.set_aside(r.issue) else "issue_awarded"
+    return w.say(key, issue=w.issue(r.issue), party=w.party(r.stakeholder), why=why)
 
 
 def _issue_split(r: IssueSplit, w: Words) -> str:
-    return w.say("issue_split", issue=w.issue(r.issue), shares=w.share_list(r.issue, r.shares))
+    key = "issue_split_set_aside" if w.set_aside(r.issue) else "issue_split"
+    return w.say(key, issue=w.issue(r.issue), shares=w.share_list(r.issue, r.shares))
 
 
 def _claims_awarded(r: ClaimsAwarded, w: Words) -> str:
@@ -529,6 +656,139 @@ def _aw_equitable(r: AwEquitable, w: Words) -> str:
         w.say("aw_points_item", party=w.party(p), points=w.number(v)) for p, v in r.points.items()
     ]
     return w.say("aw_equitable", points=join_list(items, lang=w.lang))
+
+
+# --- money and alternatives (case format 1.1) ------------------------------------------------
+
+
+def _option_chosen(r: OptionChosen, w: Words) -> str:
+    """Tell the option chosen and its cost; then, when settled, what each option gives."""
+    choice = w.choice_of(r.choice)
+    costly = choice is None or any(o.cost for o in choice.options)
+    funded = w.case is not None and r.choice in w.case.contributions_to
+    cost = ""
+    if costly:
+        key = "option_cost_funded" if funded else "option_cost"
+        cost = w.say(key, cost=w.money(r.cost, r.unit))
+    line = w.say("option_chosen", choice=w.choice(r.choice), option=w.option(r.option), cost=cost)
+    made = w.settlement.choices.get(r.choice)
+    if made is None or not made.alternatives:
+        return line
+    clauses = []
+    chosen = made.alternatives.get(r.option)
+    if chosen is not None and chosen.status in ("optimal", "feasible"):
+        clauses.append(
+            w.say("option_with", option=w.option(r.option), utilities=_utilities(chosen, w))
+        )
+    costs = {o.id: o.cost for o in choice.options} if choice is not None else {}
+    for oid, alternative in made.alternatives.items():
+        if oid == r.option:
+            continue
+        spent = ""
+        if costly and oid in costs:
+            spent = w.say("option_alternative_cost", cost=w.money(costs[oid], r.unit))
+        if alternative.status in ("optimal", "feasible"):
+            key, utilities = "option_instead", _utilities(alternative, w)
+        else:
+            failed = "infeasible" if alternative.status == "infeasible" else "error"
+            key, utilities = f"option_instead_{failed}", ""
+        clauses.append(w.say(key, option=w.option(oid), cost=spent, utilities=utilities))
+    if not clauses:
+        return line
+    outcomes = w.say("option_outcomes", clauses=w.say("clause_separator").join(clauses))
+    return line + w.say("sentence_separator") + _capital(outcomes)
+
+
+def _capital(text: str) -> str:
+    """Return a sentence with its first letter in capitals (Chinese is left as it is)."""
+    return text[:1].upper() + text[1:]
+
+
+def _utilities(alternative: Alternative, w: Words) -> str:
+    """Return each party's utility under an alternative ("A 150 points and B 30 points").
+
+    A party no deal can lift above its no-deal outcome is left out: it gets that whatever
+    is chosen, and the listing of who is left aside says so once.
+    """
+    flat = {r.stakeholder for r in w.settlement.reasons if isinstance(r, NoRoom)}
+    items = [
+        w.say("utility_item", party=w.party(p), points=w.points(u))
+        for p, u in alternative.utilities.items()
+        if u is not None and p not in flat
+    ]
+    return join_list(items, lang=w.lang)
+
+
+def _given_to(r: ContributionGiven, w: Words) -> str:
+    """Return what a contribution goes to: a funded issue or a choice."""
+    return w.issue(r.issue) if r.issue is not None else w.choice(r.choice)
+
+
+def _lever_end(r: PaymentDue | ContributionGiven, gives: str, w: Words) -> str:
+    """Return a payment's or contribution's sentence from what it gives: and why that much."""
+    if r.why in ("max", "min"):
+        return w.say(
+            "lever_bound",
+            gives=gives,
+            limit=w.say(f"limit_{r.why}_{r.basis}"),
+            source=w.source(r.source),
+            price=_price(r, f"lever_{r.why}", w),
+        )
+    why = ""
+    if r.why == "constraint":
+        why = w.say("lever_why_constraint", constraint=w.constraint(r.constraint))
+    elif r.why == "disagreement":
+        why = w.say_count("lever_why_disagreement", len(r.parties), parties=w.parties(r.parties))
+    elif r.why == "balance":
+        # the utilitarian rule is indifferent where it pays in between: it balances nothing
+        weighted = w.settlement.rule == "utilitarian"
+        key = "lever_why_balance_weighted" if weighted else "lever_why_balance"
+        why = w.say(key, parties=w.parties(r.parties), rule=rule_name(w.settlement.rule, w.lang))
+    return w.say("lever_set", gives=gives, why=why)
+
+
+def _contribution_given(r: ContributionGiven, w: Words) -> str:
+    party, target = w.party(r.stakeholder), _given_to(r, w)
+    if r.why == "zero":
+        key = "contribution_zero_subsidy" if r.subsidy else "contribution_zero"
+        return w.say(key, party=party, target=target, most=w.money(r.most, r.unit))
+    key = "contribution_subsidy" if r.subsidy else "contribution_gives"
+    gives = w.say(key, party=party, target=target, amount=w.money(r.amount, r.unit))
+    return _lever_end(r, gives, w)
+
+
+def _payment_due(r: PaymentDue, w: Words) -> str:
+    fund = "_fund" if w.is_fund(r.payee) else ""
+    payer, payee = w.party(r.payer), w.party(r.payee)
+    if r.why == "zero":
+        return w.say(f"payment_zero{fund}", payer=payer, payee=payee, most=w.money(r.most, r.unit))
+    pays = w.say(f"payment_pays{fund}", payer=payer, payee=payee, amount=w.money(r.amount, r.unit))
+    return _lever_end(r, pays, w)
+
+
+def _issue_funded(r: IssueFunded, w: Words) -> str:
+    return w.say(
+        "issue_funded",
+        issue=w.issue(r.issue),
+        size=w.amount(r.size, r.unit),
+        most=w.amount(r.most, r.unit),
+    )
+
+
+def _fund_share(r: FundShare, w: Words) -> str:
+    # as the settlement's shares of the issue are displayed (adding up to 100%), when they
+    # are the reason's
+    whole = w.settlement.shares.get(r.issue, {})
+    if abs(whole.get(r.stakeholder, -1.0) - r.share) > 1e-9:
+        whole = {r.stakeholder: r.share}
+    shown = display_shares(whole)
+    return w.say(
+        "fund_share",
+        fund=w.party(r.stakeholder),
+        issue=w.issue(r.issue),
+        amount=w.quantity(r.amount, r.issue),
+        share=share_text(shown[r.stakeholder], r.share),
+    )
 
 
 # --- how the run ended -----------------------------------------------------------------------
@@ -600,18 +860,30 @@ FORMATTERS: dict[ReasonCode, Formatter] = {
     ReasonCode.NO_POSITIVE_GAIN: _no_positive_gain,
     ReasonCode.RULE_BELOW_DISAGREEMENT: _rule_below_disagreement,
     ReasonCode.SOLVER_ERROR: _solver_failed,
+    ReasonCode.OPTION_CHOSEN: _option_chosen,
+    ReasonCode.CONTRIBUTION_GIVEN: _contribution_given,
+    ReasonCode.ISSUE_FUNDED: _issue_funded,
+    ReasonCode.PAYMENT_DUE: _payment_due,
+    ReasonCode.FUND_SHARE: _fund_share,
 }
 
 
 def _observer_ids(settlement: Settlement, case: Case | None) -> list[str]:
-    """Return the parties with no stake: no room to gain, or no interest in any issue."""
+    """Return the parties with no stake: no room to gain, or no interest in any issue.
+
+    A fund is not a party (it is listed apart); one that pays, is paid or contributes has a
+    stake in the deal, unless it has no room to gain.
+    """
     flat = {r.stakeholder for r in settlement.reasons if isinstance(r, NoRoom)}
     if case is not None:
+        taking_part = _taking_part(case)
         flat |= {
             s.id
             for s in case.stakeholders
             if not any(x.value > 0 for x in case.interests_by_stakeholder[s.id])
+            and s.id not in taking_part
         }
+        flat -= set(case.funds)
         return [s.id for s in case.stakeholders if s.id in flat]
     return [r.stakeholder for r in settlement.reasons if isinstance(r, NoRoom)]
 
@@ -621,7 +893,8 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
 
     Pass ``case`` to use the parties', issues' and constraints' names (translated when the
     case has a translation for ``lang``) instead of their ids. The parties with no stake
-    are named once, in one line, where the first of them would have been told.
+    are named once, in one line, where the first of them would have been told; the funds
+    (accounts, never compared) once, after them.
 
     Raises
     ------
@@ -650,20 +923,21 @@ def render(settlement: Settlement, *, lang: str = "en", case: Case | None = None
     """
     words = Words(lang, settlement, case)
     observers = _observer_ids(settlement, case)
+    funds = settlement.funds
     quiet = set(observers)
     lines: list[str] = []
     told = False
     for reason in settlement.reasons:
         if isinstance(reason, NoRoom | DisagreementBinding) and reason.stakeholder in quiet:
             if isinstance(reason, NoRoom) and not told:
-                lines.append(_observers(observers, words))
+                lines += _listing(observers, funds, words)
                 told = True
             continue
         line = FORMATTERS[ReasonCode(reason.code)](reason, words)
         if line:
             lines.append(_tidy(line))
-    if observers and not told:
-        lines.append(_observers(observers, words))
+    if (observers or funds) and not told:
+        lines += _listing(observers, funds, words)
     if settlement.diagnosis is not None:
         lines += render_diagnosis(settlement, lang=lang, case=case)
     return lines
@@ -689,6 +963,8 @@ def render_diagnosis(
     if diagnosis is None:
         return []
     lines = [words.phrases.get(f"diagnosis_{diagnosis.code}", diagnosis.code)]
+    if any(c.basis == "policy" for c in diagnosis.concessions):
+        lines.append(words.say("diagnosis_policy_needed"))
     for n, conflict in enumerate(diagnosis.conflicts, start=1):
         members = join_list([_conflict(c, words) for c in conflict.constraints], lang=lang)
         lines.append(_tidy(words.say("conflict", n=n, members=members)))
@@ -704,31 +980,72 @@ def render_diagnosis(
 
 
 def _value(kind: str, value: float | None, unit: str | None, w: Words) -> str:
-    """Return a red line's bound in its unit: a share, points, money or a plain number."""
+    """Return a red line's bound in its unit: a share, points, an amount or a plain number.
+
+    A floor or cap is a share unless it is an amount bound (format 1.1), which is in its
+    issue's unit (``amount`` when the issue has none).
+    """
     if value is None:
         return ""
-    if kind in ("floor", "cap") or unit == "share":
+    if unit == "share" or (kind in ("floor", "cap") and not unit):
         return w.percent(value)
     if unit == "points" or kind in ("disagreement", "proportional", "envy"):
         return w.points(value)
     if kind == "constraint":
         return w.number(value)
-    return w.money(value, unit)
+    if kind in ("floor", "cap"):
+        return w.amount(value, "" if unit == "amount" else unit)
+    return w.money(value, "" if unit == "amount" else unit)
 
 
 def _envied(kind: str, constraint: str | None, w: Words) -> str:
     return w.party((constraint or "").removeprefix("envy:")) if kind == "envy" else ""
 
 
+def _basis(c: Conflict | Concession, w: Words, prefix: str) -> str:
+    """Return what a policy or legal bound rests on ("set by …", legal: not negotiable).
+
+    Empty for a party's own (negotiable) red line.
+    """
+    if c.basis == "negotiable":
+        return ""
+    if c.basis == "legal":
+        prefix = "conflict_basis"  # never a concession: told as the red line it is
+    key = f"{prefix}_{c.basis}" if c.source else f"{prefix}_{c.basis}_unsourced"
+    return w.say(key, source=c.source or "")
+
+
+def _payee(c: Conflict | Concession, w: Words) -> str:
+    """Return who receives the payment a red line bounds (its id without the case)."""
+    if c.payment is None or w.case is None:
+        return c.payment or ""
+    paid = next((p for p in w.case.payments if p.id == c.payment), None)
+    return w.party(paid.payee) if paid is not None else c.payment
+
+
+def _target(c: Conflict | Concession, w: Words) -> str:
+    """Return what the contribution a red line bounds goes to (an issue or a choice)."""
+    if c.contribution is None or w.case is None:
+        return c.contribution or ""
+    given = next((g for g in w.case.contributions if g.id == c.contribution), None)
+    if given is None:
+        return c.contribution
+    choice = w.choice_of(given.to)
+    return choice.label(w.lang) if choice is not None else w.issue(given.to)
+
+
 def _conflict(c: Conflict, w: Words) -> str:
     return w.say(
         f"conflict_{c.kind}",
         owner=w.owner(c.stakeholder),
+        party=w.party(c.stakeholder),
         issue=w.issue(c.issue),
         constraint=w.constraint(c.constraint, bound=c.bound) if c.kind == "constraint" else "",
         bound=_value(c.kind, c.bound, c.unit, w),
         other=_envied(c.kind, c.constraint, w),
-    )
+        payee=_payee(c, w),
+        target=_target(c, w),
+    ) + _basis(c, w, "conflict_basis")
 
 
 def _change(c: Concession, w: Words) -> str:
@@ -741,4 +1058,6 @@ def _change(c: Concession, w: Words) -> str:
         proposed=_value(c.kind, c.proposed, c.unit, w),
         other=_envied(c.kind, c.constraint, w),
         amount=w.points(abs(c.change)),
-    )
+        payee=_payee(c, w),
+        target=_target(c, w),
+    ) + _basis(c, w, "change_basis")

@@ -19,13 +19,37 @@ Keys
 ``level_*``
     A level reached: ``level_normalized_one``/``_many`` (a share of the party's possible
     gain: "its"/"their") and ``level_raw`` (points).
-``price_<floor|cap|capacity|disagreement>``, ``price_free``, ``step_*``, ``whom_*``, ``cost_*``
+``price_<floor|cap|capacity|disagreement|lever_max|lever_min>``, ``price_free``, ``step_*``,
+``whom_*``, ``cost_*``
     What a red line costs the others (below).
+``<floor|cap|capacity|constraint>_binding_<policy|legal>``, ``bound_source``
+    A bound set by policy or the law, named as such with its source in brackets ("The
+    legal floor of 30.0% of … for … (…条例 第X条) binds"), never as a party's red line. A
+    bound stated in the issue's unit (an amount bound, or any bound of whole units) is
+    written in that unit ("at least 96,000 元"), not as a share.
 ``observers_one``/``_many``, ``observers_no_room_one``/``_many``
     The one line naming the parties with no stake.
-``diagnosis_<code>``, ``conflict``, ``conflict_<kind>``, ``alternative``, ``or``,
-``concessions``, ``change_<kind>``
+``no_room_one``/``_many``, ``funds_one``/``_many``
+    The one line naming the parties that take part in the deal (they pay or contribute)
+    but can gain nothing from it, and the one naming the funds (accounts, never compared).
+``payment_*``, ``contribution_*``, ``lever_*``, ``limit_<max|min>_<basis>``
+    A payment or a contribution (case format 1.1): who gives whom (or what) how much, then
+    what sets the amount: the bound that binds (``limit_*``: the agreed maximum, what policy
+    allows, what the law requires), an extra constraint, a no-deal outcome, the balance of
+    two parties' gains. A payment of nothing is one short sentence (``payment_zero``), so
+    that a payment the parties discussed is seen to have been weighed. A contribution that
+    costs its giver nothing is a *subsidy* (补贴), never a risk or a loss.
+``option_*``, ``utility_item``, ``sentence_separator``
+    A choice: the option chosen and its cost, then (when each option was settled) what each
+    would give each party. ``issue_funded``, ``fund_share``, ``*_set_aside``: a funded
+    issue's size, and a fund's share as money set aside, never a party's gain.
+``diagnosis_<code>``, ``diagnosis_policy_needed``, ``conflict``, ``conflict_<kind>``,
+``alternative``, ``or``, ``concessions``, ``change_<kind>``
     The diagnosis of an infeasible case.
+``conflict_basis_<legal|policy>``, ``change_basis_policy`` (each also ``…_unsourced``)
+    What a red line that is not a party's own rests on, after the red line or the
+    concession: "set by {source} (legal: not negotiable)". A legal bound is never a
+    concession.
 ``constraint_*``, ``sense_*``
     A case's extra constraint: its description when it has one, else its name and bound.
 ``rule_<name>``, ``status_<status>``, ``scale_<scale>``, ``method_<claims method>``

@@ -54,10 +54,24 @@ PHRASES: dict[str, str] = {
     "{target} aimed at: the allocation is feasible but not certified optimal.",
     "nobody_to_compare": "No party can gain from a deal, so there was nothing to balance.",
     # --- what binds, and what it costs the others ---------------------------------------------
-    "floor_binding": "{owner} floor of {bound} of {issue} binds{price}.",
-    "cap_binding": "{owner} cap of {bound} of {issue} binds{price}.",
-    "capacity_binding": "{owner} risk capacity of {bound} is used up{price}.",
-    "constraint_binding": "The constraint {constraint} binds.",
+    "floor_binding": "{owner} floor of {bound} of {issue}{source} binds{price}.",
+    "cap_binding": "{owner} cap of {bound} of {issue}{source} binds{price}.",
+    "capacity_binding": "{owner} risk capacity of {bound}{source} is used up{price}.",
+    "constraint_binding": "The constraint {constraint}{source} binds.",
+    # a bound set by policy or the law: named with its source, never as a party's demand
+    "floor_binding_policy": "The policy floor of {bound} of {issue} for {party}{source} "
+    "binds{price}.",
+    "floor_binding_legal": "The legal floor of {bound} of {issue} for {party}{source} "
+    "binds{price}.",
+    "cap_binding_policy": "The policy cap of {bound} of {issue} for {party}{source} binds{price}.",
+    "cap_binding_legal": "The legal cap of {bound} of {issue} for {party}{source} binds{price}.",
+    "capacity_binding_policy": "The policy limit of {bound} on the risk {party} bears{source} "
+    "is used up{price}.",
+    "capacity_binding_legal": "The legal limit of {bound} on the risk {party} bears{source} is "
+    "used up{price}.",
+    "constraint_binding_policy": "The policy constraint {constraint}{source} binds.",
+    "constraint_binding_legal": "The legal constraint {constraint}{source} binds.",
+    "bound_source": " ({source})",
     "disagreement_binding": "{party} gets exactly its no-deal outcome ({bound}){price}.",
     "price_floor": ": each {step} of that floor costs {whom} {cost}",
     "price_cap": ": each {step} that the cap holds back costs {whom} {cost}",
@@ -115,6 +129,58 @@ PHRASES: dict[str, str] = {
     "{parties}.",
     "observers_no_room_many": "Observers (no deal can give them more than their no-deal "
     "outcome): {parties}.",
+    # --- money and alternatives (case format 1.1) ----------------------------------------
+    "option_chosen": "{choice}: “{option}” is chosen{cost}.",
+    "option_cost": ", at a cost of {cost}",
+    "option_cost_funded": ", at a cost of {cost} that the contributions meet exactly",
+    "option_outcomes": "{clauses}.",
+    "option_with": "With “{option}”, the utilities are {utilities}",
+    "option_instead": "with “{option}”{cost} they would be {utilities}",
+    "option_instead_infeasible": "with “{option}”{cost} no allocation would keep every red line",
+    "option_instead_error": "with “{option}”{cost} the engine gave no settlement",
+    "option_alternative_cost": " ({cost})",
+    "utility_item": "{party} {points}",
+    "sentence_separator": " ",
+    "contribution_gives": "{party} gives {amount} towards {target}",
+    "contribution_subsidy": "{party} gives a subsidy of {amount} towards {target}",
+    "contribution_zero": "{party} gives nothing towards {target} (it could give up to {most}).",
+    "contribution_zero_subsidy": "{party} gives no subsidy towards {target} (it could give up "
+    "to {most}).",
+    "payment_pays": "{payer} pays {payee} {amount}",
+    "payment_pays_fund": "{payer} pays {amount} into {payee}",
+    "payment_zero": "{payer} pays {payee} nothing (it could pay up to {most}).",
+    "payment_zero_fund": "{payer} pays nothing into {payee} (it could pay up to {most}).",
+    "lever_bound": "{gives}, {limit}{source}{price}.",
+    "lever_set": "{gives}{why}.",
+    "lever_why_constraint": ", as the constraint {constraint} requires",
+    "lever_why_disagreement_one": ", which leaves {parties} exactly at its no-deal outcome",
+    "lever_why_disagreement_many": ", which leaves {parties} exactly at their no-deal outcomes",
+    "lever_why_balance": ": the amount that balances the gains of {parties} under {rule}",
+    "lever_why_balance_weighted": ": moving money between {parties} would not change the "
+    "weighted sum of gains",
+    "limit_max_negotiable": "the agreed maximum",
+    "limit_max_policy": "the most that policy allows",
+    "limit_max_legal": "the most the law allows",
+    "limit_min_negotiable": "the agreed minimum",
+    "limit_min_policy": "the least that policy requires",
+    "limit_min_legal": "the least the law requires",
+    "price_lever_max": ": each {step} that the limit holds back costs {whom} {cost}",
+    "price_lever_min": ": each {step} of that minimum costs {whom} {cost}",
+    "issue_funded": "{issue} holds {size}, the sum of the contributions to it (it can hold up "
+    "to {most}).",
+    "fund_share": "{fund} receives {amount} of {issue} ({share}): money set aside, not a "
+    "party's gain.",
+    "funds_one": "Fund (an account that holds money set aside; never compared as a party): "
+    "{parties}.",
+    "funds_many": "Funds (accounts that hold money set aside; never compared as parties): "
+    "{parties}.",
+    "no_room_one": "{parties} cannot gain from any deal beyond its no-deal outcome, so the "
+    "balance leaves it aside.",
+    "no_room_many": "{parties} cannot gain from any deal beyond their no-deal outcomes, so the "
+    "balance leaves them aside.",
+    "issue_split_set_aside": "{issue}: besides what is set aside, shared as {shares}; the "
+    "balance between these parties runs through it.",
+    "issue_awarded_set_aside": "{issue}: all but what is set aside to {party}, {why}.",
     # --- how the run ended --------------------------------------------------------------------
     "not_pareto_optimal_risk": "Placing the risks by least expected loss and even burden costs "
     "efficiency: another split would leave no party worse off and some better off.",
@@ -135,6 +201,10 @@ PHRASES: dict[str, str] = {
     # --- the diagnosis of an infeasible case --------------------------------------------------
     "diagnosis_red_lines_conflict": "These red lines cannot all hold together.",
     "diagnosis_no_positive_gain": "Nash bargaining needs every party to gain at once.",
+    "diagnosis_legal_conflict": "The legal bounds alone make a deal impossible: no allocation "
+    "meets them all, and no party can concede them.",
+    "diagnosis_policy_needed": "Concessions on the parties' own red lines cannot suffice: the "
+    "concessions below include bounds set by policy.",
     "diagnosis_rule_below_disagreement": "The rule's outcome is below some parties' no-deal "
     "outcomes.",
     "conflict": "Conflict {n}: {members}.",
@@ -158,6 +228,23 @@ PHRASES: dict[str, str] = {
     "change_disagreement": "{party} accepts {proposed} instead of its no-deal outcome {current}",
     "change_proportional": "{party} accepts {proposed} instead of its proportional share {current}",
     "change_envy": "{party} accepts envying {other} by {amount}",
+    "conflict_payment_floor": "the least {party} pays {payee} ({bound})",
+    "conflict_payment_cap": "the most {party} pays {payee} ({bound})",
+    "conflict_contribution_floor": "the least {party} gives to {target} ({bound})",
+    "conflict_contribution_cap": "the most {party} gives to {target} ({bound})",
+    "change_payment_floor": "the least {party} pays {payee} falls from {current} to {proposed}",
+    "change_payment_cap": "the most {party} pays {payee} rises from {current} to {proposed}",
+    "change_contribution_floor": "the least {party} gives to {target} falls from {current} to "
+    "{proposed}",
+    "change_contribution_cap": "the most {party} gives to {target} rises from {current} to "
+    "{proposed}",
+    # a bound's basis, after the red line: the law's and policy's are named with their source
+    "conflict_basis_legal": " set by {source} (legal: not negotiable)",
+    "conflict_basis_legal_unsourced": " (legal: not negotiable)",
+    "conflict_basis_policy": " set by {source} (policy)",
+    "conflict_basis_policy_unsourced": " (policy)",
+    "change_basis_policy": " (a policy bound, set by {source})",
+    "change_basis_policy_unsourced": " (a policy bound)",
     # --- words inside sentences ---------------------------------------------------------------
     "possessive": "{name}'s",
     "possessive_s": "{name}'",
@@ -268,6 +355,24 @@ PHRASES: dict[str, str] = {
     "table_reasons": "Why",
     "table_bullet": "•",
     "table_none": "—",
+    "table_set_aside": "{party} {share} ({amount}, set aside)",
+    "table_funded": "{size} (at most {most})",
+    "table_money": "Payments and contributions",
+    "table_from": "From",
+    "table_to": "To",
+    "table_sum": "Amount",
+    "table_kind": "What",
+    "table_payment": "payment",
+    "table_contribution": "contribution",
+    "table_subsidy": "subsidy",
+    "table_choices": "Choices",
+    "table_choice": "Choice",
+    "table_option": "Option chosen",
+    "table_cost": "Cost",
+    "table_options": "{choice}: what each option gives (utilities)",
+    "table_alternative": "Option",
+    "table_chosen": "{option} (chosen)",
+    "table_not_settled": "{option} ({status})",
     # --- the comparison of rules (mediation compare): compare_tables reads these without
     # "compare_"
     "compare_title": "{title} — every rule's settlement side by side",
