@@ -51,7 +51,7 @@ def test_a_reason_is_parsed_by_its_code_and_refuses_fields_its_code_does_not_hav
 
 def test_every_bundled_settlement_round_trips_through_its_json() -> None:
     for _, settlement in bundled_settlements():
-        assert settlement.schema_version == SCHEMA_VERSION == "1.2"
+        assert settlement.schema_version == SCHEMA_VERSION == "1.3"
         again = Settlement.model_validate_json(settlement.model_dump_json())
         assert again == settlement
         for reason in again.reasons:
