@@ -26,6 +26,9 @@ __all__ = ["NAME", "WIDEN", "LeximinLevels", "solve"]
 
 NAME = "leximin"
 
+#: Gains of the ordered-outcomes stages (MIPs) this close (relative) are one level.
+SAME_LEVEL = 1e-6
+
 
 @dataclass(frozen=True)
 class LeximinLevels:
@@ -233,7 +236,9 @@ def _ordered_outcomes(ctx: Context) -> RuleResult:
     gains = ctx.compared_gains(ctx.utilities()) / ctx.weight
     found: list[tuple[float, list[int]]] = []
     for p in sorted(members, key=lambda p: gains[p]):
-        if found and abs(found[-1][0] - gains[p]) <= 1e-7 * max(1.0, abs(gains[p])):
+        # a MIP holds each stage within its feasibility tolerance (~1e-6): gains closer than
+        # that are one level, not rounds the solver's noise would tell apart
+        if found and abs(found[-1][0] - gains[p]) <= SAME_LEVEL * max(1.0, abs(gains[p])):
             found[-1][1].append(p)
         else:
             found.append((float(gains[p]), [p]))
