@@ -238,6 +238,12 @@ def plan_sweep_request(
         return _refusal("sweep", exc, "sweep")
     except PolicyError as exc:
         return _refusal("policy", exc)
+    if spec.robust:
+        from mediation.sweep.robust import robust_problems
+
+        refused = robust_problems(plan.case, instead="set the sweep's robust: false")
+        if refused:  # before any scenario is solved, not after all of them
+            return _refusal("sweep", SweepError(refused), "sweep")
     if plan.scenarios > max_scenarios:
         message = (
             f"the sweep has {spec.grid_points} grid points × {spec.samples} samples = "

@@ -67,6 +67,13 @@ def _problems(case: Case) -> Iterator[Problem]:
                 "interest or leave disagreement out",
                 "not_applicable",
             )
+        if s.risk_capacity is None and s.capacity_basis != "negotiable":
+            yield Problem(
+                f"stakeholders[{k}].capacity_basis",
+                f"gives the basis ({s.capacity_basis}) of a risk_capacity the "
+                f"{'fund' if s.is_fund else 'party'} does not state",
+                "not_applicable",
+            )
         if not s.is_fund:
             if s.capacity_source is not None and s.risk_capacity is None:
                 yield Problem(
@@ -85,6 +92,13 @@ def _problems(case: Case) -> Iterator[Problem]:
 
     for k, issue in enumerate(case.issues):
         here = f"issues[{k}]"
+        if issue.id in funded and not issue.divisible:
+            yield Problem(
+                f"{here}.divisible",
+                f"'{issue.id}' is funded by contributions, so its size varies; an indivisible "
+                "issue goes whole to one party: drop divisible: false or the contributions to it",
+                "not_applicable",
+            )
         if issue.unit_size is None:
             continue
         if not issue.divisible:
@@ -116,6 +130,8 @@ def _problems(case: Case) -> Iterator[Problem]:
                     f"{units} units, above the limit of {MAX_UNITS}: use a larger unit_size",
                     "too_large",
                 )
+            else:
+                yield from _whole_unit_bounds(case, k, units)
 
     for k, x in enumerate(case.interests):
         here = f"interests[{k}]"
@@ -192,6 +208,13 @@ def _problems(case: Case) -> Iterator[Problem]:
                 "names the source of bounds the interest does not state",
                 "not_applicable",
             )
+        if x.basis != "negotiable" and not x.bounded:
+            yield Problem(
+                f"{here}.basis",
+                f"gives the basis ({x.basis}) of bounds the interest does not state "
+                "(min_share, max_share, min_amount, max_amount)",
+                "not_applicable",
+            )
 
     for k, p in enumerate(case.payments):
         here = f"payments[{k}]"
@@ -218,6 +241,7 @@ def _problems(case: Case) -> Iterator[Problem]:
                 f"{here}.min", f"{_number(p.min)} is above max {_number(p.max)}", "floor_above_cap"
             )
 
+    misdirected = False  # a contribution to no known target: the sums below would mislead
     for k, c in enumerate(case.contributions):
         here = f"contributions[{k}]"
         yield from _refs(f"{here}.stakeholder", c.stakeholder, "stakeholder", parties)
@@ -236,15 +260,17 @@ def _problems(case: Case) -> Iterator[Problem]:
                 "not_applicable",
             )
         else:
-            yield from _refs(
-                f"{here}.to", c.to, "resource issue or choice", targets, "unknown_target"
+            found = list(
+                _refs(f"{here}.to", c.to, "resource issue or choice", targets, "unknown_target")
             )
+            misdirected |= bool(found)
+            yield from found
         if c.min > c.max:
             yield Problem(
                 f"{here}.min", f"{_number(c.min)} is above max {_number(c.max)}", "floor_above_cap"
             )
 
-    for target, given in case.contributions_to.items():
+    for target, given in {} if misdirected else case.contributions_to.items():
         least = sum(c.min for c in given)
         most = sum(c.max for c in given)
         first = case.contributions.index(given[0])
@@ -273,8 +299,9 @@ def _problems(case: Case) -> Iterator[Problem]:
                 yield Problem(
                     f"contributions[{first}]",
                     f"the contributions to '{target}' give between {_number(least)} and "
-                    f"{_number(most)}, and no option of it costs that much "
-                    f"({', '.join(_number(cost) for cost in costs)})",
+                    f"{_number(most)}, and no option's cost lies in that range (costs: "
+                    f"{', '.join(_number(cost) for cost in costs)}): the chosen option's cost "
+                    "must be met exactly",
                     "choice_unfunded",
                 )
 
@@ -295,7 +322,14 @@ def _problems(case: Case) -> Iterator[Problem]:
     for k, row in enumerate(case.constraints):
         for j, t in enumerate(row.terms):
             kind, *rest = t.column
-            if kind != "share":
+            if kind == "option" and rest[0] in choices:
+                options = ", ".join(o.id for o in choices[rest[0]].options)
+                yield Problem(
+                    f"constraints[{k}].terms[{j}].option",
+                    f"'{rest[0]}' is a choice, not an option: name one of its options ({options})",
+                    "unknown_option",
+                )
+            elif kind != "share":
                 yield from _refs(
                     f"constraints[{k}].terms[{j}].{kind}", rest[0], kind, columns[kind]
                 )
@@ -308,6 +342,49 @@ def _problems(case: Case) -> Iterator[Problem]:
             "no_party",
         )
     yield from _span(case)
+
+
+def _whole_unit_bounds(case: Case, q: int, units: int) -> Iterator[Problem]:
+    """Yield the bounds on whole-unit issue ``q`` that no whole number of units can keep.
+
+    A floor is rounded up and a cap down to whole units (to a 1e-9 tolerance, as the engine
+    does): a floor and a cap with no whole number between them can never hold, nor floors
+    whose rounded units add up to more than the issue has.
+    """
+    issue = case.issues[q]
+    size = issue.unit_size or 1.0
+    unit = f" {issue.unit}" if issue.unit else ""
+    need = 0
+    detail: list[str] = []
+    for k, x in enumerate(case.interests):
+        if x.issue != issue.id:
+            continue
+        floor = max(x.floor, min(1.0, (x.min_amount or 0.0) / issue.amount))
+        cap = x.cap if x.max_amount is None else min(x.cap, x.max_amount / issue.amount)
+        low = math.ceil(floor * units - 1e-9)
+        high = math.floor(cap * units + 1e-9)
+        if low > high and floor <= cap * (1 + 1e-12):  # else reported as floor above cap
+            yield Problem(
+                f"interests[{k}].{'min_amount' if x.min_amount is not None else 'min_share'}",
+                f"'{x.stakeholder}' must receive at least {_number(floor * issue.amount)}{unit} "
+                f"and at most {_number(cap * issue.amount)}{unit} of '{issue.id}', which is "
+                f"divided in whole units of {_number(size)}{unit}: no whole number of units "
+                f"lies between (the floor rounds up to {_number(low * size)}, the cap down to "
+                f"{_number(high * size)})",
+                "floor_above_cap",
+            )
+        if low:
+            need += low
+            detail.append(f"{x.stakeholder} {_number(low * size)}")
+    if need > units:
+        yield Problem(
+            f"issues[{q}]",
+            f"the floors on '{issue.id}', rounded up to whole units of {_number(size)}{unit}, "
+            f"need {_number(need * size)}{unit} ({', '.join(detail)}), more than its amount "
+            f"{_number(issue.amount)}{unit}; together they must give way by "
+            f"{_number((need - units) * size)}{unit}",
+            "floors_exceed_issue",
+        )
 
 
 def _refs(
@@ -421,21 +498,37 @@ def _span(case: Case) -> Iterator[Problem]:
             break
 
 
-def levered_problems(case: Case, tool: str) -> list[Problem]:
+def levered_problems(
+    case: Case, tool: str, *, instead: str = "settle the case instead"
+) -> list[Problem]:
     """Why ``tool`` (a planner's tool built on shares alone) cannot take this case.
 
     The what-if, the allocation ranges and the robust split state a case's allocation as
     its shares; payments, contributions, choices and whole units are not in them yet.
+    ``instead`` says what to do instead.
+
+    >>> from mediation.case import parse_case
+    >>> case = parse_case({"id": "t", "title": "t",
+    ...     "stakeholders": [{"id": "a", "name": "A", "kind": "other"},
+    ...                      {"id": "b", "name": "B", "kind": "other"}],
+    ...     "issues": [{"id": "x", "name": "X", "kind": "resource", "amount": 4, "unit_size": 1}],
+    ...     "interests": [{"stakeholder": "a", "issue": "x", "value": 1},
+    ...                   {"stakeholder": "b", "issue": "x", "value": 1}]})
+    >>> for p in levered_problems(case, "the what-if"):
+    ...     print(p)
+    issues[0].unit_size: the what-if does not take whole units yet ('x'): settle the case instead
     """
     found = [
-        Problem(
-            section, f"{tool} does not take {section} yet: settle the case instead", "tool_feature"
-        )
+        Problem(section, f"{tool} does not take {section} yet: {instead}", "tool_feature")
         for section in ("payments", "contributions", "choices")
         if getattr(case, section)
     ]
     found += [
-        Problem(f"issues[{k}].unit_size", f"{tool} does not take whole units yet", "tool_feature")
+        Problem(
+            f"issues[{k}].unit_size",
+            f"{tool} does not take whole units yet ('{issue.id}'): {instead}",
+            "tool_feature",
+        )
         for k, issue in enumerate(case.issues)
         if issue.unit_size is not None
     ]

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import CaseError, Problem, describe, field_path, lone_surrogate
-from .checks import _ordered, referential_problems
+from .checks import _check_ref, _ordered, referential_problems
 from .format11 import format11_problems
 from .gc_pause import paused_gc
 from .limits import MAX_DEPTH, MAX_EXPANDED_TEXT, MAX_NODES, SECTION_LIMITS
@@ -148,10 +148,13 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
     ctx = error.get("ctx") or {}
     got = error.get("input")
     if kind == "extra_forbidden":
-        allowed = ", ".join(_allowed_keys(loc))
+        keys = _allowed_keys(loc)
+        allowed = ", ".join(keys)
         message = f"unknown key '{loc[-1]}'"
         if allowed:
-            message += f" (allowed: {allowed}; put your own data under 'extensions')"
+            # a term, a constraint or a translation has no extensions of its own
+            home = "'extensions'" if "extensions" in keys else "the case's 'extensions'"
+            message += f" (allowed: {allowed}; put your own data under {home})"
         return Problem(field_path(prefix + loc[:-1]), message, kind)
     messages = {
         "missing": "required field is missing",
@@ -171,10 +174,19 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
         "greater_than_equal": f"must be at least {_number(ctx.get('ge'))}",
         "less_than_equal": f"must be at most {_number(ctx.get('le'))}",
         "too_short": f"must have at least {ctx.get('min_length')} item(s)",
+        "too_long": f"must have at most {ctx.get('max_length')} items, got "
+        f"{ctx.get('actual_length')}",
         "string_too_short": "must not be empty",
         "string_too_long": f"must have at most {ctx.get('max_length')} characters",
         "magnitude": str(error.get("msg")),
     }
+    if kind == "literal_error" and loc == ("format_version",) and isinstance(got, int | float):
+        return Problem(
+            "format_version",
+            f'must be one of {ctx.get("expected", "")}, a string: write "{got}" in quotes '
+            f"(unquoted, {got} is a number)",
+            kind,
+        )
     if kind == "json_data":
         return Problem(field_path(prefix + loc + tuple(ctx["where"])), str(ctx["what"]), kind)
     if kind == "string_unicode":
@@ -186,6 +198,12 @@ def _problem(error: Any, prefix: tuple[str, ...] = ()) -> Problem:
             )
         return Problem(field_path(prefix + loc), f"holds a {_LONE}{at}; {_VALID}", kind)
     if loc and loc[-1] == "[key]":
+        if len(loc) > 2 and loc[-3] == "values":  # an option's values: party → utility
+            return Problem(
+                field_path(prefix + loc[:-2]),
+                f"'{loc[-2]}' is not a stakeholder id: letters, digits, '-' and '_' only",
+                kind,
+            )
         return Problem(
             field_path(prefix + loc[:-2]),
             f"'{loc[-2]}' is not a language code (use e.g. 'en', 'zh', 'zh-Hant')",
@@ -341,6 +359,22 @@ def _problems_of_valid_parts(data: dict[str, Any], exc: ValidationError) -> list
             for k, item in enumerate(items)
             if (section, k) not in failed
         ]
+    raw_parties = data.get("stakeholders")
+    funds = {
+        s.get("id")
+        for s in (raw_parties if isinstance(raw_parties, list) else [])
+        if isinstance(s, dict) and s.get("kind") == "fund"
+    }
+    # a fund's interest states no value (it has no utility): the case gives it 0, as here
+    parts["interests"] = [
+        (
+            k,
+            x.model_copy(update={"value": 0.0})
+            if x.value is None and x.stakeholder in funds
+            else x,
+        )
+        for k, x in parts["interests"]
+    ]
 
     def ids(section: str) -> set[str]:
         items = data.get(section)
@@ -357,6 +391,21 @@ def _problems_of_valid_parts(data: dict[str, Any], exc: ValidationError) -> list
         and isinstance(x.get("stakeholder"), str)
         and isinstance(x.get("issue"), str)
     }
+    raw_choices = data.get("choices")
+    known_options = {
+        o["id"]
+        for c in (raw_choices if isinstance(raw_choices, list) else [])
+        if isinstance(c, dict) and isinstance(c.get("options"), list)
+        for o in c["options"]
+        if isinstance(o, dict) and isinstance(o.get("id"), str)
+    }
+    known = {
+        "stakeholder": known_parties,
+        "target": known_issues | ids("choices"),
+        "payment": ids("payments"),
+        "contribution": ids("contributions"),
+        "option": known_options,
+    }
     return [
         p
         for p in referential_problems(
@@ -371,4 +420,43 @@ def _problems_of_valid_parts(data: dict[str, Any], exc: ValidationError) -> list
         )
         # an issue whose interests failed validation is not "uninterested"
         if p.code != "issue_without_interest" or not failed
-    ]
+    ] + _references_1_1(parts, known)
+
+
+def _references_1_1(
+    parts: dict[str, list[tuple[int, Any]]], known: dict[str, set[str]]
+) -> list[Problem]:
+    """Return the unknown ids that format 1.1's valid parts name, when others did not validate.
+
+    ``known`` holds every id the document spells, valid or not, by what it names; the rest
+    of format 1.1's cross-field checks need a whole valid case and wait for one.
+    """
+    refs: list[tuple[str, str, str]] = []  # (path, id, what it names)
+    for k, paid in parts["payments"]:
+        refs += [(f"payments[{k}].payer", paid.payer, "stakeholder")]
+        refs += [(f"payments[{k}].payee", paid.payee, "stakeholder")]
+    for k, given in parts["contributions"]:
+        refs += [(f"contributions[{k}].stakeholder", given.stakeholder, "stakeholder")]
+        refs += [(f"contributions[{k}].to", given.to, "target")]
+    for k, choice in parts["choices"]:
+        for j, option in enumerate(choice.options):
+            here = f"choices[{k}].options[{j}].values"
+            refs += [(f"{here}.{party}", party, "stakeholder") for party in option.values]
+    for k, row in parts["constraints"]:
+        for j, term in enumerate(row.terms):
+            kind, *rest = term.column
+            if kind != "share":
+                refs.append((f"constraints[{k}].terms[{j}].{kind}", rest[0], kind))
+    problems: list[Problem] = []
+    for path, ref, what in refs:
+        if what == "target" and ref not in known[what]:
+            problems += _target_problems(path, ref, known[what])
+        else:
+            _check_ref(path, ref, what, known[what], problems)
+    return problems
+
+
+def _target_problems(path: str, ref: str, known: set[str]) -> list[Problem]:
+    found: list[Problem] = []
+    _check_ref(path, ref, "resource issue or choice", known, found)
+    return [Problem(p.path, p.message, "unknown_target") for p in found]

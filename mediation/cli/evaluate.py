@@ -84,12 +84,25 @@ def command(
     """
     from ..allocation.evaluate import evaluate
     from ..case import guess_format, parse_document
+    from ..case.format11 import levered_problems
     from ..case.whatif import parse_pin, parse_whatif
     from ..errors import CaseError, PolicyError, Problem, RenderError, WhatIfError
     from ..rules import rule_names
 
     started = time.perf_counter()
     loaded = read_case(case, fmt)
+    refused = levered_problems(
+        loaded, "mediation evaluate", instead="settle it (mediation settle) or compare the rules"
+    )
+    if refused:  # before the pins: no pin could make the what-if take this case
+        fail(
+            f"{case}: mediation evaluate pins shares only, and cannot take this case yet:\n"
+            + "\n".join(f"  {p}" for p in refused),
+            fmt=fmt,
+            kind="policy_error",
+            case=case,
+            problems=refused,
+        )
     pins: dict[str, dict[str, float]] = {}
     chosen = rule
     if whatif is not None:

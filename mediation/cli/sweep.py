@@ -189,6 +189,12 @@ def command(
         fail_on(exc, sweep, fmt, kind="sweep_error")
     except PolicyError as exc:
         fail_on(exc, sweep, fmt)
+    if spec.robust if robust is None else robust:
+        from ..sweep.robust import robust_problems
+
+        refused = robust_problems(loaded)
+        if refused:  # before any scenario is solved, not after all of them
+            fail_on(SweepError(refused), sweep, fmt, kind="sweep_error")
     if serial and (workers or scheduler):
         fail("--serial runs in this process: leave out --workers and --scheduler", fmt=fmt)
     results: ResultsFile | None = None

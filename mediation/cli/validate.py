@@ -43,8 +43,41 @@ def command(
             }
         )
         return
-    typer.echo(
-        f"{case}: valid case '{loaded.id}' ({len(loaded.stakeholders)} stakeholders, "
-        f"{len(loaded.issues)} issues, {len(loaded.interests)} interests, "
-        f"{len(loaded.relations)} relations)"
-    )
+    parts = [
+        ", ".join(
+            _count(len(items), word)
+            for items, word in (
+                (loaded.stakeholders, "stakeholder"),
+                (loaded.issues, "issue"),
+                (loaded.interests, "interest"),
+                (loaded.relations, "relation"),
+            )
+        )
+    ]
+    if loaded.levered:  # format 1.1's money and alternatives
+        parts.append(
+            ", ".join(
+                _count(len(items), word)
+                for items, word in (
+                    (loaded.payments, "payment"),
+                    (loaded.contributions, "contribution"),
+                    (loaded.choices, "choice"),
+                )
+            )
+        )
+    left_out = [
+        f"{word} {', '.join(ids)}"
+        for ids, word in (
+            (loaded.funds, "funds" if len(loaded.funds) > 1 else "fund"),
+            (loaded.observers, "observers" if len(loaded.observers) > 1 else "observer"),
+        )
+        if ids
+    ]
+    if left_out:
+        parts.append(f"never compared: {'; '.join(left_out)}")
+    typer.echo(f"{case}: valid case '{loaded.id}' ({'; '.join(parts)})")
+
+
+def _count(n: int, word: str) -> str:
+    """Return ``n`` and ``word``, in the plural unless ``n`` is 1: ``1 issue``, ``0 relations``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -83,6 +83,20 @@ def blame_text(blame: Blame, case: Case, *, lang: str = "en") -> str:
         return words[f"blame_{kind}"].format(party=party(parts[2]))
     if kind == "constraint":
         return words["blame_constraint"].format(constraint=parts[1])
+    if kind.startswith("payment_"):  # payments.<id>.min or .max
+        paid = next((p for p in case.payments if p.id == parts[1]), None)
+        payer, payee = (paid.payer, paid.payee) if paid is not None else (parts[1], parts[1])
+        return words[f"blame_{kind}"].format(
+            payer=party(payer), payee=party(payee), payment=parts[1]
+        )
+    if kind.startswith("contribution_"):  # contributions.<id>.min or .max
+        given = next((c for c in case.contributions if c.id == parts[1]), None)
+        who, to = (given.stakeholder, given.to) if given is not None else (parts[1], parts[1])
+        choice = next((c for c in case.choices if c.id == to), None)
+        target = choice.label(lang) if choice is not None else issue(to)
+        return words[f"blame_{kind}"].format(party=party(who), target=target, contribution=parts[1])
+    if kind == "choice":
+        return words["blame_choice"]
     named = issue(parts[1]) if len(parts) == 3 else words["all_issues"]
     return words[f"blame_{kind}"].format(issue=named)
 

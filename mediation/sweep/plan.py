@@ -56,7 +56,7 @@ from typing import Any
 
 import numpy as np
 
-from ..case import Case, parse_case
+from ..case import Case, Issue, parse_case
 from ..case.checks import _check_ref
 from ..case.limits import MAX_MAGNITUDE, MAX_VALUE_SPAN, MAX_WEIGHT, MIN_MAGNITUDE, MIN_WEIGHT
 from ..case.model import _number
@@ -72,6 +72,7 @@ __all__ = [
     "SweepPlan",
     "Target",
     "build_scenario_case",
+    "lever_columns",
     "plan_sweep",
 ]
 
@@ -85,6 +86,20 @@ PARTY_METRICS = (
     "expected_loss",
     "capacity_used",
 )
+
+
+def lever_columns(case: Case) -> tuple[str, ...]:
+    """Return the columns of a case's levers (format 1.1), in case order.
+
+    ``payment.<id>`` and ``contribution.<id>`` (the money), ``size.<issue>`` (a funded
+    issue's size) and ``chosen.<choice>`` (the id of the option chosen).
+    """
+    return (
+        *(f"payment.{p.id}" for p in case.payments),
+        *(f"contribution.{c.id}" for c in case.contributions),
+        *(f"size.{i.id}" for i in case.issues if i.id in case.contributions_to),
+        *(f"chosen.{c.id}" for c in case.choices),
+    )
 
 
 @dataclass(frozen=True)
@@ -205,8 +220,13 @@ class SweepPlan:
 
     @cached_property
     def parties(self) -> tuple[str, ...]:
-        """The parties' ids, in case order."""
-        return tuple(s.id for s in self.case.stakeholders)
+        """The compared parties' ids, in case order: funds and observers have no figures."""
+        return tuple(self.case.compared)
+
+    @cached_property
+    def lever_columns(self) -> tuple[str, ...]:
+        """The columns of the case's levers (format 1.1): see :func:`lever_columns`."""
+        return lever_columns(self.case)
 
     @cached_property
     def columns(self) -> tuple[str, ...]:
@@ -220,15 +240,20 @@ class SweepPlan:
             "blame",
             "error",
             *(f"share.{issue}.{party}" for party, issue in self.pairs),
+            *self.lever_columns,
             *(f"{metric}.{party}" for metric in PARTY_METRICS for party in self.parties),
         )
 
     @cached_property
     def column_types(self) -> dict[str, type]:
-        """Each column's type: ``int`` (the numbers), ``str`` (status, blame, error), ``float``."""
+        """Each column's type: ``int`` (the numbers), ``str`` (the words), ``float`` (the rest).
+
+        The words are ``status``, ``blame``, ``error`` and each ``chosen.<choice>``.
+        """
         kinds: dict[str, type] = dict.fromkeys(self.columns, float)
         kinds.update(dict.fromkeys(("scenario", "grid_point", "sample"), int))
         kinds.update(dict.fromkeys(("status", "blame", "error"), str))
+        kinds.update((c, str) for c in self.lever_columns if c.startswith("chosen."))
         return kinds
 
     def scenario(self, index: int) -> Scenario:
@@ -465,6 +490,16 @@ def _target(case: Case, path: str, where: str, problems: list[Problem]) -> Targe
             return None
         if not _known_field(section, name, path, where, problems):
             return None
+        if party in case.funds or party in case.observers:
+            what = "a fund, an account" if party in case.funds else "an observer, with no stake"
+            problems.append(
+                Problem(
+                    where,
+                    f"'{party}' is {what}: it is never compared, so it has no {name} to vary",
+                    "not_applicable",
+                )
+            )
+            return None
         position = case.stakeholders.index(case.stakeholder_by_id[party])
         return Target(path, section, name, position, (party,))
     if section == "constraints":
@@ -490,6 +525,15 @@ def _target(case: Case, path: str, where: str, problems: list[Problem]) -> Targe
     ok = _check_ref(where, party, "stakeholder", case.stakeholder_by_id.keys(), problems)
     ok &= _check_ref(where, issue_id, "issue", case.issue_by_id.keys(), problems)
     if not ok or not _known_field(section, name, path, where, problems):
+        return None
+    if party in case.funds:
+        problems.append(
+            Problem(
+                where,
+                f"'{party}' is a fund, an account with no utility: it has no {name} to vary",
+                "not_applicable",
+            )
+        )
         return None
     kind = case.issue_by_id[issue_id].kind
     if (name == "claim" and kind == "risk") or (name == "control" and kind == "resource"):
@@ -597,11 +641,24 @@ def _value_problems(case: Case, target: Target, parameter: Parameter, here: str)
                     "indivisible",
                 )
             ]
+        issue = case.issue_by_id[issue_id]
+        if issue.unit_size is not None:
+            return _whole_unit_problems(parameter, here, issue, pin=True) or [
+                Problem(f"{here}.{where}", p.message, p.code)
+                for where, value in _values_of(parameter)
+                for p in pin_problems(case, {issue_id: {party: value}})
+            ]
         checks = _values_of(parameter) or _bounds_of(parameter)
         for where, value in checks:
             for p in pin_problems(case, {issue_id: {party: value}}):
                 problems.append(Problem(f"{here}.{where}", p.message, p.code))
         return problems
+    if target.section == "issues" and target.field == "amount":
+        issue = case.issues[target.position]
+        if issue.unit_size is not None:
+            found = _whole_unit_problems(parameter, here, issue, pin=False)
+            if found:
+                return found
     valid = _valid_range(case, target)
     for where, value in _values_of(parameter):
         if not valid.holds(value):
@@ -625,6 +682,44 @@ def _value_problems(case: Case, target: Target, parameter: Parameter, here: str)
                         "out_of_range",
                     )
                 )
+    return problems
+
+
+def _whole_unit_problems(
+    parameter: Parameter, here: str, issue: Issue, *, pin: bool
+) -> list[Problem]:
+    """Return the problems of a pin or an amount of a whole-unit issue that are not whole units.
+
+    A continuous distribution draws values between whole units, so only a grid or a choice
+    may vary them.
+    """
+    assert issue.unit_size is not None
+    if parameter.distribution is not None and not isinstance(parameter.distribution, Choice):
+        return [
+            Problem(
+                f"{here}.distribution",
+                f"'{issue.id}' is divided in whole units: vary it with a grid or a choice of "
+                "whole numbers of units, not a continuous distribution",
+                "not_whole_units",
+            )
+        ]
+    units = round(issue.amount / issue.unit_size)
+    problems = []
+    for where, value in _values_of(parameter):
+        count = value * units if pin else value / issue.unit_size
+        if abs(count - round(count)) <= 1e-9 * max(1.0, abs(count)):
+            continue
+        if pin:
+            message = (
+                f"the pin {value:g} is {count:g} of the {units} units of '{issue.id}', not a "
+                f"whole number: pin a multiple of 1/{units}"
+            )
+        else:
+            message = (
+                f"the amount {value:g} is {count:g} units of {issue.unit_size:g} (the "
+                f"unit_size of '{issue.id}'), not a whole number"
+            )
+        problems.append(Problem(f"{here}.{where}", message, "not_whole_units"))
     return problems
 
 

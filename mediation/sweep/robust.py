@@ -24,14 +24,16 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Literal
 
-from ..errors import MediationError
+from ..case import Case
+from ..case.format11 import levered_problems
+from ..errors import MediationError, Problem
 from .plan import SweepPlan, build_scenario_case
 from .summary import RobustReport
 
 if TYPE_CHECKING:
     from .summary import SummaryAccumulator
 
-__all__ = ["ROBUST_SCENARIOS", "robust_report", "robust_scenarios"]
+__all__ = ["ROBUST_SCENARIOS", "robust_problems", "robust_report", "robust_scenarios"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,34 @@ def robust_scenarios(
             seen.add(key)
             chosen.append(index)
     return chosen, complete
+
+
+def robust_problems(
+    case: Case, *, instead: str = "set robust: false (or --no-robust)"
+) -> list[Problem]:
+    """Why a sweep of ``case`` cannot ask for the robust split (each at the sweep's ``robust``).
+
+    The robust split states an allocation as its shares alone: a case with payments,
+    contributions, choices or whole units is refused before anything is solved, rather
+    than after every scenario. ``instead`` says what to do instead.
+
+    Examples
+    --------
+    >>> from mediation.case import parse_case
+    >>> case = parse_case({"id": "t", "title": "t",
+    ...     "stakeholders": [{"id": "a", "name": "A", "kind": "other"},
+    ...                      {"id": "b", "name": "B", "kind": "other"}],
+    ...     "issues": [{"id": "x", "name": "X", "kind": "resource", "amount": 4, "unit_size": 1}],
+    ...     "interests": [{"stakeholder": "a", "issue": "x", "value": 1},
+    ...                   {"stakeholder": "b", "issue": "x", "value": 1}]})
+    >>> for p in robust_problems(case):
+    ...     print(p)
+    robust: the robust split does not take whole units yet ('x'): set robust: false (or --no-robust)
+    """
+    return [
+        Problem("robust", p.message, p.code)
+        for p in levered_problems(case, "the robust split", instead=instead)
+    ]
 
 
 def robust_report(plan: SweepPlan, accumulator: SummaryAccumulator) -> RobustReport:

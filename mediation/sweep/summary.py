@@ -111,7 +111,8 @@ class Blame(_Model):
     path: str = Field(description="the red line's path, e.g. stakeholders.kangle.risk_capacity")
     kind: str = Field(
         description="floor, cap, pin, capacity, disagreement, constraint, proportional, envy, "
-        "issue_total or integrality"
+        "issue_total, integrality, payment_floor, payment_cap, contribution_floor, "
+        "contribution_cap or choice"
     )
     scenarios: int
     share: float = Field(description="of the infeasible scenarios")
@@ -175,13 +176,19 @@ def blame_kind(path: str) -> str:
     --------
     >>> [blame_kind(p) for p in ("pins.x.a", "interests.a.x.min_share", "constraints.c")]
     ['pin', 'floor', 'constraint']
+    >>> [blame_kind(p) for p in ("interests.a.x.min_amount", "payments.p.max", "choices")]
+    ['floor', 'payment_cap', 'choice']
     """
     head, _, rest = path.partition(".")
     tail = path.rpartition(".")[2]
     if head == "pins":
         return "pin"
     if head == "interests":
-        return "floor" if tail == "min_share" else "cap"
+        return "floor" if tail.startswith("min_") else "cap"
+    if head in ("payments", "contributions"):
+        return f"{head[:-1]}_{'floor' if tail == 'min' else 'cap'}"
+    if head == "choices":
+        return "choice"
     if head == "stakeholders":
         return "capacity" if tail == "risk_capacity" else "disagreement"
     if head == "constraints":

@@ -23,10 +23,16 @@ A row is a mapping of the plan's columns (:attr:`mediation.sweep.SweepPlan.colum
 ``error``
     The message of an ``error`` or ``invalid`` scenario; otherwise null.
 ``share.<issue>.<party>``
-    Each interest's share (null without an allocation).
+    Each interest's share (null without an allocation), a fund's included; on a funded issue
+    a fraction of its size.
+``payment.<id>``, ``contribution.<id>``, ``size.<issue>``, ``chosen.<choice>``
+    In a case of format 1.1, the money each payment pays and each contribution gives, each
+    funded issue's size, and the id of the option chosen in each choice (null without an
+    allocation).
 ``utility.<party>``, ``gain.<party>``, ``normalized_gain.<party>``
     The settlement's figures (null without an allocation; ``normalized_gain`` also null for
-    a party with no room to gain).
+    a party with no room to gain). Only the compared parties have them: a fund or an
+    observer has no figures.
 ``worst_exposure.<party>``, ``expected_exposure.<party>`` (before mitigation),
 ``expected_loss.<party>`` (after what the party's control mitigates)
     Σ amount·share and Σ probability·amount·share over the party's risks, with the
@@ -45,7 +51,7 @@ from typing import Any
 from ..case import Case, parse_case
 from ..errors import CaseError, PolicyError
 from ..settlement import Conflict, Settlement
-from .plan import PARTY_METRICS, Target, build_scenario_case
+from .plan import PARTY_METRICS, Target, build_scenario_case, lever_columns
 
 __all__ = ["Batch", "Row", "blame_labels", "settle_batch"]
 
@@ -183,9 +189,10 @@ def _one_line(message: str) -> str:
 def _nulls(row: Row, case: Case) -> Row:
     for x in case.interests:
         row[f"share.{x.issue}.{x.stakeholder}"] = None
+    row.update(dict.fromkeys(lever_columns(case)))
     for metric in PARTY_METRICS:
-        for s in case.stakeholders:
-            row[f"{metric}.{s.id}"] = None
+        for party in case.compared:
+            row[f"{metric}.{party}"] = None
     return row
 
 
@@ -206,7 +213,22 @@ def _row(row: Row, case: Case, result: Settlement, targets: Sequence[Target]) ->
     for x in case.interests:
         share = result.shares.get(x.issue, {}).get(x.stakeholder) if allocated else None
         row[f"share.{x.issue}.{x.stakeholder}"] = share
+    if case.levered:
+        for p in case.payments:
+            paid = result.payments.get(p.id) if allocated else None
+            row[f"payment.{p.id}"] = None if paid is None else paid.amount
+        for c in case.contributions:
+            given = result.contributions.get(c.id) if allocated else None
+            row[f"contribution.{c.id}"] = None if given is None else given.amount
+        for i in case.issues:
+            if i.id in case.contributions_to:
+                row[f"size.{i.id}"] = result.sizes.get(i.id) if allocated else None
+        for choice in case.choices:
+            made = result.choices.get(choice.id) if allocated else None
+            row[f"chosen.{choice.id}"] = None if made is None else made.chosen
     for s in case.stakeholders:
+        if s.id not in result.parties:  # a fund or an observer: never compared
+            continue
         out = result.parties[s.id]
         worst = out.exposure.worst_case if allocated else None
         capacity = s.risk_capacity
@@ -229,8 +251,11 @@ def blame_labels(
 ) -> list[str]:
     """Name each red line of a diagnosis by its path in the case, without repeats, in order.
 
-    A floor is ``interests.<party>.<issue>.min_share`` and a cap ``….max_share``, or
-    ``pins.<issue>.<party>`` when the sweep pinned that share; a capacity
+    A floor is ``interests.<party>.<issue>.min_share`` and a cap ``….max_share`` (``min_amount``
+    and ``max_amount`` for a bound in the issue's unit), or ``pins.<issue>.<party>`` when the
+    sweep pinned that share; a payment's or a contribution's bounds ``payments.<id>.min``,
+    ``payments.<id>.max``, ``contributions.<id>.min``, ``contributions.<id>.max``; the
+    options of the choices ``choices``; a capacity
     ``stakeholders.<party>.risk_capacity``; a no-deal outcome
     ``stakeholders.<party>.disagreement``; an extra constraint ``constraints.<name>``;
     proportionality and envy-freeness ``policy.proportional.<party>`` and
@@ -245,6 +270,9 @@ def blame_labels(
     ...               Conflict(kind="floor", stakeholder="a", issue="x"),
     ...               Conflict(kind="cap", stakeholder="a", issue="x")], [("x", "a")])
     ['stakeholders.kangle.risk_capacity', 'pins.x.a']
+    >>> blame_labels([Conflict(kind="floor", stakeholder="a", issue="y", unit="元"),
+    ...               Conflict(kind="payment_cap", payment="rent")])
+    ['interests.a.y.min_amount', 'payments.rent.max']
     """
     pins = set(pinned)
     labels: list[str] = []
@@ -254,8 +282,16 @@ def blame_labels(
             if (issue, party) in pins:
                 label = f"pins.{issue}.{party}"
             else:
-                field = "min_share" if c.kind == "floor" else "max_share"
+                # a bound reported in the issue's unit is its min_amount or max_amount
+                of = "share" if c.unit in (None, "share") else "amount"
+                field = f"{'min' if c.kind == 'floor' else 'max'}_{of}"
                 label = f"interests.{party}.{issue}.{field}"
+        elif c.kind.startswith(("payment_", "contribution_")):
+            section, _, side = c.kind.partition("_")
+            ident = c.payment if section == "payment" else c.contribution
+            label = f"{section}s.{ident}.{'min' if side == 'floor' else 'max'}"
+        elif c.kind == "choice":
+            label = "choices"
         elif c.kind == "capacity":
             label = f"stakeholders.{party}.risk_capacity"
         elif c.kind == "disagreement":
