@@ -663,7 +663,8 @@ def test_every_bundled_case_analyses_to_json(case_path: Path) -> None:
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
     n = draw(st.integers(2, 7))
-    parties = {f"p{k}": draw(st.sampled_from(STAKEHOLDER_KINDS)) for k in range(n)}
+    kinds = [k for k in STAKEHOLDER_KINDS if k != "fund"]  # a fund is an account, not a party
+    parties = {f"p{k}": draw(st.sampled_from(kinds)) for k in range(n)}
     m = draw(st.integers(1, 3))
     issues = {f"i{k}": draw(st.sampled_from(["resource", "risk"])) for k in range(m)}
     value = st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0])

@@ -315,6 +315,18 @@ class Interest(StrictModel):
         """The largest share of the issue the party may receive: ``max_share``, else 1."""
         return 1.0 if self.max_share is None else self.max_share
 
+    def floor_of(self, amount: float) -> float:
+        """Return the floor in force as a share of ``amount`` (the tighter of the two floors)."""
+        if self.min_amount is None:
+            return self.floor
+        return max(self.floor, min(1.0, self.min_amount / amount))
+
+    def cap_of(self, amount: float) -> float:
+        """Return the cap in force as a share of ``amount`` (the tighter of the two caps)."""
+        if self.max_amount is None:
+            return self.cap
+        return min(self.cap, self.max_amount / amount)
+
     @property
     def bounded(self) -> bool:
         """Whether the interest states a bound (a share or an amount)."""

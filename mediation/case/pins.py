@@ -130,22 +130,26 @@ def pin_problems(case: Case, pins: Pins, *, prefix: str = "pins") -> list[Proble
                 )
                 good = False
                 continue
-            if value < interest.floor - PIN_TOLERANCE:
+            # the red lines in force: a floor or cap in the issue's unit counts as its share
+            floor, cap = interest.floor_of(issue.amount), interest.cap_of(issue.amount)
+            if value < floor - PIN_TOLERANCE:
                 problems.append(
                     Problem(
                         at,
-                        f"the pin {share!r} is below {party}'s own floor of {interest.floor:g} "
-                        f"on '{issue_id}'; pin at least {interest.floor:g}",
+                        f"the pin {share!r} is below {party}'s own floor of {floor:g}"
+                        f"{_in_unit(interest.min_amount, floor > interest.floor, issue.unit)} "
+                        f"on '{issue_id}'; pin at least {floor:g}",
                         "pin_outside_red_line",
                     )
                 )
                 good = False
-            elif value > interest.cap + PIN_TOLERANCE:
+            elif value > cap + PIN_TOLERANCE:
                 problems.append(
                     Problem(
                         at,
-                        f"the pin {share!r} is above {party}'s own cap of {interest.cap:g} on "
-                        f"'{issue_id}'; pin at most {interest.cap:g}",
+                        f"the pin {share!r} is above {party}'s own cap of {cap:g}"
+                        f"{_in_unit(interest.max_amount, cap < interest.cap, issue.unit)} on "
+                        f"'{issue_id}'; pin at most {cap:g}",
                         "pin_outside_red_line",
                     )
                 )
@@ -155,8 +159,8 @@ def pin_problems(case: Case, pins: Pins, *, prefix: str = "pins") -> list[Proble
             continue
         on_issue = case.interests_by_issue[issue_id]
         free = [x for x in on_issue if x.stakeholder not in shares]
-        floors = sum(x.floor for x in free)
-        caps = sum(x.cap for x in free)
+        floors = sum(x.floor_of(issue.amount) for x in free)
+        caps = sum(x.cap_of(issue.amount) for x in free)
         if free and total + floors > 1.0 + PIN_TOLERANCE:
             problems.append(
                 Problem(
@@ -261,3 +265,10 @@ def pinned(case: Case, pins: Pins, *, prefix: str = "pins") -> Case:
             record.pop(key, None)
         record.pop("basis", None)
     return parse_case(data)
+
+
+def _in_unit(amount: float | None, in_force: bool, unit: str) -> str:
+    """Return `` (96000 元)`` when the bound in force is an amount bound, else nothing."""
+    if amount is None or not in_force:
+        return ""
+    return f" ({amount:g}{' ' + unit if unit else ''})"

@@ -22,7 +22,15 @@ _INTEREST_KEY = "interest"
 _FIELDS = {
     "stakeholder": {"name", "kind", "weight", "disagreement", "risk_capacity", "size"},
     "issue": {"name", "kind", "amount", "unit", "divisible", "probability"},
-    "interest": {"value", "min_share", "max_share", "claim", "control"},
+    "interest": {
+        "value",
+        "min_share",
+        "max_share",
+        "min_amount",
+        "max_amount",
+        "claim",
+        "control",
+    },
 }
 
 Pair = tuple[str, str]

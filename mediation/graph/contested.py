@@ -32,9 +32,11 @@ class ContestedIssue:
         Sum of the stated claims over the issue's amount (above 1: the claims cannot all be
         met), or ``None`` when nobody states a claim.
     floor_sum
-        Sum of the floors (``min_share``) of every party holding an interest in the issue.
+        Sum of the floors in force (``min_share``, or ``min_amount`` ÷ amount when tighter)
+        of every party holding an interest in the issue.
     cap_sum
-        Sum of the caps (``max_share``, 1 when missing) of every party holding an interest.
+        Sum of the caps in force (``max_share`` or ``max_amount`` ÷ amount, 1 when missing) of
+        every party holding an interest.
     effective_claimants
         ``1 / sum(p**2)`` with ``p`` each valuing party's share of the total value: the number
         of equally interested parties that would be as contested (two equal parties give 2).
@@ -119,8 +121,8 @@ def _contested(view: _View) -> list[ContestedIssue]:
                 parties=tuple(p for _, p in ranked),
                 values=tuple(values),
                 claim_ratio=ratio,
-                floor_sum=sum(float(x.get("min_share", 0.0)) for x in interests),
-                cap_sum=sum(float(x.get("max_share", 1.0)) for x in interests),
+                floor_sum=sum(_floor(x, amount) for x in interests),
+                cap_sum=sum(_cap(x, amount) for x in interests),
                 effective_claimants=effective,
                 pressure=effective if ratio is None else ratio,
                 pressure_basis="values" if ratio is None else "claims",
@@ -128,3 +130,18 @@ def _contested(view: _View) -> list[ContestedIssue]:
         )
     out.sort(key=lambda c: (-c.pressure, -len(c.parties), c.issue))
     return out
+
+
+def _floor(interest: dict[str, object], amount: float) -> float:
+    """Return the floor in force as a share (``min_share`` or ``min_amount`` ÷ amount)."""
+    share = float(interest.get("min_share") or 0.0)  # type: ignore[arg-type]
+    least = interest.get("min_amount")
+    return share if least is None else max(share, min(1.0, float(least) / amount))  # type: ignore[arg-type]
+
+
+def _cap(interest: dict[str, object], amount: float) -> float:
+    """Return the cap in force as a share (``max_share`` or ``max_amount`` ÷ amount)."""
+    share = interest.get("max_share")
+    cap = 1.0 if share is None else float(share)  # type: ignore[arg-type]
+    most = interest.get("max_amount")
+    return cap if most is None else min(cap, float(most) / amount)  # type: ignore[arg-type]
