@@ -144,6 +144,11 @@ class LeximinLevel(_Reason):
     rank: int = Field(ge=1, description="the round, from the worst-off up")
     level: float = Field(description="their compared gain (a fraction when normalized)")
     parties: list[str]
+    discrete: bool = Field(
+        default=False,
+        description="whole units, indivisible issues or choices made the split discrete: the "
+        "level is the most they allow, not one no party could rise above (1.3)",
+    )
 
 
 class LeastExpectedLoss(_Reason):

@@ -331,9 +331,8 @@ def _worst_off(r: WorstOff, w: Words) -> str:
 
 def _leximin_level(r: LeximinLevel, w: Words) -> str:
     n = len(r.parties)
-    return w.say_count(
-        "leximin_level", n, rank=r.rank, parties=w.parties(r.parties), level=w.level(r.level, n)
-    )
+    key = "leximin_level_discrete" if r.discrete else "leximin_level"
+    return w.say_count(key, n, rank=r.rank, parties=w.parties(r.parties), level=w.level(r.level, n))
 
 
 def _least_expected_loss(r: LeastExpectedLoss, w: Words) -> str:

@@ -38,11 +38,14 @@ class LeximinLevels:
     """
 
     levels: list[tuple[float, list[str]]]
+    #: Whether whole units, indivisible issues or choices made the model a MIP: a level is
+    #: then the most the discrete parts allow, not one no party could rise above.
+    discrete: bool = False
 
     def reasons(self) -> list[Reason]:
         """One ``leximin_level`` reason per level."""
         return [
-            reasons.LeximinLevel(rank=rank, level=level, parties=parties)
+            reasons.LeximinLevel(rank=rank, level=level, parties=parties, discrete=self.discrete)
             for rank, (level, parties) in enumerate(self.levels, start=1)
         ]
 
@@ -243,10 +246,17 @@ def _ordered_outcomes(ctx: Context) -> RuleResult:
         else:
             found.append((float(gains[p]), [p]))
     return RuleResult(
-        status, shares=session.values(model.x), details=_levels(ctx, found), lps=session.solves
+        status,
+        shares=session.values(model.x),
+        details=_levels(ctx, found, discrete=True),
+        lps=session.solves,
     )
 
 
-def _levels(ctx: Context, found: list[tuple[float, list[int]]]) -> LeximinLevels:
+def _levels(
+    ctx: Context, found: list[tuple[float, list[int]]], *, discrete: bool = False
+) -> LeximinLevels:
     names = ctx.index.parties
-    return LeximinLevels([(level, [names[p] for p in sorted(ps)]) for level, ps in found])
+    return LeximinLevels(
+        [(level, [names[p] for p in sorted(ps)]) for level, ps in found], discrete=discrete
+    )

@@ -19,6 +19,12 @@ PHRASES: dict[str, str] = {
     "taking from a party no better off.",
     "leximin_level_many": "Round {rank}: {parties} reach {level}; none of them can gain more "
     "without taking from a party no better off.",
+    "leximin_level_discrete_one": "Round {rank}: {parties} reaches {level}; with the deal's "
+    "whole units, indivisible issues and choices, no split gives it more while keeping the "
+    "earlier rounds' levels.",
+    "leximin_level_discrete_many": "Round {rank}: {parties} reach {level}; with the deal's whole "
+    "units, indivisible issues and choices, no split gives the lowest of them more while "
+    "keeping the earlier rounds' levels.",
     "least_expected_loss": "The risks go where they cost least in expectation: a total expected "
     "loss of {total} after what control mitigates ({unmitigated} before), the least that the "
     "red lines and capacities allow.",
@@ -136,7 +142,8 @@ PHRASES: dict[str, str] = {
     "option_outcomes": "{clauses}.",
     "option_with": "With “{option}”, the utilities are {utilities}",
     "option_instead": "with “{option}”{cost} they would be {utilities}",
-    "option_instead_infeasible": "with “{option}”{cost} no allocation would keep every red line",
+    "option_instead_infeasible": "with “{option}”{cost} no allocation would keep every red line "
+    "and leave every party at least its no-deal outcome",
     "option_instead_error": "with “{option}”{cost} the engine gave no settlement",
     "option_alternative_cost": " ({cost})",
     "utility_item": "{party} {points}",

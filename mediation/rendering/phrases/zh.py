@@ -20,6 +20,10 @@ PHRASES: dict[str, str] = {
     "leximin_level_one": "第{rank}轮：{parties}达到{level}；再要提高，就会损害处境不比它好的一方。",
     "leximin_level_many": "第{rank}轮：{parties}都达到{level}；其中任何一方再要提高，"
     "都会损害处境不比它好的一方。",
+    "leximin_level_discrete_one": "第{rank}轮：{parties}达到{level}；受整数单位、不可分议题和"
+    "方案选择所限，在保持前几轮水平的前提下，任何分配都无法使其更高。",
+    "leximin_level_discrete_many": "第{rank}轮：{parties}都达到{level}；受整数单位、不可分议题和"
+    "方案选择所限，在保持前几轮水平的前提下，任何分配都无法使其中最低者更高。",
     "least_expected_loss": "风险按预期损失最小的原则分担：扣除各方控制能力带来的减损后，"
     "预期损失合计{total}（减损前{unmitigated}），是各方红线和承受能力之内能做到的最小值。",
     "least_expected_loss_unmitigated": "风险按预期损失最小的原则分担：预期损失合计{total}，"
@@ -120,7 +124,8 @@ PHRASES: dict[str, str] = {
     "option_outcomes": "{clauses}。",
     "option_with": "选“{option}”时，各方效用为{utilities}",
     "option_instead": "若选“{option}”{cost}，则为{utilities}",
-    "option_instead_infeasible": "若选“{option}”{cost}，则没有满足所有红线的方案",
+    "option_instead_infeasible": "若选“{option}”{cost}，则没有既满足所有红线、"
+    "又不使任何一方低于其无协议结果的方案",
     "option_instead_error": "若选“{option}”{cost}，则未能得出方案",
     "option_alternative_cost": "（{cost}）",
     "utility_item": "{party}{points}",
