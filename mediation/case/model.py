@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import math
 import sys
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated, Any, Literal, get_args
 
@@ -540,6 +541,19 @@ class Case(StrictModel):
             self.interests[k] = derived
         return self
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Case:
+        """Return a copy of the case, ``update`` applied, without the views cached on it.
+
+        The cached views (parties by id, interests by issue, observers, the digest, ...) are
+        of this case: a copy that changes a list would otherwise inherit them stale (a
+        scenario with other amounts reading the base case's issues).
+        """
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            for name in _CACHED:
+                copy.__dict__.pop(name, None)
+        return copy
+
     @cached_property
     def stakeholder_by_id(self) -> dict[str, Stakeholder]:
         """Parties keyed by id."""
@@ -629,6 +643,11 @@ class Case(StrictModel):
         tr = self.translations.get(lang) if lang else None
         return tr.title if tr is not None and tr.title else self.title
 
+
+#: The views :class:`Case` caches (dropped from a copy that changes the case).
+_CACHED = tuple(
+    name for name, member in vars(Case).items() if isinstance(member, cached_property)
+)
 
 #: The lists of a case, each with the model of its items.
 _SECTIONS: dict[str, type[StrictModel]] = {
