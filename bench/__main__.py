@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .levers import LeversConfig
+from .levers import quick_config as levers_quick_config
 from .report import console_summary, write_report
 from .run import FULL_SIZES, QUICK_SIZES, Config, run
 from .service import quick_config as service_quick_config
@@ -52,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             sweep=SweepConfig(variants=30, runs=1, parallel=False, parallel_variants=0),
             # 20 requests at 1 and 8 connections, every answer a 200
             service=service_quick_config(),
+            # the small market, 2 rounds, the MIPs once
+            levers=levers_quick_config(),
         )
     else:
         config = Config(
@@ -61,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             cli_runs=5,
             sizes=FULL_SIZES,
             fairpyx=not args.no_fairpyx,
+            levers=LeversConfig(runs=max(5, args.runs)),
         )
     results = run(config)
     print(console_summary(results))

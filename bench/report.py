@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .agreement import NASH_SPREAD, TOLERANCE
+from .levers import markdown as levers_lines
+from .levers import table as levers_table
 from .run import FAIRPYX_MAX_PARTIES, RULES, TARGET_CASE, Measure, Results, RuleResult
 from .service import markdown as service_lines
 from .service import table as service_table
@@ -402,6 +404,16 @@ def write_report(results: Results, path: Path, command: str) -> None:
             "Run alone: `python -m bench.service`.",
             "",
         ]
+    if results.levers is not None:
+        lines += [
+            "## What case format 1.1's features cost",
+            "",
+            *levers_lines(results.levers),
+            "",
+            "Run alone: `python -m bench.levers` (`--kind uniform` for markets where every "
+            "party values every issue).",
+            "",
+        ]
     lines += ["## Disagreements and failures", "", "Of the engine (a bug: fix it):", ""]
     lines += [f"- {f}" for f in results.failures] or ["- none"]
     lines += ["", "Of the peers (reported, not ours to fix):", ""]
@@ -433,6 +445,9 @@ def console_summary(results: Results) -> str:
                 f"service {connections:>2} connections: {requests} requests, {rate}/s, "
                 f"p50 {p50}, p99 {p99}, non-200 {not_ok}"
             )
+    if results.levers is not None:
+        for market, rule, variant, _, _, median, versus, status, _ in levers_table(results.levers):
+            lines.append(f"1.1 {market} {rule:8} {variant:52} {median:>9} {versus:>7} {status}")
     lines += results.notes
     for label, found in (("engine", results.failures), ("peers", results.peer_failures)):
         lines.append(f"{label}: {len(found)} disagreement(s) or failure(s)")

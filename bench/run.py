@@ -28,7 +28,7 @@ from mediation.allocation.assemble import engine_version
 from mediation.case import load_case, parse_case
 from mediation.rules import lp_rules
 
-from . import agreement, limit, peers, service, sweep
+from . import agreement, levers, limit, peers, service, sweep
 from .fairpyx_peer import FairpyxRuns, ensure_env, env_python, run_fairpyx
 from .instances import KINDS, Market, bundled_case_paths, case_document, generate, market_of_case
 
@@ -69,6 +69,8 @@ class Config:
     #: ``POST /v1/settle`` against the library call (bench/service.py): a smoke run in
     #: ``--quick``.
     service: service.ServiceConfig = field(default_factory=lambda: service.ServiceConfig())
+    #: What case format 1.1's features cost (bench/levers.py): the small market in ``--quick``.
+    levers: levers.LeversConfig = field(default_factory=lambda: levers.LeversConfig())
 
 
 @dataclass
@@ -138,6 +140,8 @@ class Results:
     sweep: sweep.SweepResults | None = None
     #: The service against the library call (bench/service.py); ``None`` when not run.
     service: service.ServiceResults | None = None
+    #: What case format 1.1's features cost (bench/levers.py); ``None`` when not run.
+    levers: levers.LeversResults | None = None
 
     @property
     def failures(self) -> list[str]:
@@ -165,6 +169,8 @@ class Results:
             found += self.sweep.failures
         if self.service is not None:
             found += self.service.failures
+        if self.levers is not None:
+            found += self.levers.failures
         for c in self.cases:
             for rule, status in c.statuses.items():
                 if status == "error":
@@ -569,5 +575,7 @@ def run(config: Config) -> Results:
     results.sweep = sweep.run_sweeps(config.sweep, log)
     log("service")
     results.service = service.run_service(config.service, log)
+    log("case format 1.1's features")
+    results.levers = levers.run_levers(config.levers, log)
     results.seconds = time.perf_counter() - started
     return results

@@ -223,7 +223,9 @@ class Ceiling:
         extra_rows: list[int] = []
         for j, c in enumerate(case.constraints):
             extra_rows.append(len(rows))
-            terms = [(index.pair_of[t.stakeholder, t.issue], i) for i, t in enumerate(c.terms)]
+            terms = [
+                (index.pair_of[str(t.stakeholder), str(t.issue)], i) for i, t in enumerate(c.terms)
+            ]
             extra_entries += [(len(rows), k, j, i) for k, i in terms]
             rows.append([(k, 1.0) for k, _ in terms])
             lower.append(-math.inf)
