@@ -183,7 +183,7 @@ def scipy_ranges(
     for c in case.constraints:
         row = np.zeros(n)
         for t in c.terms:
-            row[position[t.stakeholder, t.issue]] += t.coef
+            row[position[str(t.stakeholder), str(t.issue)]] += t.coef
         lb = c.rhs if c.sense in (">=", "==") else -math.inf
         ub = c.rhs if c.sense in ("<=", "==") else math.inf
         add(row, lb, ub)

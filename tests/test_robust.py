@@ -96,7 +96,7 @@ def assert_meets_every_scenario(split: RobustSplit, scenarios: Sequence[Case]) -
             )
             assert exposure <= p.risk_capacity * (1 + 1e-7) + 1e-9, (s, p.id, exposure)
         for c in case.constraints:
-            lhs = sum(t.coef * shares[t.issue][t.stakeholder] for t in c.terms)
+            lhs = sum(t.coef * shares[str(t.issue)][str(t.stakeholder)] for t in c.terms)
             scale = max(abs(c.rhs), sum(abs(t.coef) for t in c.terms))
             if c.sense == ">=":
                 assert lhs >= c.rhs - 1e-7 * scale, (s, c.name)
@@ -172,7 +172,7 @@ def brute_force(
         for c in case.constraints:
             row = [0.0] * (n + 1)
             for t in c.terms:
-                row[position[t.stakeholder, t.issue]] += t.coef
+                row[position[str(t.stakeholder), str(t.issue)]] += t.coef
             rows.append(row)
             lbs.append(c.rhs if c.sense in (">=", "==") else -math.inf)
             ubs.append(c.rhs if c.sense in ("<=", "==") else math.inf)

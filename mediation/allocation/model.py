@@ -581,10 +581,7 @@ class ModelTemplate:
             tuple(s.risk_capacity is None for s in case.stakeholders),
             tuple((i.id, i.kind, i.divisible) for i in case.issues),
             tuple((x.stakeholder, x.issue) for x in case.interests),
-            tuple(
-                (c.name, c.sense, tuple(t.column for t in c.terms))
-                for c in case.constraints
-            ),
+            tuple((c.name, c.sense, tuple(t.column for t in c.terms)) for c in case.constraints),
             positive,
             policy,
         )

@@ -645,9 +645,7 @@ class Case(StrictModel):
 
 
 #: The views :class:`Case` caches (dropped from a copy that changes the case).
-_CACHED = tuple(
-    name for name, member in vars(Case).items() if isinstance(member, cached_property)
-)
+_CACHED = tuple(name for name, member in vars(Case).items() if isinstance(member, cached_property))
 
 #: The lists of a case, each with the model of its items.
 _SECTIONS: dict[str, type[StrictModel]] = {
