@@ -329,9 +329,12 @@ def test_a_choice_without_its_alternatives_says_only_which_was_chosen() -> None:
     _, en, zh = told(case, failed, "option_chosen")
     assert en.endswith(
         "With “X”, the utilities are A 231 points; with “Y” (50 元) no allocation would keep "
-        "every red line."
+        "every red line and leave every party at least its no-deal outcome."
     )
-    assert zh.endswith("选“X”时，各方效用为A231点；若选“Y”（50元），则没有满足所有红线的方案。")
+    assert zh.endswith(
+        "选“X”时，各方效用为A231点；若选“Y”（50元），则没有既满足所有红线、"
+        "又不使任何一方低于其无协议结果的方案。"
+    )
 
 
 def test_a_subsidy_is_a_contribution_never_a_risk_or_a_loss() -> None:
