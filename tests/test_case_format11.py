@@ -326,9 +326,6 @@ REFUSED: list[tuple[str, Callable[[Doc], None], list[tuple[str, list[str]]]]] = 
      [("stakeholders[3].capacity_basis", ["a risk_capacity the fund does not state"])]),
     ("capacity-source-without-capacity", put("stakeholders.0.capacity_source", "某文件"),
      [("stakeholders[0].capacity_source", ["source of a risk_capacity the party does not state"])]),
-    ("observer-disagreement", put("stakeholders.4.disagreement", 5),
-     [("stakeholders[4].disagreement", ["'bureau' has no stake", "it is an observer",
-                                        "give it an interest or leave disagreement out"])]),
     # --- the format's version ---
     ("version-unknown", put("format_version", "1.2"),
      [("format_version", ["must be one of '1.0' or '1.1'"])]),

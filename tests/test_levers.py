@@ -476,3 +476,147 @@ def test_observers_never_change_an_allocation(weights: list[float], rule: str) -
     else:
         assert observed.shares == plain.shares
         assert observed.parties == plain.parties
+
+
+# --- what a fresh review found ----------------------------------------------------------------
+
+TIE = """
+id: tie
+title: tie
+stakeholders: [{id: a, name: A, kind: other}, {id: b, name: B, kind: other}]
+issues: [{id: g, name: G, kind: resource, amount: 10}]
+interests: [{stakeholder: a, issue: g, value: 10}, {stakeholder: b, issue: g, value: 10}]
+choices:
+  - id: ch
+    name: Ch
+    options:
+      - {id: OPTION_X, name: X, values: {a: 5}}
+      - {id: y, name: Y, values: {b: 5}}
+"""
+
+
+def test_alternatives_are_measured_on_the_cases_own_yardstick() -> None:
+    # the ideals over both options are 15 each; with X, a gets 5 + 10x and b 10(1 − x):
+    # x = 1/4 gives 7.5 each; with Y imposed the same split mirrored gives 7.5 each too (an
+    # exact tie, not a loss: on Y's own ideals, 10 and 15, it would read 6 and 9)
+    result = settle(load_case(TIE.replace("OPTION_X", "x")))
+    made = result.choices["ch"]
+    for option in ("x", "y"):
+        assert made.alternatives[option].utilities == pytest.approx({"a": 7.5, "b": 7.5})
+
+
+def test_an_option_id_of_64_characters_settles() -> None:
+    # the constraint imposing an alternative has a name of its own, not the option's id
+    result = settle(load_case(TIE.replace("OPTION_X", "o" * 64)))
+    assert result.status == "optimal"
+    assert set(result.choices["ch"].alternatives) == {"o" * 64, "y"}
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "scale", "rational"),
+    [
+        (
+            # a payment the solver leaves 3e-7 above 0: reported at 0, as its reason says
+            """
+id: m1
+title: m1
+stakeholders: [{id: a, name: A, kind: other}, {id: b, name: B, kind: other},
+               {id: c, name: C, kind: other}]
+issues: [{id: posts, name: Posts, kind: resource, amount: 12, unit_size: 1}]
+interests:
+  - {stakeholder: a, issue: posts, value: 5, max_share: 0.7}
+  - {stakeholder: b, issue: posts, value: 50}
+  - {stakeholder: c, issue: posts, value: 5}
+payments: [{id: pay, payer: c, payee: b, max: 5, payee_rate: 2}]
+""",
+            "maximin",
+            "raw",
+            True,
+        ),
+        (
+            """
+id: v87
+title: v87
+stakeholders: [{id: a, name: A, kind: other}, {id: b, name: B, kind: other}]
+issues: [{id: r, name: R, kind: risk, amount: 100}]
+interests: [{stakeholder: a, issue: r, value: 1}]
+payments:
+  - {id: big, payer: a, payee: b, max: 100}
+  - {id: small, payer: a, payee: b, max: 5}
+""",
+            "leximin",
+            "normalized",
+            False,
+        ),
+    ],
+)
+def test_a_payment_at_its_bound_is_reported_at_it(
+    text: str, rule: str, scale: str, rational: bool
+) -> None:
+    result = settle(load_case(text), rule=rule, scale=scale, individually_rational=rational)
+    assert result.status == "optimal"  # not "error": the validator agrees with the reasons
+
+
+OBSERVED = """
+id: obs
+title: obs
+stakeholders:
+  - {id: a, name: A, kind: other}
+  - {id: b, name: B, kind: other}
+  - {id: c, name: C, kind: other EXTRA}
+issues: [{id: g, name: G, kind: resource, amount: 100}]
+interests:
+  - {stakeholder: a, issue: g, value: 100}
+  - {stakeholder: b, issue: g, value: 50}
+"""
+
+
+def test_a_stakeholder_with_a_no_deal_point_of_its_own_stays_a_party() -> None:
+    # format 1.0 read it as a party that can never reach its no-deal point: still so
+    case = load_case(OBSERVED.replace(" EXTRA", ", disagreement: 5"))
+    assert case.observers == []
+    result = settle(case)
+    assert result.status == "infeasible"
+    assert result.diagnosis is not None
+    assert any(c.kind == "disagreement" for c in result.diagnosis.concessions)
+
+
+def test_the_planners_tools_take_a_case_with_an_observer() -> None:
+    from mediation import evaluate
+    from mediation.allocation.compare import compare
+
+    case = load_case(OBSERVED.replace(" EXTRA", ""))
+    assert case.observers == ["c"]
+    assert {o.rule for o in compare(case).outcomes} >= {"leximin", "nash"}
+    found = evaluate(case, {"g": {"a": 0.5}})
+    assert {p.party for p in found.parties} == {"a", "b"}
+
+
+FUNDED = """
+id: pot
+title: pot
+stakeholders: [{id: a, name: A, kind: other}, {id: b, name: B, kind: other},
+               {id: s, name: S, kind: government}]
+issues: [{id: pot, name: Pot, kind: resource, amount: 300, unit: 元}]
+interests: [{stakeholder: a, issue: pot, value: 300}, {stakeholder: b, issue: pot, value: 30}]
+contributions: [{id: c1, stakeholder: s, to: pot, min: 200, max: 200, rate: 0}]
+"""
+
+
+def test_a_share_of_a_funded_issue_cannot_be_constrained_pinned_or_made_proportional() -> None:
+    # its size varies with the contributions: a share of it is no fixed amount
+    row = (
+        "constraints:\n  - {name: half, terms: [{stakeholder: a, issue: pot, coef: 1}], "
+        'sense: "<=", rhs: 0.5}\n'
+    )
+    with pytest.raises(CaseError) as error:
+        load_case(FUNDED + row)
+    assert [p.path for p in error.value.problems] == ["constraints[0].terms[0]"]
+    from mediation import evaluate
+    from mediation.errors import WhatIfError
+
+    with pytest.raises((PolicyError, WhatIfError)):
+        evaluate(load_case(FUNDED), {"pot": {"a": 0.5}})
+    with pytest.raises(PolicyError) as refused:
+        settle(load_case(FUNDED), proportional=True)
+    assert [p.path for p in refused.value.problems] == ["policy.proportional"]

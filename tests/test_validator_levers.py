@@ -757,11 +757,11 @@ def test_the_certificate_is_not_made_for_choices_or_whole_units() -> None:
 
 
 def test_an_infeasible_settlement_lists_the_funds_and_observers_apart() -> None:
-    # a constraint asks a for half the pot's most (50 元); its max_amount is 30
+    # a constraint asks the street office for 120 元 or more; the pot holds at most 100
     case = load_case(
         POT
         + """constraints:
-  - {name: a-half, terms: [{stakeholder: a, issue: pot, coef: 1}], sense: ">=", rhs: 0.5}
+  - {name: street-more, terms: [{contribution: sub, coef: 1}], sense: ">=", rhs: 120}
 """
     )
     result = settle(case, check=False)

@@ -10,12 +10,17 @@ have.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from typing import Any
+
+import numpy as np
 
 from ..backends import Backend
 from ..case import Case, LinearConstraint, Policy, Term
 from ..rules import Rule
 from ..settlement import Alternative, ChoiceMade, Settlement
+from .prepare import Prepared, prepare
 from .timing import Timings
 
 __all__ = ["MAX_ALTERNATIVES", "with_alternatives"]
@@ -50,6 +55,21 @@ def with_alternatives(
         status=result.status,
         utilities={p: outcome.utility for p, outcome in result.parties.items()},
     )
+    # every alternative is measured on the case's own yardstick: the ideal points over all
+    # the options (an option imposed has lower ideals, which would flatter its gains)
+    yardstick = np.array(
+        [
+            -np.inf if (o := result.parties.get(p)) is None or o.ideal is None else o.ideal
+            for p in (s.id for s in case.stakeholders)
+        ]
+    )
+
+    def preparer(case: Case, policy: Policy, rule: Rule, **keywords: Any) -> Prepared:
+        prepared = prepare(case, policy, rule, **keywords)
+        if prepared.ideal is None:
+            return prepared
+        return dataclasses.replace(prepared, ideal=np.maximum(yardstick, prepared.ideal))
+
     made: dict[str, ChoiceMade] = {}
     left = options
     for choice in case.choices:
@@ -73,7 +93,22 @@ def with_alternatives(
                 started=started,
                 timings=Timings(),
                 explain=False,
+                preparer=preparer,
             )
+            if other.diagnosis is not None and other.diagnosis.code == "no_positive_gain":
+                # Nash needs every party able to gain: one that gains nothing under this
+                # option is held at its no-deal point on the option's own yardstick instead
+                other = settle_with_policy(
+                    imposed,
+                    policy,
+                    rule,
+                    backend,
+                    time_limit=max(deadline - time.perf_counter(), 0.05),
+                    check=True,
+                    started=time.perf_counter(),
+                    timings=Timings(),
+                    explain=False,
+                )
             alternatives[option.id] = Alternative(
                 status=other.status,
                 utilities={p: o.utility for p, o in other.parties.items()}
@@ -87,8 +122,8 @@ def with_alternatives(
 def _imposed(case: Case, option: str) -> Case:
     """Return the case with ``option`` imposed: a constraint that it is chosen."""
     names = {c.name for c in case.constraints}
-    name = f"{option}-imposed"
-    while name in names:
-        name += "-"
+    k = 0
+    while (name := f"imposed-option-{k}") in names:  # a slug of its own (ids may be 64 long)
+        k += 1
     row = LinearConstraint(name=name, terms=[Term(option=option, coef=1.0)], sense="==", rhs=1.0)
     return case.model_copy(update={"constraints": [*case.constraints, row]})

@@ -187,7 +187,10 @@ def _settle_pinned(held: Case, free: Settlement, solver: str, time_limit: float)
     problems = rule.problems(held, policy)
     if problems:
         raise PolicyError(problems)
-    ideals = [free.parties[s.id].ideal for s in held.stakeholders]
+    # a fund or an observer has no outcome: its ideal is what it can reach, 0 (it has no
+    # utility), and the prepared ideal keeps it
+    outcomes = [free.parties.get(s.id) for s in held.stakeholders]
+    ideals = [-np.inf if o is None else o.ideal for o in outcomes]
     yardstick = None if any(i is None for i in ideals) else np.array(ideals, dtype=float)
 
     def preparer(case: Case, policy: object, rule: object, **keywords: object) -> Prepared:
@@ -219,7 +222,9 @@ def _fairness_against_free(
     worst-off; against the free ones it shows what it costs.
     """
     shares = _shares(case, with_pins)
-    ideals = [free.parties[s.id].ideal for s in case.stakeholders]
+    # a fund or an observer has no outcome and no utility: its ideal is 0
+    outcomes = [free.parties.get(s.id) for s in case.stakeholders]
+    ideals = [0.0 if o is None else o.ideal for o in outcomes]
     if shares is None or with_pins.fairness is None or any(i is None for i in ideals):
         return with_pins.fairness
     ideal = np.array(ideals, dtype=float)
@@ -274,8 +279,8 @@ def _figures(
     bears = view.bearers
     out: dict[str, Figures] = {}
     for p, s in enumerate(case.stakeholders):
-        outcome = settlement.parties[s.id]
-        if outcome.utility is None:
+        outcome = settlement.parties.get(s.id)  # none for funds and observers
+        if outcome is None or outcome.utility is None:
             continue
         gain = outcome.utility - s.disagreement
         room = ideal.get(s.id)
@@ -295,7 +300,8 @@ def _parties(
     case: Case, index: CaseIndex, view: RiskView, free: Settlement, with_pins: Settlement
 ) -> list[PartyEvaluation]:
     room: dict[str, float] = {}
-    for s in case.stakeholders:
+    compared = [s for s in case.stakeholders if s.id in free.parties]  # not funds, observers
+    for s in compared:
         ideal = free.parties[s.id].ideal
         if ideal is not None and ideal - s.disagreement > 1e-9 * max(1.0, abs(ideal)):
             room[s.id] = ideal - s.disagreement
@@ -303,7 +309,7 @@ def _parties(
     figures_free = _figures(case, view, free, x_free, room)
     figures_pinned = _figures(case, view, with_pins, x_pinned, room)
     out: list[PartyEvaluation] = []
-    for s in case.stakeholders:
+    for s in compared:
         a, b = figures_free.get(s.id), figures_pinned.get(s.id)
         changes: list[AmountChange] = []
         if x_free is not None and x_pinned is not None:

@@ -127,8 +127,9 @@ def _lever_columns(
 
 def _spans(index: CaseIndex, settlement: Settlement) -> np.ndarray:
     """Each party's own scale: its range (ideal − disagreement), or its stake without room."""
+    outcomes = [settlement.parties.get(p) for p in index.parties]  # none for funds, observers
     ideal = np.array(
-        [np.nan if (found := settlement.parties[p].ideal) is None else found for p in index.parties]
+        [np.nan if o is None or o.ideal is None else o.ideal for o in outcomes], dtype=float
     )
     known = ~np.isnan(ideal)
     filled = np.where(known, ideal, index.disagreement)

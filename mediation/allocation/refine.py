@@ -48,6 +48,12 @@ def control_tiebreak(ctx: Context, shares: np.ndarray) -> np.ndarray:
 SNAP = 1e-9
 
 
+#: A lever (a payment's or contribution's amount ÷ its most) this close to a bound is at it:
+#: the solver meets the rows within its feasibility tolerance (~1e-7), and a payment its
+#: reasons call "at its most" is reported at its most, to the cent.
+LEVER_SNAP = 1e-7
+
+
 def clean_shares(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
     """Clip solver noise: shares within their bounds, indivisible issues exactly 0 or 1.
 
@@ -59,7 +65,7 @@ def clean_shares(index: CaseIndex, shares: np.ndarray) -> np.ndarray:
     if len(levers) and len(shares) > n:
         tail = np.clip(shares[n:], levers.lower, levers.upper)
         for bound in (levers.lower, levers.upper):
-            tail = np.where(np.abs(tail - bound) <= SNAP, bound, tail)
+            tail = np.where(np.abs(tail - bound) <= LEVER_SNAP, bound, tail)
         tail = np.where(levers.integer, np.round(tail), tail)
         shares = shares[:n]
     shares = np.clip(shares, index.lower, index.upper)

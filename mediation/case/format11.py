@@ -57,16 +57,7 @@ def _problems(case: Case) -> Iterator[Problem]:
     choices = {c.id: c for c in case.choices}
     funded = {t for t in case.contributions_to if t in issues}
 
-    observers = set(case.observers)
     for k, s in enumerate(case.stakeholders):
-        if s.id in observers and s.disagreement:
-            yield Problem(
-                f"stakeholders[{k}].disagreement",
-                f"'{s.id}' has no stake (no interest, payment, contribution or option value): "
-                "it is an observer, and a no-deal point means nothing for it; give it an "
-                "interest or leave disagreement out",
-                "not_applicable",
-            )
         if s.risk_capacity is None and s.capacity_basis != "negotiable":
             yield Problem(
                 f"stakeholders[{k}].capacity_basis",
@@ -322,6 +313,14 @@ def _problems(case: Case) -> Iterator[Problem]:
     for k, row in enumerate(case.constraints):
         for j, t in enumerate(row.terms):
             kind, *rest = t.column
+            if kind == "share" and rest[1] in funded:
+                yield Problem(
+                    f"constraints[{k}].terms[{j}]",
+                    f"'{rest[1]}' is funded by contributions, so its size varies and a share of "
+                    "it is no fixed amount: bound the party's amount with min_amount/max_amount, "
+                    "or the contributions with a term on each",
+                    "not_applicable",
+                )
             if kind == "option" and rest[0] in choices:
                 options = ", ".join(o.id for o in choices[rest[0]].options)
                 yield Problem(

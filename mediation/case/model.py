@@ -594,13 +594,19 @@ class Case(StrictModel):
     def observers(self) -> list[str]:
         """Ids of the parties with no stake: no interest, payment, contribution or option value.
 
-        They are listed once in a settlement and never compared.
+        They are listed once in a settlement and never compared. A stakeholder with no stake
+        but a no-deal point of its own (``disagreement``) is a party still, as in format 1.0.
         """
         staked = {x.stakeholder for x in self.interests}
         staked |= {p.payer for p in self.payments} | {p.payee for p in self.payments}
         staked |= {c.stakeholder for c in self.contributions}
         staked |= {s for c in self.choices for o in c.options for s in o.values}
-        return [s.id for s in self.stakeholders if s.kind != "fund" and s.id not in staked]
+        # a party with a no-deal point of its own is a party still (format 1.0 settled it so)
+        return [
+            s.id
+            for s in self.stakeholders
+            if s.kind != "fund" and s.id not in staked and not s.disagreement
+        ]
 
     @cached_property
     def compared(self) -> list[str]:

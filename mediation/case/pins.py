@@ -120,6 +120,17 @@ def pin_problems(case: Case, pins: Pins, *, prefix: str = "pins") -> list[Proble
                 )
                 good = False
                 continue
+            if issue_id in case.contributions_to:
+                problems.append(
+                    Problem(
+                        at,
+                        f"'{issue_id}' is funded by contributions, so its size varies: a share "
+                        "of it cannot be pinned",
+                        "not_applicable",
+                    )
+                )
+                good = False
+                continue
             if not issue.divisible and value not in (0.0, 1.0):
                 problems.append(
                     Problem(

@@ -302,7 +302,8 @@ def _robust(summary: SweepSummary, case: Case, lang: str) -> list[RenderableType
         given = split.shares.get(issue.id, {})
         rows = [x for x in case.interests_by_issue[issue.id] if x.stakeholder in given]
         for k, x in enumerate(rows):
-            stat = summary.parties[x.stakeholder].shares.get(issue.id)
+            outcome = summary.parties.get(x.stakeholder)  # none for a fund
+            stat = outcome.shares.get(issue.id) if outcome is not None else None
             span = (
                 words["range"].format(low=format_percent(stat.p5), high=format_percent(stat.p95))
                 if stat is not None and stat.p5 is not None and stat.p95 is not None
@@ -327,7 +328,7 @@ def _robust(summary: SweepSummary, case: Case, lang: str) -> list[RenderableType
     )
     for s in case.stakeholders:
         w = split.worst.get(s.id)
-        if w is None:
+        if w is None or s.id not in case.compared:  # a fund or an observer has no gain
             continue
         worst.add_row(
             s.label(lang),

@@ -153,6 +153,15 @@ class RuleSpec:
     def problems(self, case: Case, policy: Policy) -> list[Problem]:
         """Why the rule cannot apply to ``case`` (empty when it can)."""
         found: list[Problem] = feature_problems(self.name, self.kind, case)
+        if policy.proportional and any(i.id in case.contributions_to for i in case.issues):
+            found.append(
+                Problem(
+                    "policy.proportional",
+                    "proportionality is of a fixed whole, and a funded issue's size varies "
+                    "with the contributions: settle without proportional: true",
+                    "rule_feature",
+                )
+            )
         if self.preconditions is not None:
             found += self._get("problems", self.preconditions)(case, policy)
         return found

@@ -43,21 +43,43 @@ class LeverTerms:
     size: dict[str, float]
 
 
+def roles(case: Case) -> tuple[list[str], list[str], list[str]]:
+    """Return the case's funds, observers and compared parties, restated from its fields.
+
+    A fund is ``kind: fund``; an observer is any other stakeholder with no interest, no
+    payment (either side), no contribution, no option value and no no-deal point of its own;
+    every other stakeholder is compared. (Stated here from the format's definition, not read
+    from the case's own properties, which the engine uses.)
+    """
+    staked = {x.stakeholder for x in case.interests}
+    for p in case.payments:
+        staked |= {p.payer, p.payee}
+    staked |= {c.stakeholder for c in case.contributions}
+    staked |= {who for c in case.choices for o in c.options for who in o.values}
+    funds = [s.id for s in case.stakeholders if s.kind == "fund"]
+    observers = [
+        s.id
+        for s in case.stakeholders
+        if s.kind != "fund" and s.id not in staked and s.disagreement == 0
+    ]
+    left_out = set(funds) | set(observers)
+    return funds, observers, [s.id for s in case.stakeholders if s.id not in left_out]
+
+
 def check_roles(case: Case, settlement: Settlement, fail: Callable[[str, str], None]) -> None:
     """Check that ``parties`` holds the compared parties and the rest are listed apart.
 
     A fund (an account) and an observer (a stakeholder with no stake) are never compared:
     they are listed in ``funds`` and ``observers``, in case order, never in ``parties``.
     """
-    if settlement.funds != case.funds:
-        fail("funds", f"{settlement.funds} but the case's funds are {case.funds}")
-    if settlement.observers != case.observers:
-        fail("observers", f"{settlement.observers} but the case's observers are {case.observers}")
-    if len(settlement.parties) == len(case.compared) and set(settlement.parties) == set(
-        case.compared
-    ):
+    fund_ids, observer_ids, compared = roles(case)
+    if settlement.funds != fund_ids:
+        fail("funds", f"{settlement.funds} but the case's funds are {fund_ids}")
+    if settlement.observers != observer_ids:
+        fail("observers", f"{settlement.observers} but the case's observers are {observer_ids}")
+    if len(settlement.parties) == len(compared) and set(settlement.parties) == set(compared):
         return
-    funds, observers = set(case.funds), set(case.observers)
+    funds, observers = set(fund_ids), set(observer_ids)
     for party in settlement.parties:
         if party in funds:
             fail(f"parties.{party}", "a fund is an account, not a party: it is never compared")
@@ -90,7 +112,7 @@ def check_levers(
     ):
         return LeverTerms(utility, stake, column, magnitude, size)
     party = {s.id: p for p, s in enumerate(case.stakeholders)}
-    funds = set(case.funds)
+    funds = set(roles(case)[0])
 
     _unknown(settlement.payments, "payments", {p.id for p in case.payments}, "payment", fail)
     for pay in case.payments:

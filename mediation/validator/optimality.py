@@ -44,6 +44,7 @@ from scipy import sparse
 
 from ..case import Case
 from ..settlement import Settlement
+from .levers import roles
 from .lp import Rows, maximize
 
 __all__ = ["CERTIFIED_RULES", "LEVEL_TOLERANCE", "NASH_TOLERANCE", "optimality_problems"]
@@ -121,7 +122,7 @@ def optimality_problems(
     value = np.array([x.value for x in case.interests], dtype=float)
     kinds = {i.id: i.kind for i in case.issues}
     sign = np.array([-1.0 if kinds[x.issue] == "risk" else 1.0 for x in case.interests])
-    among = set(case.compared)
+    among = set(roles(case)[2])
     # the compared parties: a fund (an account) or an observer (no stake) is never compared
     is_party = np.array([s.id in among for s in case.stakeholders], dtype=bool)
     weight = np.array([s.weight for s in case.stakeholders], dtype=float)
@@ -300,7 +301,7 @@ class _Levers:
 
 def _lever_columns(case: Case, party_of: dict[str, int]) -> _Levers:
     """Return the payment and contribution columns of ``case``, from its own fields."""
-    funds = set(case.funds)
+    funds = set(roles(case)[0])
     lower: list[float] = []
     scale: list[float] = []
     entries: list[tuple[int, int, float]] = []
