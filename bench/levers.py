@@ -49,6 +49,7 @@ from mediation.numeric import index_case
 from mediation.settlement import Settlement
 
 from .agreement import Check, check_leximin, check_nash, nash_welfare
+from .figures import ratio, seconds
 from .instances import Market, case_document, generate
 
 __all__ = [
@@ -411,19 +412,6 @@ def run_levers(config: LeversConfig, log: Callable[[str], None]) -> LeversResult
 # --- the report --------------------------------------------------------------------------------
 
 
-def _seconds(value: float | None) -> str:
-    """Seconds to 3 significant figures, milliseconds below 0.1 s (as the rest of the report)."""
-    if value is None:
-        return "—"
-    return f"{value * 1000:.3g} ms" if value < 0.1 else f"{value:.3g} s"
-
-
-def _ratio(top: float | None, bottom: float | None) -> str:
-    if top is None or bottom is None or bottom <= 0:
-        return "—"
-    return f"{top / bottom:.2f}×" if top / bottom < 10 else f"{top / bottom:,.0f}×"
-
-
 def _model(row: Row) -> str:
     if row.integers:
         return f"MIP, {row.columns:,} columns ({row.integers:,} integer)"
@@ -455,8 +443,8 @@ def table(results: LeversResults) -> list[list[str]]:
                 row.title,
                 _model(row),
                 "—" if row.solves is None else str(row.solves),
-                _seconds(row.median),
-                _ratio(row.median, None if base is None else base.median),
+                seconds(row.median),
+                ratio(row.median, None if base is None else base.median),
                 _status(row),
                 note,
             ]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .agreement import NASH_SPREAD, TOLERANCE
+from .figures import ratio, seconds
 from .levers import markdown as levers_lines
 from .levers import table as levers_table
 from .run import FAIRPYX_MAX_PARTIES, RULES, TARGET_CASE, Measure, Results, RuleResult
@@ -29,21 +30,6 @@ PEER_NAMES = {
     "cvxpy": "cvxpy + Clarabel",
 }
 ENGINE_STAGES = ("parse", "build", "ideal", "solve", "fairness", "reasons", "assemble", "validate")
-
-
-def seconds(value: float | None) -> str:
-    """Seconds to 3 significant figures, or milliseconds below 0.1 s."""
-    if value is None:
-        return "—"
-    if value < 0.1:
-        return f"{value * 1000:.3g} ms"
-    return f"{value:.3g} s"
-
-
-def ratio(top: float | None, bottom: float | None) -> str:
-    if top is None or bottom is None or bottom <= 0:
-        return "—"
-    return f"{top / bottom:.2g}×" if top / bottom < 10 else f"{top / bottom:.0f}×"
 
 
 def _table(head: list[str], rows: Iterable[list[str]]) -> list[str]:

@@ -36,6 +36,7 @@ import yaml
 from mediation import settle
 from mediation.case import Case, parse_case, parse_document
 
+from .figures import ratio, seconds
 from .instances import CASES_DIR
 from .server import LiveServer, mediation_command
 from .server import start_server as launch_server
@@ -258,8 +259,8 @@ def run_service(config: ServiceConfig, log: Callable[[str], None]) -> ServiceRes
                 results.levels.append(level)
                 log(
                     f"  {connections:>2} connections: {level.requests} requests, "
-                    f"{level.per_second or 0:.0f}/s, p50 {_ms(level.percentile(50))}, "
-                    f"p99 {_ms(level.percentile(99))}, non-200 {level.not_ok or 'none'}"
+                    f"{level.per_second or 0:.0f}/s, p50 {seconds(level.percentile(50))}, "
+                    f"p99 {seconds(level.percentile(99))}, non-200 {level.not_ok or 'none'}"
                 )
         finally:
             stop_server(server)
@@ -287,19 +288,6 @@ def run_service(config: ServiceConfig, log: Callable[[str], None]) -> ServiceRes
 # --- the report --------------------------------------------------------------------------------
 
 
-def _ms(seconds: float | None) -> str:
-    """Milliseconds to 3 significant figures, seconds from 0.1 s (as the rest of the report)."""
-    if seconds is None:
-        return "—"
-    return f"{seconds * 1000:.3g} ms" if seconds < 0.1 else f"{seconds:.3g} s"
-
-
-def _ratio(top: float | None, bottom: float | None) -> str:
-    if top is None or bottom is None or bottom <= 0:
-        return "—"
-    return f"{top / bottom:.2g}×" if top / bottom < 10 else f"{top / bottom:.0f}×"
-
-
 def table(results: ServiceResults) -> list[list[str]]:
     """One row per connection count: requests, rate, latencies, non-200s, ratios, CPU."""
     call = results.library_median("parse + settle")
@@ -315,11 +303,11 @@ def table(results: ServiceResults) -> list[list[str]]:
                 str(level.connections),
                 f"{level.requests:,}",
                 "—" if level.per_second is None else f"{level.per_second:,.0f}",
-                _ms(level.percentile(50)),
-                _ms(level.percentile(99)),
+                seconds(level.percentile(50)),
+                seconds(level.percentile(99)),
                 not_ok or "0",
-                _ratio(level.percentile(50), call),
-                _ratio(level.per_second, rate),
+                ratio(level.percentile(50), call),
+                ratio(level.per_second, rate),
                 "—" if cores_client is None else f"{cores_client:.2f}",
                 "—" if cores_server is None else f"{cores_server:.2f}",
             ]
@@ -377,7 +365,7 @@ def markdown(results: ServiceResults) -> list[str]:
     for name in LIBRARY_CALLS:
         m = results.library_median(name)
         rate = "—" if not m else f"{1 / m:,.0f}"
-        lines.append(f"| {LIBRARY_TITLES[name]} | {_ms(m)} | {rate} |")
+        lines.append(f"| {LIBRARY_TITLES[name]} | {seconds(m)} | {rate} |")
     lines += [
         "",
         "*p50 / library call* and *requests/s / library calls/s* compare with the case "
