@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["ratio", "seconds"]
+from collections.abc import Iterable
+
+__all__ = ["markdown_table", "ratio", "seconds"]
 
 
 def seconds(value: float | None) -> str:
@@ -19,3 +21,12 @@ def ratio(top: float | None, bottom: float | None) -> str:
     if top is None or bottom is None or bottom <= 0:
         return "—"
     return f"{top / bottom:.2g}×" if top / bottom < 10 else f"{top / bottom:,.0f}×"
+
+
+def markdown_table(head: list[str], rows: Iterable[list[str]]) -> list[str]:
+    """Return the lines of a Markdown table: the head, its rule, a line per row."""
+    return [
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join(" --- " for _ in head) + "|",
+        *("| " + " | ".join(r) + " |" for r in rows),
+    ]

@@ -49,7 +49,7 @@ from mediation.numeric import index_case
 from mediation.settlement import Settlement
 
 from .agreement import Check, check_leximin, check_nash, nash_welfare
-from .figures import ratio, seconds
+from .figures import markdown_table, ratio, seconds
 from .instances import Market, case_document, generate
 
 __all__ = [
@@ -503,9 +503,7 @@ def markdown(results: LeversResults) -> list[str]:
         f"each of the {len(OPTIONS) - 1} options not chosen with it imposed (the extra "
         "settlements in *status*), and the next row is the choice's own settlement alone.",
         "",
-        "| " + " | ".join(HEAD) + " |",
-        "|" + "|".join(" --- " for _ in HEAD) + "|",
-        *("| " + " | ".join(r) + " |" for r in table(results)),
+        *markdown_table(HEAD, table(results)),
     ]
     if results.notes:
         lines += ["", *(f"- {n}" for n in results.notes)]

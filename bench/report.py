@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from .agreement import NASH_SPREAD, TOLERANCE
-from .figures import ratio, seconds
+from .figures import markdown_table, ratio, seconds
 from .levers import markdown as levers_lines
 from .levers import table as levers_table
 from .run import FAIRPYX_MAX_PARTIES, RULES, TARGET_CASE, Measure, Results, RuleResult
@@ -30,12 +30,6 @@ PEER_NAMES = {
     "cvxpy": "cvxpy + Clarabel",
 }
 ENGINE_STAGES = ("parse", "build", "ideal", "solve", "fairness", "reasons", "assemble", "validate")
-
-
-def _table(head: list[str], rows: Iterable[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
 
 
 def _cell(measure: Measure | None) -> str:
@@ -93,7 +87,7 @@ def _rule_table(results: Results, rule: str) -> list[str]:
                 "—" if engine is None or engine.lps is None else str(engine.lps),
             ]
         rows.append(cells)
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def _stage_table(results: Results) -> list[str]:
@@ -108,7 +102,7 @@ def _stage_table(results: Results) -> list[str]:
             + [seconds(engine.part(s)) for s in ENGINE_STAGES]
             + [seconds(engine.median)]
         )
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def _method_table(results: Results) -> list[str]:
@@ -126,7 +120,7 @@ def _method_table(results: Results) -> list[str]:
                 probe["chosen"],
             ]
         )
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def _case_table(results: Results) -> list[str]:
@@ -142,7 +136,7 @@ def _case_table(results: Results) -> list[str]:
             cells.append(text)
         cells += [seconds(c.library["policy"].median), _cell(c.cli), c.reference]
         rows.append(cells)
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def _find(results: Results, rule: str, kind: str, size: tuple[int, int]) -> RuleResult | None:
@@ -287,7 +281,7 @@ def write_report(results: Results, path: Path, command: str) -> None:
         "",
         "## Machine and versions",
         "",
-        *_table(
+        *markdown_table(
             ["", ""],
             [[k, val] for k, val in results.machine.items()] + [[k, val] for k, val in v.items()],
         ),
@@ -335,7 +329,7 @@ def write_report(results: Results, path: Path, command: str) -> None:
         "",
         "## Targets",
         "",
-        *_table(["target", "measured", "verdict"], targets(results)),
+        *markdown_table(["target", "measured", "verdict"], targets(results)),
         "",
     ]
     for rule in RULES:

@@ -36,7 +36,7 @@ import yaml
 from mediation import settle
 from mediation.case import Case, parse_case, parse_document
 
-from .figures import ratio, seconds
+from .figures import markdown_table, ratio, seconds
 from .instances import CASES_DIR
 from .server import LiveServer, mediation_command
 from .server import start_server as launch_server
@@ -375,9 +375,7 @@ def markdown(results: ServiceResults) -> list[str]:
         "workers (p50 ≈ connections ÷ requests/s), so the latency ratio grows with the "
         "connections while the rate shows what the machine serves.",
         "",
-        "| " + " | ".join(HEAD) + " |",
-        "|" + "|".join(" --- " for _ in HEAD) + "|",
-        *("| " + " | ".join(r) + " |" for r in table(results)),
+        *markdown_table(HEAD, table(results)),
     ]
     if results.notes:
         lines += ["", *(f"- {n}" for n in results.notes)]

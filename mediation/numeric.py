@@ -9,6 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from .case import Case, Term
+from .case.model import Choice, Option
 
 __all__ = ["CaseIndex", "Levers", "index_case", "separable_ideals"]
 
@@ -171,6 +172,11 @@ class CaseIndex:
         j = self.levers.position[kind, ident[0]]
         return float(term.coef * self.levers.scale[j] * allocation[self.n + j])
 
+    def chosen(self, choice: Choice, allocation: np.ndarray) -> Option:
+        """Return the option of ``choice`` that ``allocation`` takes (its column at 1)."""
+        at, n = self.levers.position, self.n
+        return max(choice.options, key=lambda o: float(allocation[n + at["option", o.id]]))
+
     def utilities(self, shares: np.ndarray) -> np.ndarray:
         """Each party's utility under the allocation ``shares``.
 
@@ -290,10 +296,7 @@ def _amount_bounds(
     amounts = [i.amount for i in case.issues]
     for k, x in enumerate(case.interests):
         amount = amounts[int(pair_issue[k])]
-        if x.min_amount is not None:
-            lower[k] = max(lower[k], min(1.0, x.min_amount / amount))
-        if x.max_amount is not None:
-            upper[k] = min(upper[k], x.max_amount / amount)
+        lower[k], upper[k] = x.floor_of(amount), x.cap_of(amount)
     return lower, upper
 
 
@@ -357,8 +360,8 @@ def _levers(
     counts: list[tuple[int, int, int]] = []
     units_of: dict[int, int] = {}
     for q, issue in enumerate(case.issues):
-        if issue.unit_size is not None:
-            units_of[q] = round(issue.amount / issue.unit_size)
+        if issue.units is not None:
+            units_of[q] = issue.units
     if units_of:
         for k in range(len(pair_issue)):
             q = int(pair_issue[k])

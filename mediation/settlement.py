@@ -15,7 +15,7 @@ a validator or a person uses is far wider), and the shares of each issue sum to 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,6 +96,21 @@ class Fairness(_Model):
     )
 
 
+#: The fields a conflict's member and a concession share about the bound they name (1.3).
+PaymentRef = Annotated[str | None, Field(description="the payment whose bound it is (1.3)")]
+ContributionRef = Annotated[
+    str | None, Field(description="the contribution whose bound it is (1.3)")
+]
+BoundBasis = Annotated[
+    Basis,
+    Field(
+        description="negotiable (a party's position), policy, or legal; a legal bound is never "
+        "conceded (1.3)"
+    ),
+]
+BoundSource = Annotated[str | None, Field(description="where the bound is written down (1.3)")]
+
+
 class Conflict(_Model):
     """A hard constraint taking part in the conflict that makes a deal impossible."""
 
@@ -120,15 +135,10 @@ class Conflict(_Model):
     constraint: str | None = None
     bound: float | None = None
     unit: str | None = Field(default=None, description="share, a money unit, or 'points'")
-    payment: str | None = Field(default=None, description="the payment whose bound it is (1.3)")
-    contribution: str | None = Field(
-        default=None, description="the contribution whose bound it is (1.3)"
-    )
-    basis: Basis = Field(
-        default="negotiable",
-        description="negotiable (a party's position), policy, or legal (never conceded) (1.3)",
-    )
-    source: str | None = Field(default=None, description="where the bound is written down (1.3)")
+    payment: PaymentRef = None
+    contribution: ContributionRef = None
+    basis: BoundBasis = "negotiable"
+    source: BoundSource = None
 
 
 class Concession(_Model):
@@ -150,14 +160,10 @@ class Concession(_Model):
     stakeholder: str | None = None
     issue: str | None = None
     constraint: str | None = None
-    payment: str | None = Field(default=None, description="the payment whose bound it is (1.3)")
-    contribution: str | None = Field(
-        default=None, description="the contribution whose bound it is (1.3)"
-    )
-    basis: Basis = Field(
-        default="negotiable", description="negotiable or policy; a legal bound is never offered"
-    )
-    source: str | None = Field(default=None, description="where the bound is written down (1.3)")
+    payment: PaymentRef = None
+    contribution: ContributionRef = None
+    basis: BoundBasis = "negotiable"
+    source: BoundSource = None
     current: float
     proposed: float
     change: float = Field(description="proposed − current, in the unit given")

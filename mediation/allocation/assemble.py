@@ -205,7 +205,7 @@ def lever_maps(case: Case, index: CaseIndex, allocation: np.ndarray) -> dict[str
     }
     choices = {}
     for choice in case.choices:
-        chosen = max(choice.options, key=lambda o: float(allocation[n + at["option", o.id]]))
+        chosen = index.chosen(choice, allocation)
         choices[choice.id] = {"chosen": chosen.id, "cost": chosen.cost, "unit": choice.unit}
     return {
         "payments": payments,

@@ -28,6 +28,7 @@ from ..reasons import (
     RiskBorne,
 )
 from .evidence import Prices
+from .refine import LEVER_SNAP
 
 __all__ = ["ACTIVE", "allocation_reasons", "binding_reasons", "lever_reasons"]
 
@@ -292,7 +293,7 @@ def lever_reasons(
     compared = {p for p, c in zip(index.parties, index.compared.tolist(), strict=True) if c}
 
     for choice in case.choices:
-        chosen = max(choice.options, key=lambda o: float(column[at["option", o.id]]))
+        chosen = index.chosen(choice, allocation)
         reasons.append(
             OptionChosen(choice=choice.id, option=chosen.id, cost=chosen.cost, unit=choice.unit)
         )
@@ -314,12 +315,12 @@ def lever_reasons(
             "most": most,
             "why": "range",
         }
-        if low <= ACTIVE and value <= ACTIVE:
+        if low <= LEVER_SNAP and value <= LEVER_SNAP:
             return fields | {"amount": 0.0, "why": "zero"}
         sign = 0.0
-        if value >= 1.0 - ACTIVE:
+        if value >= 1.0 - LEVER_SNAP:
             fields["why"], sign = "max", 1.0
-        elif value <= low + ACTIVE:
+        elif value <= low + LEVER_SNAP:
             fields["why"], sign = "min", -1.0
         if sign:
             dual = None if duals is None else sign * float(duals[n + j]) / most

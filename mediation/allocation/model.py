@@ -76,10 +76,6 @@ class AllocationModel:
         """Whether some issue is indivisible, or a lever integer, which makes the model a MIP."""
         return not bool(np.all(self.index.divisible)) or bool(self.index.levers.integer.any())
 
-    def lever(self, kind: str, ident: str) -> Column:
-        """Return the column of a payment, contribution or option (by its id)."""
-        return self.x[self.index.n + self.index.levers.position[kind, ident]]
-
     @property
     def payment_columns(self) -> dict[str, Column]:
         """Each payment's column (amount ÷ its most), by payment id."""
@@ -89,11 +85,6 @@ class AllocationModel:
     def contribution_columns(self) -> dict[str, Column]:
         """Each contribution's column (amount ÷ its most), by contribution id."""
         return self._levers_of("contribution")
-
-    @property
-    def option_columns(self) -> dict[str, Column]:
-        """Each option's column (1 when chosen), by option id."""
-        return self._levers_of("option")
 
     def _levers_of(self, kind: str) -> dict[str, Column]:
         levers, n = self.index.levers, self.index.n

@@ -12,12 +12,9 @@ from collections.abc import Collection, Iterator
 from ..errors import Problem
 from .checks import _check_ref, _ordered
 from .limits import MAX_UNITS, MAX_VALUE_SPAN
-from .model import Case, _number
+from .model import Case, _number, whole_units
 
 __all__ = ["FEATURES_1_1", "format11_problems", "levered_problems", "whole_units"]
-
-#: Relative tolerance of "a whole multiple of the unit size".
-UNIT_TOLERANCE = 1e-9
 
 #: Keys that case format 1.1 added, by the model that holds them (for ``format_version: "1.0"``).
 FEATURES_1_1: dict[str, tuple[str, ...]] = {
@@ -27,19 +24,6 @@ FEATURES_1_1: dict[str, tuple[str, ...]] = {
     "interests": ("min_amount", "max_amount", "basis", "source"),
     "constraints": ("basis", "source"),
 }
-
-
-def whole_units(amount: float, unit_size: float) -> int | None:
-    """Return how many whole units of ``unit_size`` make ``amount``; ``None`` if not whole.
-
-    >>> whole_units(12, 1), whole_units(8000, 0.5), whole_units(10, 3)
-    (12, 16000, None)
-    """
-    units = amount / unit_size
-    near = round(units)
-    if near < 1 or abs(units - near) > UNIT_TOLERANCE * max(1.0, units):
-        return None
-    return int(near)
 
 
 def format11_problems(case: Case) -> list[Problem]:
@@ -107,7 +91,7 @@ def _problems(case: Case) -> Iterator[Problem]:
                 "not_applicable",
             )
         else:
-            units = whole_units(issue.amount, issue.unit_size)
+            units = issue.units
             if units is None:
                 yield Problem(
                     f"{here}.unit_size",

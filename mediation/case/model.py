@@ -33,7 +33,6 @@ from .limits import MAX_MAGNITUDE, MAX_TEXT, MAX_WEIGHT, MIN_MAGNITUDE, MIN_WEIG
 from .policy import Policy
 
 __all__ = [
-    "BASES",
     "RELATION_KINDS",
     "STAKEHOLDER_KINDS",
     "Case",
@@ -63,7 +62,6 @@ StakeholderKind = Literal[
 #: Where a bound comes from: a party's position (negotiable), a policy the parties cannot
 #: change among themselves, or the law. A diagnosis never offers a legal bound as a concession.
 Basis = Literal["negotiable", "policy", "legal"]
-BASES: tuple[str, ...] = ("negotiable", "policy", "legal")
 IssueKind = Literal["resource", "risk"]
 RelationKind = Literal["funds", "supervises", "cooperates", "conflicts", "represents", "dialogue"]
 Sense = Literal["<=", ">=", "=="]
@@ -188,6 +186,29 @@ def _number(value: object) -> str:
     return f"{mantissa}e{int(exponent)}" if e else text
 
 
+#: Relative tolerance of "a whole multiple of the unit size".
+UNIT_TOLERANCE = 1e-9
+
+
+def whole_units(amount: float, unit_size: float) -> int | None:
+    """Return how many whole units of ``unit_size`` make ``amount``; ``None`` if not whole.
+
+    >>> whole_units(12, 1), whole_units(8000, 0.5), whole_units(10, 3)
+    (12, 16000, None)
+    """
+    units = amount / unit_size
+    near = round(units)
+    if near < 1 or abs(units - near) > UNIT_TOLERANCE * max(1.0, units):
+        return None
+    return int(near)
+
+
+def _label(name: str, translations: dict[str, Translation], lang: str | None) -> str:
+    """Return ``name`` in ``lang`` when ``translations`` has one, else ``name`` itself."""
+    tr = translations.get(lang) if lang else None
+    return tr.name if tr is not None and tr.name else name
+
+
 class Translation(StrictModel):
     """A party's or an issue's name and description in another language."""
 
@@ -225,8 +246,7 @@ class Stakeholder(StrictModel):
 
     def label(self, lang: str | None = None) -> str:
         """Return the party's name in ``lang`` when the case translates it, else its own name."""
-        tr = self.translations.get(lang) if lang else None
-        return tr.name if tr is not None and tr.name else self.name
+        return _label(self.name, self.translations, lang)
 
 
 class Issue(StrictModel):
@@ -246,14 +266,18 @@ class Issue(StrictModel):
     extensions: Extensions | None = None
 
     @property
+    def units(self) -> int | None:
+        """How many whole units of ``unit_size`` the amount is (``None`` without a unit size)."""
+        return None if self.unit_size is None else whole_units(self.amount, self.unit_size)
+
+    @property
     def likelihood(self) -> float:
         """Probability that the risk materialises (1 for a resource or when not given)."""
         return 1.0 if self.probability is None else self.probability
 
     def label(self, lang: str | None = None) -> str:
         """Return the issue's name in ``lang`` when the case translates it, else its own name."""
-        tr = self.translations.get(lang) if lang else None
-        return tr.name if tr is not None and tr.name else self.name
+        return _label(self.name, self.translations, lang)
 
 
 class Interest(StrictModel):
@@ -475,8 +499,7 @@ class Option(StrictModel):
 
     def label(self, lang: str | None = None) -> str:
         """Return the option's name in ``lang`` when the case translates it, else its own."""
-        tr = self.translations.get(lang) if lang else None
-        return tr.name if tr is not None and tr.name else self.name
+        return _label(self.name, self.translations, lang)
 
 
 class Choice(StrictModel):
@@ -492,8 +515,7 @@ class Choice(StrictModel):
 
     def label(self, lang: str | None = None) -> str:
         """Return the choice's name in ``lang`` when the case translates it, else its own."""
-        tr = self.translations.get(lang) if lang else None
-        return tr.name if tr is not None and tr.name else self.name
+        return _label(self.name, self.translations, lang)
 
 
 class Case(StrictModel):

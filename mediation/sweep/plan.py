@@ -703,7 +703,7 @@ def _whole_unit_problems(
                 "not_whole_units",
             )
         ]
-    units = round(issue.amount / issue.unit_size)
+    units = issue.units or 1  # a case that loaded has a whole number of units
     problems = []
     for where, value in _values_of(parameter):
         count = value * units if pin else value / issue.unit_size
